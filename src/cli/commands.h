@@ -1,0 +1,27 @@
+// Each `jarvis` subcommand lives in its own cmd_<name>.cpp and exposes one
+// Register function that adds it to the app. Exit codes: 0 ok, 1 runtime
+// failure (missing or corrupt file, I/O), 2 usage error (bad flag value).
+// A command's callback ends with an error by calling Fail(), which prints one
+// line to stderr and unwinds to main() through CLI11's RuntimeError.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <string_view>
+
+#include "jarvis/status.h"
+
+namespace jarvis::cli {
+
+inline constexpr int kExitRuntimeError = 1;
+inline constexpr int kExitUsageError = 2;
+
+// Prints "jarvis: error: <message>" to stderr and ends the command with `code`.
+[[noreturn]] void Fail(std::string_view message, int code = kExitRuntimeError);
+// Same for a Status; InvalidArgument maps to the usage exit code.
+[[noreturn]] void Fail(const Status& status);
+
+void RegisterInspect(CLI::App& app);
+void RegisterSynth(CLI::App& app);
+void RegisterQuantize(CLI::App& app);
+
+}  // namespace jarvis::cli

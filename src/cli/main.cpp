@@ -1,0 +1,30 @@
+// jarvis: local LLM inference server and CLI. Subcommands are wired here; each
+// lives in its own cmd_*.cpp.
+#include <iostream>
+
+#include "cli/commands.h"
+#include "cli/version.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"jarvis: local LLM inference server and library", "jarvis"};
+  app.require_subcommand(0, 1);
+  app.set_version_flag("--version", [] { return jarvis::cli::VersionText(); },
+                       "Print version, commit, compiler and CPU features");
+
+  // jarvis::cli::RegisterInspect(app);
+  // jarvis::cli::RegisterSynth(app);
+  // jarvis::cli::RegisterQuantize(app);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::RuntimeError& e) {
+    return e.get_exit_code();  // a command failed and already said why
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);  // 0 for --help/--version
+    return code == 0 ? 0 : jarvis::cli::kExitUsageError;
+  }
+  if (app.get_subcommands().empty()) {
+    std::cout << app.help();
+  }
+  return 0;
+}

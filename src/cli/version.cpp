@@ -1,0 +1,20 @@
+#include "cli/version.h"
+
+#include "jarvis/build_info.h"
+#include "util/cpu_features.h"
+
+namespace jarvis::cli {
+
+std::string VersionText() {
+  std::string s = "jarvis " JARVIS_VERSION_STRING " (commit " JARVIS_GIT_COMMIT ")\n";
+#if defined(__clang__)
+  s += "compiler: clang " __clang_version__ "\n";
+#elif defined(__GNUC__)
+  s += "compiler: g++ " __VERSION__ "\n";
+#endif
+  s += "cpu features: " + GetCpuFeatures().ToString() + "\n";
+  s += "backends: cpu";
+  return s;
+}
+
+}  // namespace jarvis::cli
