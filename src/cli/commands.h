@@ -23,5 +23,11 @@ inline constexpr int kExitUsageError = 2;
 void RegisterInspect(CLI::App& app);
 void RegisterSynth(CLI::App& app);
 void RegisterQuantize(CLI::App& app);
+void RegisterRun(CLI::App& app);
+void RegisterPerplexity(CLI::App& app);
+void RegisterBench(CLI::App& app);
+void RegisterBenchServe(CLI::App& app);
+void RegisterTokenize(CLI::App& app);
+void RegisterServe(CLI::App& app);
 
 }  // namespace jarvis::cli

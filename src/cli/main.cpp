@@ -11,9 +11,15 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", [] { return jarvis::cli::VersionText(); },
                        "Print version, commit, compiler and CPU features");
 
-  // jarvis::cli::RegisterInspect(app);
-  // jarvis::cli::RegisterSynth(app);
-  // jarvis::cli::RegisterQuantize(app);
+  jarvis::cli::RegisterInspect(app);
+  jarvis::cli::RegisterSynth(app);
+  jarvis::cli::RegisterQuantize(app);
+  jarvis::cli::RegisterRun(app);
+  jarvis::cli::RegisterPerplexity(app);
+  jarvis::cli::RegisterBench(app);
+  jarvis::cli::RegisterBenchServe(app);
+  jarvis::cli::RegisterTokenize(app);
+  jarvis::cli::RegisterServe(app);
 
   try {
     app.parse(argc, argv);

@@ -16,6 +16,12 @@
 // Untrusted input: every count and length is checked against the bytes that
 // remain before anything is allocated; errors are Status::Corruption naming the
 // file, the byte offset and what is wrong. Parsing never aborts or hangs.
+// Also refused: duplicate or empty keys and tensor names, arrays nested deeper
+// than 8, dims < 1, element or byte counts that overflow, unknown tensor types,
+// row lengths that are not a multiple of the type's block size, a
+// general.alignment that is not a nonzero power of two, tensor data that is
+// misaligned, outside the file or overlapping another tensor. A file with no
+// tensors may end without the final padding (vocabulary-only files).
 //
 // Thread safety: a GgufFile is immutable after Open(); any number of threads
 // may read it concurrently.
@@ -27,6 +33,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <variant>
 #include <vector>
 
@@ -138,6 +145,10 @@ class GgufFile {
 
   const std::vector<GgufTensorInfo>& tensors() const { return tensors_; }
   const GgufTensorInfo* FindTensor(std::string_view name) const;
+  // Sum of n_elements over all tensors.
+  uint64_t ParameterCount() const;
+  // Sum of n_bytes over all tensors.
+  uint64_t TensorBytes() const;
 
  private:
   GgufFile() = default;
@@ -151,6 +162,8 @@ class GgufFile {
   uint64_t data_offset_ = 0;
   std::vector<GgufKeyValue> metadata_;
   std::vector<GgufTensorInfo> tensors_;
+  std::unordered_map<std::string_view, size_t> key_index_;     // into metadata_
+  std::unordered_map<std::string_view, size_t> tensor_index_;  // into tensors_
 };
 
 }  // namespace jarvis

@@ -1,0 +1,55 @@
+// Request parsing for the generation endpoints: JSON bodies of the OpenAI and
+// Ollama APIs turned into a validated GenerateRequest plus how to answer it.
+// Pure functions (no I/O); InvalidArgument names the offending field.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "jarvis/request.h"
+#include "jarvis/status.h"
+
+namespace jarvis::api {
+
+struct ParsedGeneration {
+  GenerateRequest request;   // on_token is left empty
+  bool stream = false;
+  bool include_usage = false;                   // OpenAI stream_options.include_usage
+  std::optional<std::chrono::seconds> keep_alive;  // Ollama keep_alive
+  bool chat = false;
+  // Ollama: a /api/generate or /api/chat without prompt/messages only loads
+  // (or, with keep_alive 0, unloads) the model.
+  bool load_only = false;
+};
+
+// POST /v1/chat/completions and POST /v1/completions. Supports model,
+// messages / prompt (string, [string] or [token ids]), max_tokens,
+// max_completion_tokens, temperature, top_p, top_k, min_p, seed, stop,
+// presence_penalty, frequency_penalty, repeat_penalty, logit_bias, n (must be
+// 1), stream, stream_options.include_usage, user, and the non-standard
+// ignore_eos and cache. Default max_tokens: 16 for completions (as OpenAI),
+// until end/context for chat.
+Result<ParsedGeneration> ParseOpenAiChat(const nlohmann::json& body);
+Result<ParsedGeneration> ParseOpenAiCompletion(const nlohmann::json& body);
+
+// POST /api/chat and POST /api/generate. stream defaults to true; options{}
+// maps temperature, top_k, top_p, min_p, seed, num_predict, stop,
+// repeat_penalty, repeat_last_n, presence_penalty, frequency_penalty (num_ctx
+// and the rest are accepted and ignored). /api/generate continues `prompt` as
+// raw text (as Ollama's raw: true; `system` is prepended); use /api/chat for
+// template-rendered conversations.
+Result<ParsedGeneration> ParseOllamaChat(const nlohmann::json& body);
+Result<ParsedGeneration> ParseOllamaGenerate(const nlohmann::json& body);
+
+// A chat "messages" array: objects with a non-empty string role and a string
+// content (or OpenAI text parts). Shared by both APIs.
+Result<std::vector<ChatMessage>> ReadMessages(const nlohmann::json& messages);
+
+// Ollama model names may carry a ":latest" tag; jarvis names models by file stem.
+std::string NormalizeModelName(const std::string& name);
+
+}  // namespace jarvis::api

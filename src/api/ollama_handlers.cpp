@@ -1,0 +1,175 @@
+// Ollama-compatible routes: /api/generate, /api/chat, /api/tags, /api/ps,
+// /api/show, /api/version.
+#include <cctype>
+#include <cstdio>
+#include <filesystem>
+#include <system_error>
+#include <utility>
+
+#include "api/api.h"
+#include "api/generation_runner.h"
+#include "api/handler_util.h"
+#include "jarvis/build_info.h"
+
+namespace jarvis::api {
+namespace {
+
+std::string Upper(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return s;
+}
+
+nlohmann::json Details(const ModelInfo& m) {
+  return {{"parent_model", ""},
+          {"format", "gguf"},
+          {"family", m.architecture},
+          {"families", nlohmann::json::array({m.architecture})},
+          {"parameter_size", FormatParameterCount(m.parameters)},
+          {"quantization_level", Upper(m.quantization)}};
+}
+
+std::string ModifiedAt(const std::string& path) {
+  std::error_code ec;
+  const auto t = std::filesystem::last_write_time(path, ec);
+  if (ec) return Rfc3339(std::chrono::system_clock::now());
+  return Rfc3339(std::chrono::time_point_cast<std::chrono::system_clock::duration>(std::chrono::file_clock::to_sys(t)));
+}
+
+nlohmann::json ModelEntry(const ModelInfo& m) {
+  return {{"name", m.name},           {"model", m.name},   {"modified_at", ModifiedAt(m.path)},
+          {"size", m.size_bytes},     {"digest", m.digest}, {"details", Details(m)}};
+}
+
+// A generate/chat request without prompt/messages: load (or unload) only.
+void LoadOnly(ApiContext& ctx, ParsedGeneration parsed, std::shared_ptr<ResponseSink> sink) {
+  ctx.RunBlocking([&ctx, parsed = std::move(parsed), sink]() {
+    const std::string& model = parsed.request.model;
+    const bool unload = parsed.keep_alive && parsed.keep_alive->count() == 0;
+    Status s = unload ? ctx.backend.UnloadModel(model) : ctx.backend.LoadModel(model, parsed.keep_alive, false);
+    if (!s.ok()) {
+      sink->Send(ErrorResponse(s));
+      return;
+    }
+    std::string name = model;
+    if (name.empty()) {
+      auto info = ctx.backend.GetModel("");
+      if (info.ok()) name = info->name;
+    }
+    nlohmann::json j = {{"model", name}, {"created_at", Rfc3339(std::chrono::system_clock::now())},
+                        {"done", true},  {"done_reason", unload ? "unload" : "load"}};
+    if (parsed.chat) {
+      j["message"] = {{"role", "assistant"}, {"content", ""}};
+    } else {
+      j["response"] = "";
+    }
+    sink->Send(JsonResponse(200, j));
+  });
+}
+
+Handler GenerationHandler(ApiContext& ctx, bool chat) {
+  return [&ctx, chat](const ApiRequest& request, std::shared_ptr<ResponseSink> sink) {
+    nlohmann::json body;
+    if (!ReadJsonBody(request, *sink, &body)) return;
+    auto parsed = chat ? ParseOllamaChat(body) : ParseOllamaGenerate(body);
+    if (!parsed.ok()) {
+      sink->Send(ErrorResponse(parsed.status()));
+      return;
+    }
+    if (parsed->load_only) {
+      LoadOnly(ctx, std::move(parsed).value(), std::move(sink));
+      return;
+    }
+    GenerationMeta meta;
+    meta.id = std::to_string(ctx.NextId());
+    auto format = chat ? MakeOllamaChatFormat(std::move(meta)) : MakeOllamaGenerateFormat(std::move(meta));
+    RunGeneration(ctx, std::move(parsed).value(), std::move(format), std::move(sink));
+  };
+}
+
+void Tags(ApiContext& ctx, ResponseSink& sink) {
+  nlohmann::json models = nlohmann::json::array();
+  for (const ModelInfo& m : ctx.backend.ListModels()) models.push_back(ModelEntry(m));
+  sink.Send(JsonResponse(200, {{"models", std::move(models)}}));
+}
+
+void Ps(ApiContext& ctx, ResponseSink& sink) {
+  nlohmann::json models = nlohmann::json::array();
+  for (const ModelInfo& m : ctx.backend.ListModels()) {
+    if (!m.loaded) continue;
+    nlohmann::json e = ModelEntry(m);
+    e.erase("modified_at");
+    // Ollama reports a far-future time for "never expires".
+    e["expires_at"] = m.expires_at ? Rfc3339(*m.expires_at) : "2318-01-01T00:00:00.000000000Z";
+    e["size_vram"] = 0;
+    models.push_back(std::move(e));
+  }
+  sink.Send(JsonResponse(200, {{"models", std::move(models)}}));
+}
+
+void Show(ApiContext& ctx, const ApiRequest& request, std::shared_ptr<ResponseSink> sink) {
+  nlohmann::json body;
+  if (!ReadJsonBody(request, *sink, &body)) return;
+  JsonFields f(body);
+  auto model = f.String("model");
+  if (!model) model = f.String("name");  // older clients
+  if (!f.ok()) {
+    sink->Send(ErrorResponse(f.status()));
+    return;
+  }
+  if (!model) {
+    sink->Send(ErrorResponse(BadRequest("'model' is required")));
+    return;
+  }
+  ctx.RunBlocking([&ctx, name = NormalizeModelName(*model), sink]() {
+    auto info = ctx.backend.GetModel(name);
+    if (!info.ok()) {
+      sink->Send(ErrorResponse(info.status()));
+      return;
+    }
+    auto show = ctx.backend.ShowModel(name);
+    if (!show.ok()) {
+      sink->Send(ErrorResponse(show.status()));
+      return;
+    }
+    nlohmann::json j = show->is_object() && show->contains("model_info") ? *show
+                                                                         : nlohmann::json{{"model_info", *show}};
+    if (!j.contains("details")) j["details"] = Details(*info);
+    if (!j.contains("modelfile")) j["modelfile"] = "";
+    if (!j.contains("parameters")) j["parameters"] = "";
+    if (!j.contains("template")) j["template"] = "";
+    j["modified_at"] = ModifiedAt(info->path);
+    j["capabilities"] = nlohmann::json::array({"completion"});
+    sink->Send(JsonResponse(200, j));
+  });
+}
+
+}  // namespace
+
+std::string FormatParameterCount(uint64_t parameters) {
+  const double p = static_cast<double>(parameters);
+  char buf[32];
+  if (p >= 1e9) {
+    std::snprintf(buf, sizeof(buf), "%.1fB", p / 1e9);
+  } else if (p >= 1e6) {
+    std::snprintf(buf, sizeof(buf), "%.1fM", p / 1e6);
+  } else if (p >= 1e3) {
+    std::snprintf(buf, sizeof(buf), "%.0fK", p / 1e3);
+  } else {
+    std::snprintf(buf, sizeof(buf), "%.0f", p);
+  }
+  return buf;
+}
+
+void AddOllamaRoutes(Router& router, ApiContext& ctx) {
+  router.Add("POST", "/api/generate", GenerationHandler(ctx, /*chat=*/false));
+  router.Add("POST", "/api/chat", GenerationHandler(ctx, /*chat=*/true));
+  router.Add("GET", "/api/tags", [&ctx](const ApiRequest&, std::shared_ptr<ResponseSink> s) { Tags(ctx, *s); });
+  router.Add("GET", "/api/ps", [&ctx](const ApiRequest&, std::shared_ptr<ResponseSink> s) { Ps(ctx, *s); });
+  router.Add("POST", "/api/show",
+             [&ctx](const ApiRequest& r, std::shared_ptr<ResponseSink> s) { Show(ctx, r, std::move(s)); });
+  router.Add("GET", "/api/version", [](const ApiRequest&, std::shared_ptr<ResponseSink> s) {
+    s->Send(JsonResponse(200, {{"version", JARVIS_VERSION_STRING}}));
+  });
+}
+
+}  // namespace jarvis::api

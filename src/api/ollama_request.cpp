@@ -1,0 +1,100 @@
+// Ollama request bodies -> GenerateRequest.
+#include <utility>
+
+#include "api/generation_request.h"
+#include "api/json_fields.h"
+#include "api/value_parse.h"
+
+namespace jarvis::api {
+namespace {
+
+constexpr int64_t kMaxTokensLimit = 1 << 20;
+
+Status ReadOptions(const nlohmann::json& options, GenerateRequest* r) {
+  JsonFields f(options, "options.");
+  SamplingParams& s = r->sampling;
+  if (auto v = f.Number("temperature", 0.0, 100.0)) s.temperature = static_cast<float>(*v);
+  if (auto v = f.Integer("top_k", 0, 1 << 20)) s.top_k = static_cast<int32_t>(*v);
+  if (auto v = f.Number("top_p", 0.0, 1.0)) s.top_p = *v <= 0.0 ? 1e-6f : static_cast<float>(*v);
+  if (auto v = f.Number("min_p", 0.0, 1.0)) s.min_p = static_cast<float>(*v);
+  if (auto v = f.Integer("seed", INT64_MIN, INT64_MAX)) {
+    s.seed = static_cast<uint64_t>(*v);
+    s.has_seed = true;
+  }
+  // -1: until the context is full; -2 (fill the context) means the same here.
+  if (auto v = f.Integer("num_predict", -2, kMaxTokensLimit)) r->max_tokens = *v < 0 ? -1 : static_cast<int32_t>(*v);
+  if (auto v = f.StringOrStrings("stop")) {
+    for (auto& stop : *v) {
+      if (!stop.empty()) r->stop.push_back(std::move(stop));
+    }
+  }
+  if (auto v = f.Number("repeat_penalty", 1e-3, 100.0)) s.repeat_penalty = static_cast<float>(*v);
+  // -1: the whole context; the sampler's largest window stands for it.
+  if (auto v = f.Integer("repeat_last_n", -1, SamplingParams::kMaxPenaltyLastN)) {
+    s.penalty_last_n = *v < 0 ? SamplingParams::kMaxPenaltyLastN : static_cast<int32_t>(*v);
+  }
+  if (auto v = f.Number("presence_penalty", -100.0, 100.0)) s.presence_penalty = static_cast<float>(*v);
+  if (auto v = f.Number("frequency_penalty", -100.0, 100.0)) s.frequency_penalty = static_cast<float>(*v);
+  f.Integer("num_ctx", 0, INT64_MAX);  // type-checked, otherwise ignored (the server's context applies)
+  return f.status();
+}
+
+Status ReadCommon(JsonFields& f, ParsedGeneration* p) {
+  GenerateRequest& r = p->request;
+  r.max_tokens = -1;  // Ollama's default num_predict
+  p->stream = true;
+  if (auto v = f.String("model")) r.model = NormalizeModelName(*v);
+  if (auto v = f.Bool("stream")) p->stream = *v;
+  if (const nlohmann::json* ka = f.Raw("keep_alive")) {
+    if (ka->is_number()) {
+      const double secs = ka->get<double>();
+      p->keep_alive = std::chrono::seconds(secs < 0 ? -1 : static_cast<int64_t>(secs));
+    } else if (ka->is_string()) {
+      auto d = ParseDuration(ka->get<std::string>());
+      if (!d.ok()) return Status::InvalidArgument("'keep_alive': " + d.status().message());
+      p->keep_alive = *d;
+    } else {
+      return Status::InvalidArgument("'keep_alive' must be a duration string or a number of seconds");
+    }
+  }
+  if (const nlohmann::json* options = f.Object("options")) {
+    JARVIS_RETURN_IF_ERROR(ReadOptions(*options, &r));
+  }
+  if (auto v = f.Bool("cache")) r.use_response_cache = *v;
+  f.Raw("format");  // structured output is not supported; accepted and ignored
+  return f.status();
+}
+
+}  // namespace
+
+Result<ParsedGeneration> ParseOllamaChat(const nlohmann::json& body) {
+  ParsedGeneration p;
+  p.chat = true;
+  JsonFields f(body);
+  JARVIS_RETURN_IF_ERROR(ReadCommon(f, &p));
+  const nlohmann::json* messages = f.Raw("messages");
+  if (messages == nullptr || (messages->is_array() && messages->empty())) {
+    p.load_only = true;
+    return p;
+  }
+  JARVIS_ASSIGN_OR_RETURN(p.request.messages, ReadMessages(*messages));
+  return p;
+}
+
+Result<ParsedGeneration> ParseOllamaGenerate(const nlohmann::json& body) {
+  ParsedGeneration p;
+  JsonFields f(body);
+  JARVIS_RETURN_IF_ERROR(ReadCommon(f, &p));
+  auto prompt = f.String("prompt");
+  auto system = f.String("system");
+  f.Bool("raw");
+  if (!f.ok()) return f.status();
+  if (!prompt || prompt->empty()) {
+    p.load_only = true;
+    return p;
+  }
+  p.request.prompt = system && !system->empty() ? *system + "\n\n" + *prompt : *prompt;
+  return p;
+}
+
+}  // namespace jarvis::api

@@ -1,0 +1,209 @@
+// FakeBackend: an ApiBackend for tests of the HTTP mechanics without a model.
+// One loop thread plays the scheduler: every `step` it emits one token
+// ("w0 ", "w1 ", ...) to each running request through on_token, and finishes
+// a request at max_tokens (negative: never), on cancel, or when on_token
+// returns false, calling on_complete. Special model names: "busy" -> ResourceExhausted, "missing"
+// -> NotFound, "cached" -> an already-completed response-cache hit.
+// Header-only; tests only.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "api/api_backend.h"
+
+namespace jarvis::api::testing {
+
+class FakeBackend final : public ApiBackend {
+ public:
+  explicit FakeBackend(std::chrono::milliseconds step = std::chrono::milliseconds(2)) : step_(step) {
+    thread_ = std::thread([this] { Loop(); });
+  }
+  ~FakeBackend() override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+  Result<Submission> Submit(GenerateRequest request) override {
+    if (request.model == "busy") return Status::ResourceExhausted("queue full");
+    if (request.model == "missing") return Status::NotFound("model 'missing' not found");
+    if (shutting_down_.load()) return Status::Cancelled("shutting down");
+    auto job = std::make_shared<Job>();
+    job->request = std::move(request);
+    job->id = ++next_id_;
+    Submission s;
+    s.id = job->id;
+    s.cancel = [job, this] {
+      job->cancelled.store(true);
+      cancels_.fetch_add(1);
+    };
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      last_request_ = job->request;
+      last_request_.on_token = nullptr;  // the hooks would keep the connection alive
+      last_request_.on_complete = nullptr;
+    }
+    if (job->request.model == "cached") {
+      GenerateResult r;
+      r.text = "cached answer";
+      r.finish = FinishReason::kStop;
+      r.from_response_cache = true;
+      r.prompt_tokens = 3;
+      r.completion_tokens = 2;
+      // Like Service: replay the stream and complete before Submit returns.
+      if (job->request.on_token) job->request.on_token(TokenEvent{1, r.text});
+      if (job->request.on_complete) job->request.on_complete(r);
+      return s;
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      jobs_.push_back(job);
+      ++running_;
+    }
+    cv_.notify_all();
+    return s;
+  }
+  Status LoadModel(const std::string& name, std::optional<std::chrono::seconds> keep_alive, bool pin) override {
+    if (name == "missing") return Status::NotFound("model 'missing' not found");
+    std::lock_guard<std::mutex> lock(mu_);
+    last_keep_alive_ = keep_alive;
+    last_pin_ = pin;
+    loads_.fetch_add(1);
+    return Status::Ok();
+  }
+  Status UnloadModel(const std::string& name) override {
+    if (name == "missing") return Status::NotFound("model 'missing' not found");
+    unloads_.fetch_add(1);
+    return Status::Ok();
+  }
+  std::vector<ModelInfo> ListModels() const override { return {Info()}; }
+  Result<ModelInfo> GetModel(const std::string& name) const override {
+    if (name == "missing" || name == "nope") return Status::NotFound("model '" + name + "' not found");
+    ModelInfo m = Info();
+    if (!name.empty()) m.name = name;
+    return m;
+  }
+  Result<nlohmann::json> ShowModel(const std::string& name) const override {
+    if (!name.empty() && name != "fake") return Status::NotFound("model '" + name + "' not found");
+    return nlohmann::json{{"general.architecture", "llama"}};
+  }
+  nlohmann::json PerformanceStats() const override { return {{"counters", {{"llm_requests_total", 0}}}}; }
+  nlohmann::json SystemMetrics() const override { return {{"cpu_percent", 1.0}}; }
+  nlohmann::json ModelsStats() const override { return {{"loaded", nlohmann::json::array()}}; }
+  std::string PrometheusText() const override { return "# TYPE jarvis_fake gauge\njarvis_fake 1\n"; }
+  bool Ready() const override { return true; }
+
+  void Shutdown() { shutting_down_.store(true); }
+  int running() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return running_;
+  }
+  int64_t cancels() const { return cancels_.load(); }
+  int64_t cancelled_finishes() const { return cancelled_finishes_.load(); }
+  int64_t loads() const { return loads_.load(); }
+  int64_t unloads() const { return unloads_.load(); }
+  std::optional<std::chrono::seconds> last_keep_alive() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return last_keep_alive_;
+  }
+  bool last_pin() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return last_pin_;
+  }
+  GenerateRequest last_request() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return last_request_;
+  }
+
+ private:
+  struct Job {
+    GenerateRequest request;
+    uint64_t id = 0;
+    std::atomic<bool> cancelled{false};
+    GenerateResult result;
+  };
+
+  static ModelInfo Info() {
+    ModelInfo m;
+    m.name = "fake";
+    m.path = "/nonexistent/fake.gguf";
+    m.size_bytes = 1234;
+    m.architecture = "llama";
+    m.quantization = "f32";
+    m.parameters = 260000;
+    m.loaded = true;
+    return m;
+  }
+
+  void Loop() {
+    std::unique_lock<std::mutex> lock(mu_);
+    for (;;) {
+      cv_.wait_for(lock, step_, [&] { return stop_; });
+      if (stop_) {
+        for (auto& job : jobs_) Finish(*job, FinishReason::kCancelled);
+        return;
+      }
+      for (auto it = jobs_.begin(); it != jobs_.end();) {
+        Job& job = **it;
+        bool done = false;
+        if (job.cancelled.load()) {
+          Finish(job, FinishReason::kCancelled);
+          done = true;
+        } else if (job.request.max_tokens >= 0 && job.result.completion_tokens >= job.request.max_tokens) {
+          Finish(job, FinishReason::kLength);
+          done = true;
+        } else {
+          TokenEvent ev;
+          ev.token = job.result.completion_tokens;
+          ev.text = "w";  // (built piecewise: GCC 12 -Wrestrict misfires on "w" + std::string)
+          ev.text += std::to_string(job.result.completion_tokens);
+          ev.text += ' ';
+          job.result.text += ev.text;
+          job.result.completion_tokens++;
+          if (job.request.on_token && !job.request.on_token(ev)) {
+            Finish(job, FinishReason::kCancelled);
+            done = true;
+          }
+        }
+        it = done ? jobs_.erase(it) : std::next(it);
+      }
+    }
+  }
+
+  void Finish(Job& job, FinishReason reason) {
+    if (reason == FinishReason::kCancelled) cancelled_finishes_.fetch_add(1);
+    job.result.finish = reason;
+    job.result.prompt_tokens = 4;
+    if (job.request.on_complete) job.request.on_complete(job.result);
+    job.request = GenerateRequest{};  // drop the hooks (they hold the connection)
+    --running_;
+  }
+
+  std::chrono::milliseconds step_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::list<std::shared_ptr<Job>> jobs_;
+  int running_ = 0;
+  bool stop_ = false;
+  std::atomic<bool> shutting_down_{false};
+  std::atomic<uint64_t> next_id_{0};
+  std::atomic<int64_t> cancels_{0};
+  std::atomic<int64_t> cancelled_finishes_{0};
+  std::atomic<int64_t> loads_{0};
+  std::atomic<int64_t> unloads_{0};
+  std::optional<std::chrono::seconds> last_keep_alive_;
+  bool last_pin_ = false;
+  GenerateRequest last_request_;
+  std::thread thread_;
+};
+
+}  // namespace jarvis::api::testing

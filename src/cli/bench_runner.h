@@ -1,0 +1,54 @@
+// The measurements behind `jarvis bench`, run through the Engine / KvCache /
+// Batch API exactly as serving does:
+//   pp<P>   one sequence, a prompt of P tokens in one batch (logits for the
+//           last only): prompt-processing speed.
+//   tg<N>   one sequence decoding N tokens, one per step, from an empty cache.
+//   b<B>    B sequences with 32-token prompts (prefilled, not timed), then N
+//           steps that each decode one token of every sequence in one batch:
+//           aggregate and per-sequence tokens/s.
+// Token ids are fixed pseudo-random values (the speed does not depend on them).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "engine/engine.h"
+#include "jarvis/status.h"
+#include "model/model.h"
+
+namespace jarvis::cli {
+
+enum class BenchKind { kPrompt, kGenerate, kBatched };
+
+struct BenchSpec {
+  BenchKind kind = BenchKind::kPrompt;
+  int32_t n = 0;      // prompt tokens (pp) or generated tokens per sequence (tg, batched)
+  int32_t batch = 1;  // sequences (batched)
+  std::string Name() const;  // "pp512", "tg64", "b16 (tg64)"
+};
+
+struct BenchResult {
+  BenchSpec spec;
+  int32_t threads = 0;
+  std::vector<double> tokens_per_s;  // one per repetition (aggregate for batched)
+  double best() const;
+  double mean() const;
+};
+
+// Weight bytes a forward step reads, and multiply-adds per token, for the
+// roofline columns (every matmul weight once; the embedding row is ignored).
+struct ModelCost {
+  double weight_bytes = 0.0;
+  double macs_per_token = 0.0;
+};
+ModelCost ComputeModelCost(const Model& model);
+
+// Runs `spec` `reps` times (after one untimed warm-up) on `engine`, whose KV
+// cache must hold `spec.batch` sequences of the needed length.
+Result<BenchResult> RunBench(Engine& engine, const BenchSpec& spec, int reps);
+
+// Context per sequence that `specs` need.
+int32_t ContextNeeded(const std::vector<BenchSpec>& specs);
+
+}  // namespace jarvis::cli

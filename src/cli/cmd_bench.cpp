@@ -1,0 +1,232 @@
+// `jarvis bench`: prompt processing, token generation and batched decode
+// speed of a model on this machine, with the memory-bandwidth roofline, as a
+// Markdown table (like llama-bench) or JSON. The runs: cli/bench_runner.h.
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cli/bench_runner.h"
+#include "cli/bench_stream.h"
+#include "cli/commands.h"
+#include "engine/engine.h"
+#include "kernels/cpu/isa.h"
+#include "model/model.h"
+#include "util/cpu_features.h"
+
+namespace jarvis::cli {
+namespace {
+
+struct BenchFlags {
+  std::string model;
+  std::vector<int32_t> prompt = {128, 512};
+  std::vector<int32_t> generate = {64};
+  std::vector<int32_t> threads;  // default: physical cores
+  std::vector<int32_t> batch = {1, 4, 8, 16};
+  int32_t reps = 3;
+  bool json = false;
+  std::string kv_type = "f16";
+  bool no_bandwidth = false;
+};
+
+struct Row {
+  BenchResult result;
+  double gbps = 0.0;   // weight bytes streamed per second
+  double gops = 0.0;   // 2 * multiply-adds per second
+  double per_seq = 0.0;
+};
+
+Row MakeRow(const BenchResult& r, const ModelCost& cost) {
+  Row row;
+  row.result = r;
+  const double tps = r.best();
+  // Steps per second: a pp batch reads the weights once for P tokens, a
+  // batched step once for B tokens, a tg step once per token.
+  double steps = tps;
+  if (r.spec.kind == BenchKind::kPrompt) steps = tps / r.spec.n;
+  if (r.spec.kind == BenchKind::kBatched) steps = tps / r.spec.batch;
+  row.gbps = cost.weight_bytes * steps / 1e9;
+  row.gops = 2.0 * cost.macs_per_token * tps / 1e9;
+  row.per_seq = r.spec.kind == BenchKind::kBatched ? tps / r.spec.batch : tps;
+  return row;
+}
+
+std::string Size(double bytes) {
+  char buf[32];
+  if (bytes >= 1024.0 * 1024 * 1024) {
+    std::snprintf(buf, sizeof(buf), "%.2f GiB", bytes / (1024.0 * 1024 * 1024));
+  } else {
+    std::snprintf(buf, sizeof(buf), "%.1f MiB", bytes / (1024.0 * 1024));
+  }
+  return buf;
+}
+
+std::string Params(double n) {
+  char buf[32];
+  if (n >= 1e9) {
+    std::snprintf(buf, sizeof(buf), "%.2f B", n / 1e9);
+  } else if (n >= 1e6) {
+    std::snprintf(buf, sizeof(buf), "%.2f M", n / 1e6);
+  } else {
+    std::snprintf(buf, sizeof(buf), "%.0f K", n / 1e3);
+  }
+  return buf;
+}
+
+// Resident set now (VmRSS), in bytes: weights paged in, KV cache, scratch.
+// (Not the peak: the bandwidth triad's arrays would dominate it.)
+double RssBytes() {
+  std::FILE* f = std::fopen("/proc/self/status", "r");
+  if (f == nullptr) return 0.0;
+  char line[256];
+  double kib = 0.0;
+  while (std::fgets(line, sizeof(line), f) != nullptr) {
+    if (std::sscanf(line, "VmRSS: %lf kB", &kib) == 1) break;
+  }
+  std::fclose(f);
+  return kib * 1024.0;
+}
+
+void PrintMarkdown(const std::string& name, double file_bytes, double params, double bandwidth,
+                   const std::vector<Row>& rows) {
+  std::printf("| model | size | params | kernels | threads | test | t/s best | t/s mean | t/s per seq | GB/s | %% BW | GOP/s |\n");
+  std::printf("| --- | ---: | ---: | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+  for (const Row& r : rows) {
+    char bw[16] = "-";
+    if (bandwidth > 0) std::snprintf(bw, sizeof(bw), "%.0f%%", 100.0 * r.gbps / bandwidth);
+    std::printf("| %s | %s | %s | %s | %d | %s | %.2f | %.2f | %.2f | %.1f | %s | %.1f |\n", name.c_str(),
+                Size(file_bytes).c_str(), Params(params).c_str(), KernelIsaName(ActiveKernelIsa()),
+                r.result.threads, r.result.spec.Name().c_str(), r.result.best(), r.result.mean(), r.per_seq, r.gbps,
+                bw, r.gops);
+  }
+}
+
+void PrintJson(const std::string& path, double file_bytes, double params, double bandwidth, const ModelCost& cost,
+               const std::vector<Row>& rows) {
+  nlohmann::json out;
+  out["model"] = path;
+  out["size_bytes"] = file_bytes;
+  out["params"] = params;
+  out["kernels"] = KernelIsaName(ActiveKernelIsa());
+  out["cpu_features"] = GetCpuFeatures().ToString();
+  out["bandwidth_gbps"] = bandwidth;
+  out["weight_bytes_per_step"] = cost.weight_bytes;
+  out["rss_bytes"] = RssBytes();
+  nlohmann::json results = nlohmann::json::array();
+  for (const Row& r : rows) {
+    nlohmann::json j;
+    j["test"] = r.result.spec.Name();
+    j["kind"] = r.result.spec.kind == BenchKind::kPrompt     ? "pp"
+                : r.result.spec.kind == BenchKind::kGenerate ? "tg"
+                                                             : "batched";
+    j["n"] = r.result.spec.n;
+    j["batch"] = r.result.spec.batch;
+    j["threads"] = r.result.threads;
+    j["tokens_per_s"] = r.result.tokens_per_s;
+    j["tokens_per_s_best"] = r.result.best();
+    j["tokens_per_s_mean"] = r.result.mean();
+    j["tokens_per_s_per_sequence"] = r.per_seq;
+    j["weight_gbps"] = r.gbps;
+    j["bandwidth_fraction"] = bandwidth > 0 ? r.gbps / bandwidth : 0.0;
+    j["gops"] = r.gops;
+    results.push_back(j);
+  }
+  out["results"] = results;
+  std::cout << out.dump(2) << std::endl;
+}
+
+void Bench(const BenchFlags& f) {
+  if (f.reps < 1) Fail("-r must be at least 1", kExitUsageError);
+  if (f.kv_type != "f16" && f.kv_type != "f32") Fail("--kv-type must be f16 or f32", kExitUsageError);
+  std::vector<BenchSpec> specs;
+  int32_t max_batch = 1;
+  for (int32_t p : f.prompt) {
+    if (p > 0) specs.push_back({BenchKind::kPrompt, p, 1});
+  }
+  for (int32_t n : f.generate) {
+    if (n <= 0) continue;
+    specs.push_back({BenchKind::kGenerate, n, 1});
+    for (int32_t b : f.batch) {
+      if (b <= 0) continue;
+      specs.push_back({BenchKind::kBatched, n, b});
+      max_batch = std::max(max_batch, b);
+    }
+  }
+  if (specs.empty()) Fail("nothing to run: give -p and/or -n values > 0", kExitUsageError);
+  std::vector<int32_t> threads = f.threads;
+  if (threads.empty()) threads = {DefaultThreadCount()};
+  for (int32_t t : threads) {
+    if (t < 1) Fail("-t values must be >= 1", kExitUsageError);
+  }
+
+  auto model = Model::Load(f.model);
+  if (!model.ok()) Fail(model.status());
+  const ModelCost cost = ComputeModelCost(**model);
+  std::error_code ec;
+  const double file_bytes = static_cast<double>(std::filesystem::file_size(f.model, ec));
+  const ModelWeights& w = (*model)->weights();
+  const double params = cost.macs_per_token + (w.tied_embeddings ? 0.0 : static_cast<double>(w.tok_embd.rows) *
+                                                                             static_cast<double>(w.tok_embd.cols));
+
+  // STREAM-like triad on 3 x 384 MiB, 2 threads, best of 3: the roofline.
+  const double bandwidth = f.no_bandwidth ? 0.0 : MeasureTriadBandwidth(size_t{384} << 20, 2, 3);
+  std::fprintf(stderr, "jarvis bench: %s | kernels %s (cpu: %s) | memory bandwidth %.1f GB/s (triad, 2 threads)\n",
+               f.model.c_str(), KernelIsaName(ActiveKernelIsa()), GetCpuFeatures().ToString().c_str(), bandwidth);
+
+  std::vector<Row> rows;
+  for (int32_t t : threads) {
+    EngineOptions eo;
+    eo.n_threads = t;
+    eo.n_ctx = ContextNeeded(specs);
+    eo.max_sequences = max_batch;
+    eo.kv_f16 = f.kv_type == "f16";
+    auto engine = Engine::Create(**model, eo);
+    if (!engine.ok()) Fail(engine.status());
+    for (const BenchSpec& spec : specs) {
+      auto r = RunBench(**engine, spec, f.reps);
+      if (!r.ok()) Fail(r.status());
+      rows.push_back(MakeRow(*r, cost));
+      if (!f.json) {
+        std::fprintf(stderr, "  %-12s %d threads: %.2f t/s best, %.2f mean\n", spec.Name().c_str(), t, r->best(),
+                     r->mean());
+      }
+    }
+  }
+  const std::string name = std::filesystem::path(f.model).filename().string();
+  if (f.json) {
+    PrintJson(f.model, file_bytes, params, bandwidth, cost, rows);
+  } else {
+    PrintMarkdown(name, file_bytes, params, bandwidth, rows);
+    std::printf("\nweights streamed per step: %s; RSS %s\n", Size(cost.weight_bytes).c_str(),
+                Size(RssBytes()).c_str());
+  }
+}
+
+}  // namespace
+
+void RegisterBench(CLI::App& app) {
+  auto flags = std::make_shared<BenchFlags>();
+  CLI::App* cmd = app.add_subcommand("bench", "Measure prompt, generation and batched decode speed");
+  cmd->add_option("-m,--model", flags->model, "GGUF model file")->required();
+  cmd->add_option("-p,--n-prompt", flags->prompt, "Prompt lengths to process in one batch (0: none)")
+      ->delimiter(',')
+      ->capture_default_str();
+  cmd->add_option("-n,--n-gen", flags->generate, "Tokens to generate per sequence (0: none)")
+      ->delimiter(',')
+      ->capture_default_str();
+  cmd->add_option("-t,--threads", flags->threads, "Thread counts (default: physical cores)")->delimiter(',');
+  cmd->add_option("-b,--batch", flags->batch, "Sequences decoding together, each after a 32-token prompt (0: none)")
+      ->delimiter(',')
+      ->capture_default_str();
+  cmd->add_option("-r,--repetitions", flags->reps, "Timed repetitions per test")->capture_default_str();
+  cmd->add_flag("--json", flags->json, "Print JSON instead of a Markdown table");
+  cmd->add_option("--kv-type", flags->kv_type, "KV cache type: f16 or f32")->capture_default_str();
+  cmd->add_flag("--no-bandwidth", flags->no_bandwidth, "Skip the memory-bandwidth measurement");
+  cmd->callback([flags] { Bench(*flags); });
+}
+
+}  // namespace jarvis::cli

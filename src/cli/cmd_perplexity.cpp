@@ -1,0 +1,66 @@
+// `jarvis perplexity`: how well a model predicts a text file (llama.cpp-style
+// chunked evaluation), to compare quantizations of one model.
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "cli/commands.h"
+#include "engine/engine.h"
+#include "engine/perplexity.h"
+#include "model/model.h"
+#include "tokenizer/tokenizer.h"
+
+namespace jarvis::cli {
+namespace {
+
+struct PerplexityFlags {
+  std::string model;
+  std::string file;
+  int32_t ctx = 512;
+  int32_t threads = 0;
+  std::string kv_type = "f32";
+};
+
+void Run(const PerplexityFlags& f) {
+  std::ifstream in(f.file, std::ios::binary);
+  if (!in) Fail(f.file + ": cannot read");
+  std::stringstream text;
+  text << in.rdbuf();
+  if (f.kv_type != "f16" && f.kv_type != "f32") Fail("--kv-type must be f16 or f32", kExitUsageError);
+
+  auto model = Model::Load(f.model);
+  if (!model.ok()) Fail(model.status());
+  EngineOptions eo;
+  eo.n_threads = f.threads;
+  eo.n_ctx = f.ctx;
+  eo.kv_f16 = f.kv_type == "f16";
+  auto engine = Engine::Create(**model, eo);
+  if (!engine.ok()) Fail(engine.status());
+  Tokenizer::EncodeOptions enc;
+  enc.add_special = false;  // each chunk gets BOS in place of its first token
+  auto tokens = (*model)->tokenizer().Encode(text.str(), enc);
+  if (!tokens.ok()) Fail(tokens.status());
+  std::fprintf(stderr, "%zu tokens, chunks of %d\n", tokens->size(), f.ctx);
+  auto result = ComputePerplexity(**engine, *tokens, f.ctx, [](int32_t chunk, double ppl) {
+    std::fprintf(stderr, "[%d] %.4f\n", chunk + 1, ppl);
+  });
+  if (!result.ok()) Fail(result.status());
+  std::printf("PPL = %.4f +/- %.4f (%d chunks, %lld scored tokens)\n", result->perplexity, result->uncertainty,
+              result->chunks, static_cast<long long>(result->scored_tokens));
+}
+
+}  // namespace
+
+void RegisterPerplexity(CLI::App& app) {
+  auto flags = std::make_shared<PerplexityFlags>();
+  CLI::App* cmd = app.add_subcommand("perplexity", "Perplexity of a model over a text file");
+  cmd->add_option("-m,--model", flags->model, "GGUF model file")->required();
+  cmd->add_option("-f,--file", flags->file, "Text file")->required();
+  cmd->add_option("-c,--ctx", flags->ctx, "Tokens per chunk")->capture_default_str();
+  cmd->add_option("-t,--threads", flags->threads, "Threads (default: physical cores)");
+  cmd->add_option("--kv-type", flags->kv_type, "KV cache type: f16 or f32")->capture_default_str();
+  cmd->callback([flags] { Run(*flags); });
+}
+
+}  // namespace jarvis::cli

@@ -1,0 +1,153 @@
+// `jarvis run`: generate a continuation of a prompt (or a chat reply) and
+// stream it to stdout; timings go to stderr.
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "cli/commands.h"
+#include "cli/default_model.h"
+#include "engine/engine.h"
+#include "engine/generator.h"
+#include "model/model.h"
+#include "tokenizer/chat_template.h"
+#include "tokenizer/tokenizer.h"
+
+namespace jarvis::cli {
+namespace {
+
+struct RunFlags {
+  std::string model;
+  std::string prompt = "Once upon a time";
+  std::string system;
+  bool chat = false;
+  std::string chat_template;
+  int32_t n_predict = 128;
+  int32_t threads = 0;
+  int32_t ctx_size = 0;
+  std::string kv_type = "f16";
+  std::vector<std::string> stop;
+  bool ignore_eos = false;
+  SamplingParams sampling;
+  int64_t seed = -1;
+};
+
+// Renders the chat prompt with the model's template (or --chat-template).
+std::string RenderChatPrompt(const Model& model, const RunFlags& f) {
+  ChatTemplateKind kind = ChatTemplateKind::kChatML;
+  if (!f.chat_template.empty()) {
+    auto named = ChatTemplateFromName(f.chat_template);
+    if (!named) Fail("unknown --chat-template '" + f.chat_template + "'", kExitUsageError);
+    kind = *named;
+  } else {
+    bool recognized = false;
+    auto source = model.gguf().GetString("tokenizer.chat_template");
+    kind = DetectChatTemplate(source.ok() ? *source : std::string_view(), &recognized);
+    if (!recognized) std::cerr << "jarvis: warning: chat template not recognized; using chatml\n";
+  }
+  std::vector<ChatMessage> messages;
+  if (!f.system.empty()) messages.push_back({"system", f.system});
+  messages.push_back({"user", f.prompt});
+  // BOS/EOS appear as text inside some templates (Llama 2 turns); the prompt is
+  // tokenized with parse_special so they become their special tokens again.
+  const Tokenizer& tok = model.tokenizer();
+  const std::string_view bos = tok.bos_id() >= 0 ? tok.TokenText(tok.bos_id()) : std::string_view();
+  const std::string_view eos = tok.eos_id() >= 0 ? tok.TokenText(tok.eos_id()) : std::string_view();
+  auto text = RenderChat(kind, messages, /*add_generation_prompt=*/true, bos, eos);
+  if (!text.ok()) Fail(text.status());
+  return *text;
+}
+
+void Run(const RunFlags& f) {
+  std::string path = f.model;
+  if (path.empty()) {
+    auto demo = DefaultModelPath();
+    if (!demo.ok()) Fail(demo.status());
+    path = *demo;
+    std::cerr << "jarvis: no --model given; using the built-in demo model " << path << "\n";
+  }
+  if (f.kv_type != "f16" && f.kv_type != "f32") Fail("--kv-type must be f16 or f32", kExitUsageError);
+
+  const auto load_start = std::chrono::steady_clock::now();
+  auto model = Model::Load(path);
+  if (!model.ok()) Fail(model.status());
+  EngineOptions eo;
+  eo.n_threads = f.threads;
+  eo.n_ctx = f.ctx_size;
+  eo.kv_f16 = f.kv_type == "f16";
+  auto engine = Engine::Create(**model, eo);
+  if (!engine.ok()) Fail(engine.status());
+  const double load_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - load_start).count();
+
+  const Tokenizer& tok = (*model)->tokenizer();
+  Tokenizer::EncodeOptions enc;
+  std::string text = f.prompt;
+  if (f.chat) {
+    text = RenderChatPrompt(**model, f);
+    enc.parse_special = true;
+  }
+  auto prompt = tok.Encode(text, enc);
+  if (!prompt.ok()) Fail(prompt.status());
+
+  GenerateOptions go;
+  go.max_tokens = f.n_predict;
+  go.sampling = f.sampling;
+  if (f.seed >= 0) {
+    go.sampling.seed = static_cast<uint64_t>(f.seed);
+    go.sampling.has_seed = true;
+  }
+  go.stop = f.stop;
+  go.ignore_eos = f.ignore_eos;
+  auto result = Generate(**engine, *prompt, go, [](std::string_view piece) {
+    std::fwrite(piece.data(), 1, piece.size(), stdout);
+    std::fflush(stdout);
+    return true;
+  });
+  if (!result.ok()) Fail(result.status());
+  std::fputc('\n', stdout);
+  std::fflush(stdout);
+  const GenerationResult& r = *result;
+  std::fprintf(stderr,
+               "load %.1f ms | prompt %d tokens, %.1f t/s | generated %zu tokens, %.1f t/s | %d threads | finish %s\n",
+               load_ms, r.prompt_tokens, r.prompt_seconds > 0 ? r.prompt_tokens / r.prompt_seconds : 0.0,
+               r.tokens.size(), r.generate_seconds > 0 ? static_cast<double>(r.tokens.size()) / r.generate_seconds : 0.0,
+               (*engine)->n_threads(), FinishReasonName(r.finish));
+}
+
+}  // namespace
+
+void RegisterRun(CLI::App& app) {
+  auto flags = std::make_shared<RunFlags>();
+  CLI::App* cmd = app.add_subcommand("run", "Generate text from a prompt (streams to stdout)");
+  cmd->add_option("-m,--model", flags->model, "GGUF model file (default: the built-in demo model)");
+  cmd->add_option("-p,--prompt", flags->prompt, "Prompt text")->capture_default_str();
+  cmd->add_option("-n,--n-predict", flags->n_predict, "Tokens to generate (-1: until the context is full)")
+      ->capture_default_str();
+  cmd->add_flag("--chat", flags->chat, "Treat the prompt as a user message and apply the chat template");
+  cmd->add_option("--system", flags->system, "System message (with --chat)");
+  cmd->add_option("--chat-template", flags->chat_template,
+                  "Override the chat template: chatml, llama3, llama2, mistral, gemma, phi3, zephyr");
+  cmd->add_option("--temperature,--temp", flags->sampling.temperature, "Sampling temperature (0: greedy)")
+      ->capture_default_str();
+  cmd->add_option("--top-k", flags->sampling.top_k, "Top-k (0: off)")->capture_default_str();
+  cmd->add_option("--top-p", flags->sampling.top_p, "Top-p (1: off)")->capture_default_str();
+  cmd->add_option("--min-p", flags->sampling.min_p, "Min-p (0: off)")->capture_default_str();
+  cmd->add_option("--repeat-penalty", flags->sampling.repeat_penalty, "Repetition penalty (1: off)")
+      ->capture_default_str();
+  cmd->add_option("--repeat-last-n", flags->sampling.penalty_last_n, "Penalty window in tokens")
+      ->capture_default_str();
+  cmd->add_option("--presence-penalty", flags->sampling.presence_penalty, "Presence penalty")->capture_default_str();
+  cmd->add_option("--frequency-penalty", flags->sampling.frequency_penalty, "Frequency penalty")
+      ->capture_default_str();
+  cmd->add_option("-s,--seed", flags->seed, "Random seed (-1: random)")->capture_default_str();
+  cmd->add_option("--stop", flags->stop, "Stop string (repeatable)");
+  cmd->add_flag("--ignore-eos", flags->ignore_eos, "Do not stop at end-of-generation tokens");
+  cmd->add_option("-t,--threads", flags->threads, "Threads (default: physical cores)");
+  cmd->add_option("-c,--ctx-size", flags->ctx_size, "Context size (default: model's, at most 4096)");
+  cmd->add_option("--kv-type", flags->kv_type, "KV cache type: f16 or f32")->capture_default_str();
+  cmd->callback([flags] { Run(*flags); });
+}
+
+}  // namespace jarvis::cli

@@ -1,0 +1,164 @@
+#include "cli/synth_model.h"
+
+#include <algorithm>
+#include <atomic>
+#include <mutex>
+
+#include "cli/synth_random.h"
+#include "cli/synth_vocab.h"
+#include "quant/quantize.h"
+
+namespace jarvis::synth {
+namespace {
+
+constexpr float kWeightStd = 0.02f;
+
+bool IsNormName(std::string_view name) {
+  constexpr std::string_view kSuffix = "_norm.weight";
+  return name.size() >= kSuffix.size() && name.substr(name.size() - kSuffix.size()) == kSuffix;
+}
+
+}  // namespace
+
+std::vector<TensorSpec> PlanTensors(const ModelPreset& p) {
+  std::vector<TensorSpec> t;
+  t.push_back({"token_embd.weight", {p.dim, p.vocab_size}});
+  for (int64_t l = 0; l < p.n_layers; ++l) {
+    const std::string blk = "blk." + std::to_string(l) + ".";
+    t.push_back({blk + "attn_norm.weight", {p.dim}});
+    t.push_back({blk + "attn_q.weight", {p.dim, p.dim}});
+    t.push_back({blk + "attn_k.weight", {p.dim, p.kv_dim()}});
+    t.push_back({blk + "attn_v.weight", {p.dim, p.kv_dim()}});
+    t.push_back({blk + "attn_output.weight", {p.dim, p.dim}});
+    t.push_back({blk + "ffn_norm.weight", {p.dim}});
+    t.push_back({blk + "ffn_gate.weight", {p.dim, p.ffn_dim}});
+    t.push_back({blk + "ffn_up.weight", {p.dim, p.ffn_dim}});
+    t.push_back({blk + "ffn_down.weight", {p.ffn_dim, p.dim}});
+  }
+  t.push_back({"output_norm.weight", {p.dim}});
+  if (!p.tied_embeddings) t.push_back({"output.weight", {p.dim, p.vocab_size}});
+  return t;
+}
+
+void AddModelMetadata(const ModelPreset& p, const QuantTarget& target, uint64_t seed,
+                      GgufWriter* w) {
+  auto u32 = [](int64_t v) { return static_cast<uint32_t>(v); };
+  w->SetString("general.architecture", "llama");
+  w->SetString("general.name", p.display_name);
+  w->SetUint32("general.file_type", target.file_type);
+  w->SetUint32("general.quantization_version", 2);
+  w->SetUint32("llama.context_length", u32(p.context_length));
+  w->SetUint32("llama.embedding_length", u32(p.dim));
+  w->SetUint32("llama.block_count", u32(p.n_layers));
+  w->SetUint32("llama.feed_forward_length", u32(p.ffn_dim));
+  w->SetUint32("llama.attention.head_count", u32(p.n_heads));
+  w->SetUint32("llama.attention.head_count_kv", u32(p.n_kv_heads));
+  w->SetFloat32("llama.attention.layer_norm_rms_epsilon", p.rms_eps);
+  w->SetFloat32("llama.rope.freq_base", p.rope_freq_base);
+  w->SetUint32("llama.rope.dimension_count", u32(p.head_dim()));
+  w->SetUint32("llama.vocab_size", u32(p.vocab_size));
+  // Provenance, so a benchmark can tell a synthetic file from a real one.
+  w->SetString("jarvis.synth.preset", p.name);
+  w->SetUint64("jarvis.synth.seed", seed);
+}
+
+void GenerateRow(uint64_t seed, std::string_view name, int64_t row, float* out, int64_t n) {
+  uint64_t mix = seed ^ HashName(name);
+  const uint64_t tensor_key = SplitMix64(mix);
+  Xoshiro256 rng(tensor_key ^ (static_cast<uint64_t>(row) * 0xd1b54a32d192ed03ull));
+  const float base = IsNormName(name) ? 1.0f : 0.0f;
+  for (int64_t i = 0; i < n; ++i) out[i] = base + kWeightStd * rng.NextGaussian();
+}
+
+std::string FallbackNote(std::string_view tensor, int64_t row_length,
+                         const TensorTypeChoice& choice) {
+  return std::string(tensor) + ": row length " + std::to_string(row_length) +
+         " is not a multiple of the " + TypeName(choice.wanted) + " block size, using " +
+         TypeName(choice.type);
+}
+
+Status PlanSyntheticModel(const ModelPreset& preset, const QuantTarget& target, uint64_t seed,
+                          GgufWriter* writer, std::vector<std::string>* notes) {
+  AddModelMetadata(preset, target, seed, writer);
+  AddVocabMetadata(BuildVocab(preset.vocab, preset.vocab_size), writer);
+  const int n_layers = static_cast<int>(preset.n_layers);
+  for (const auto& spec : PlanTensors(preset)) {
+    const auto choice =
+        ChooseTensorType(target, spec.name, spec.dims, n_layers, preset.tied_embeddings);
+    if (choice.fell_back() && notes != nullptr)
+      notes->push_back(FallbackNote(spec.name, spec.dims[0], choice));
+    JARVIS_RETURN_IF_ERROR(writer->AddTensor(spec.name, spec.dims, choice.type));
+  }
+  return Status::Ok();
+}
+
+Status WriteSyntheticTensors(GgufWriter& writer, uint64_t seed, const std::string& path,
+                             int threads) {
+  uint64_t total_bytes = 0;
+  for (const auto& t : writer.tensors()) total_bytes += t.n_bytes;
+  ThreadPool pool(threads > 0 ? threads : DefaultThreadCount());
+  ProgressBar progress(total_bytes);
+  const Status s =
+      writer.WriteFile(path, [&](size_t, const GgufTensorPlan& t, std::span<uint8_t> out) {
+        progress.SetLabel(t.name);
+        auto source = [&](int64_t row, float* values) {
+          GenerateRow(seed, t.name, row, values, t.dims[0]);
+          return Status::Ok();
+        };
+        return FillTensorRows(t, source, out, pool, &progress);
+      });
+  progress.Finish();
+  return s;
+}
+
+Status WriteSyntheticModel(std::string_view preset_name, std::string_view type, uint64_t seed,
+                           const std::string& path, int threads) {
+  const ModelPreset* preset = FindPreset(preset_name);
+  if (preset == nullptr) {
+    return Status::InvalidArgument("unknown preset '" + std::string(preset_name) +
+                                   "' (valid: " + PresetNames() + ")");
+  }
+  const auto target = FindQuantTarget(type);
+  if (!target) {
+    return Status::InvalidArgument("unknown type '" + std::string(type) +
+                                   "' (valid: " + QuantTargetNames() + ")");
+  }
+  GgufWriter writer;
+  JARVIS_RETURN_IF_ERROR(PlanSyntheticModel(*preset, *target, seed, &writer, nullptr));
+  return WriteSyntheticTensors(writer, seed, path, threads);
+}
+
+Status FillTensorRows(const GgufTensorPlan& t, const RowSource& source, std::span<uint8_t> out,
+                      ThreadPool& pool, ProgressBar* progress) {
+  const int64_t row_length = t.dims[0];
+  const int64_t rows = static_cast<int64_t>(t.n_bytes / RowSize(t.type, row_length));
+  const size_t row_bytes = RowSize(t.type, row_length);
+  if (rows * static_cast<int64_t>(row_bytes) != static_cast<int64_t>(out.size())) {
+    return Status::Internal("tensor '" + t.name + "': buffer size does not match its rows");
+  }
+
+  // Work in batches of about 4M values so the progress bar moves smoothly and
+  // an error stops the work early.
+  const int64_t batch = std::max<int64_t>(1, (int64_t{1} << 22) / row_length);
+  std::mutex error_mu;
+  Status first_error;
+  std::atomic<bool> failed{false};
+  for (int64_t start = 0; start < rows && !failed.load(); start += batch) {
+    const int64_t count = std::min(batch, rows - start);
+    pool.ParallelFor(count, 1, [&](int64_t begin, int64_t end) {
+      std::vector<float> values(static_cast<size_t>(row_length));
+      for (int64_t r = start + begin; r < start + end && !failed.load(); ++r) {
+        Status s = source(r, values.data());
+        if (s.ok()) s = QuantizeRow(t.type, values.data(), out.data() + r * row_bytes, row_length);
+        if (!s.ok()) {
+          std::lock_guard<std::mutex> lock(error_mu);
+          if (!failed.exchange(true)) first_error = std::move(s);
+        }
+      }
+    });
+    if (progress != nullptr) progress->Advance(static_cast<uint64_t>(count) * row_bytes);
+  }
+  return first_error;
+}
+
+}  // namespace jarvis::synth

@@ -1,0 +1,36 @@
+// Attention of one query head over one sequence's cached keys and values,
+// stored in a paged KV pool (see engine/kv_cache.h for who owns the pool).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace jarvis {
+
+// Where one sequence's cached K (or V) rows of one layer live. Position p is in
+// block block_table[p / block_size], slot p % block_size.
+struct KvRows {
+  const uint8_t* pool = nullptr;   // base of the block pool
+  size_t block_bytes = 0;          // bytes per block (all layers, K and V)
+  size_t layer_offset = 0;         // bytes from a block's start to this layer's K (or V) rows
+  size_t row_bytes = 0;            // bytes per position: n_kv_heads * head_dim elements
+  int32_t block_size = 0;          // positions per block
+  const int32_t* block_table = nullptr;
+  bool f16 = true;                 // element type: F16, else F32
+
+  const uint8_t* row(int32_t pos) const {
+    return pool + static_cast<size_t>(block_table[pos / block_size]) * block_bytes + layer_offset +
+           static_cast<size_t>(pos % block_size) * row_bytes;
+  }
+};
+
+// out[d] = sum_p softmax_p(q . k_p * scale) * v_p[d] over positions p < n_pos,
+// reading head `kv_head` of each cached row. `scores` is scratch of n_pos floats.
+// The sum runs over positions in order: the result depends only on the inputs.
+void AttentionHead(const float* q, const KvRows& k, const KvRows& v, int32_t kv_head,
+                   int32_t head_dim, int32_t n_pos, float scale, float* scores, float* out);
+
+// Stores n values as one cached row (converting to F16 when the cache is F16).
+void StoreKvRow(const float* src, int64_t n, bool f16, uint8_t* dst);
+
+}  // namespace jarvis

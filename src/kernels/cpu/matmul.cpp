@@ -1,0 +1,154 @@
+// MatMul's front door: picks the active ISA's kernels, quantizes the
+// activations once per call into per-thread scratch, and splits the weight
+// rows over the pool in tiles (each output is computed by one thread, in an
+// order fixed by the kernel: see matmul_int8_impl.h).
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "kernels/cpu/matmul.h"
+#include "kernels/cpu/matmul_isa.h"
+
+namespace jarvis {
+namespace {
+
+namespace ki = kernels_internal;
+
+struct IsaKernels {
+  bool (*has_kernel)(GgmlType);
+  bool (*wants_int8)(GgmlType);
+  int64_t (*row_tile)();
+  void (*quantize)(GgmlType, const float*, int64_t, int64_t, const ki::QuantActs&);
+  int64_t (*packed_groups)(GgmlType, int64_t);
+  void (*pack)(GgmlType, int64_t, int64_t, const ki::QuantActs&);
+  size_t (*scratch_bytes)(const ki::MatMulArgs&);
+  void (*rows)(const ki::MatMulArgs&, int64_t, int64_t, uint8_t*);
+};
+
+#define JARVIS_ISA_KERNELS(ns)                                                                    \
+  IsaKernels {                                                                                   \
+    ki::ns::HasKernel, ki::ns::WantsInt8, ki::ns::RowTile, ki::ns::QuantizeActs, ki::ns::PackedGroups, \
+        ki::ns::PackActs, ki::ns::ScratchBytes, ki::ns::MatMulRows                                \
+  }
+constexpr IsaKernels kAvx2 = JARVIS_ISA_KERNELS(avx2);
+constexpr IsaKernels kAvx512 = JARVIS_ISA_KERNELS(avx512);
+constexpr IsaKernels kAmx = JARVIS_ISA_KERNELS(amx);
+#undef JARVIS_ISA_KERNELS
+
+const IsaKernels* KernelsFor(KernelIsa isa) {
+  switch (isa) {
+    case KernelIsa::kAvx2:
+      return &kAvx2;
+    case KernelIsa::kAvx512:
+      return &kAvx512;
+    case KernelIsa::kAmx:
+      return &kAmx;
+    case KernelIsa::kScalar:
+      break;
+  }
+  return nullptr;
+}
+
+bool IsKType(GgmlType type) {
+  return type == GgmlType::kQ4_K || type == GgmlType::kQ5_K || type == GgmlType::kQ6_K;
+}
+
+// Carves the int8 activation arrays for n_tokens x cols (and n_groups packed
+// groups of 16 tokens) out of `buf`, each 64-byte aligned.
+ki::QuantActs LayoutActs(std::vector<uint8_t>& buf, GgmlType type, int64_t n_tokens, int64_t cols,
+                         int64_t n_groups) {
+  ki::QuantActs a;
+  a.n_tokens = n_tokens;
+  a.cols = cols;
+  a.block = IsKType(type) ? 256 : 32;
+  const auto n = static_cast<size_t>(n_tokens);
+  const auto c = static_cast<size_t>(cols);
+  const size_t nb = c / static_cast<size_t>(a.block);
+  auto align = [](size_t v) { return (v + 63) & ~size_t{63}; };
+  const size_t qs_bytes = align(n * c);
+  const size_t d_bytes = align(n * nb * sizeof(float));
+  const size_t corr_bytes = a.block == 32 ? align(n * nb * sizeof(int32_t)) : 0;
+  const size_t s16_bytes = a.block == 256 ? align(n * (c / 16) * sizeof(int16_t)) : 0;
+  const size_t s32_bytes = a.block == 256 ? align(n * (c / 32) * sizeof(int16_t)) : 0;
+  const auto g = static_cast<size_t>(n_groups);
+  const size_t bt_bytes = g * 16 * c;
+  const size_t dxt_bytes = g * nb * 16 * sizeof(float);
+  const size_t s32t_bytes = a.block == 256 ? g * nb * 8 * 16 * sizeof(float) : 0;
+  const size_t total =
+      qs_bytes + d_bytes + corr_bytes + s16_bytes + s32_bytes + bt_bytes + dxt_bytes + s32t_bytes + 64;
+  if (buf.size() < total) buf.resize(total);
+  uint8_t* p = buf.data();
+  p += (64 - reinterpret_cast<uintptr_t>(p) % 64) % 64;
+  a.qs = reinterpret_cast<int8_t*>(p);
+  p += qs_bytes;
+  a.d = reinterpret_cast<float*>(p);
+  p += d_bytes;
+  if (corr_bytes > 0) a.corr = reinterpret_cast<int32_t*>(p);
+  p += corr_bytes;
+  if (s16_bytes > 0) a.sum16 = reinterpret_cast<int16_t*>(p);
+  p += s16_bytes;
+  if (s32_bytes > 0) a.sum32 = reinterpret_cast<int16_t*>(p);
+  p += s32_bytes;
+  if (n_groups > 0) {
+    a.n_groups = n_groups;
+    a.bt = p;
+    p += bt_bytes;
+    a.dxt = reinterpret_cast<float*>(p);
+    p += dxt_bytes;
+    if (s32t_bytes > 0) a.s32t = reinterpret_cast<float*>(p);
+  }
+  return a;
+}
+
+}  // namespace
+
+bool HasFastMatMul(GgmlType type, KernelIsa isa) {
+  const IsaKernels* k = KernelsFor(isa);
+  return k != nullptr && CpuSupportsIsa(isa) && k->has_kernel(type);
+}
+
+void MatMul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool) {
+  const IsaKernels* k = KernelsFor(ActiveKernelIsa());
+  if (k == nullptr || !k->has_kernel(w.type) || n_tokens <= 0) {
+    MatMulReference(w, x, n_tokens, y, pool);
+    return;
+  }
+  ki::MatMulArgs args;
+  args.w = w.data;
+  args.type = w.type;
+  args.rows = w.rows;
+  args.cols = w.cols;
+  args.row_bytes = w.row_bytes;
+  args.x = x;
+  args.n_tokens = n_tokens;
+  args.y = y;
+  if (k->wants_int8(w.type)) {
+    thread_local std::vector<uint8_t> acts;
+    const int64_t n_groups = k->packed_groups(w.type, n_tokens);
+    args.acts = LayoutActs(acts, w.type, n_tokens, w.cols, n_groups);
+    if (n_tokens < 4 || pool.size() == 1) {
+      k->quantize(w.type, x, 0, n_tokens, args.acts);
+      k->pack(w.type, 0, n_groups, args.acts);
+    } else {
+      pool.ParallelFor(n_tokens, 1, [&](int64_t begin, int64_t end) { k->quantize(w.type, x, begin, end, args.acts); });
+      if (n_groups > 0) {
+        pool.ParallelFor(n_groups, 1, [&](int64_t begin, int64_t end) { k->pack(w.type, begin, end, args.acts); });
+      }
+    }
+  }
+  const int64_t tile = k->row_tile();
+  const int64_t n_tiles = (w.rows + tile - 1) / tile;
+  const size_t scratch_bytes = k->scratch_bytes(args);
+  pool.ParallelFor(n_tiles, 1, [&](int64_t begin, int64_t end) {
+    thread_local std::vector<uint8_t> scratch;
+    uint8_t* s = nullptr;
+    if (scratch_bytes > 0) {
+      if (scratch.size() < scratch_bytes + 64) scratch.resize(scratch_bytes + 64);
+      s = scratch.data() + (64 - reinterpret_cast<uintptr_t>(scratch.data()) % 64) % 64;
+    }
+    k->rows(args, begin * tile, std::min(w.rows, end * tile), s);
+  });
+}
+
+}  // namespace jarvis

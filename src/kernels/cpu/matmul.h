@@ -1,0 +1,61 @@
+// Matrix products of GGUF weights with F32 activations: the arithmetic of
+// every linear layer. The weight stays in its on-disk block format (zero-copy
+// from the mapped file).
+//
+// Determinism contract: y[t][r] depends only on row r of W and row t of X,
+// computed by one thread with a fixed reduction order, so results do not change
+// with the thread count or with which other tokens share the batch.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "kernels/cpu/isa.h"
+#include "quant/ggml_type.h"
+#include "util/thread_pool.h"
+
+namespace jarvis {
+
+// A 2-D weight: `rows` rows of `cols` elements (cols = GGUF dims[0]).
+struct WeightMatrix {
+  GgmlType type = GgmlType::kF32;
+  const uint8_t* data = nullptr;
+  int64_t rows = 0;
+  int64_t cols = 0;
+  size_t row_bytes = 0;
+
+  const uint8_t* row(int64_t r) const { return data + static_cast<size_t>(r) * row_bytes; }
+};
+
+// Weight types the engine computes with.
+bool IsComputeWeightType(GgmlType type);
+// "f32, f16, bf16, q8_0, ..." for error messages.
+std::string ComputeWeightTypeList();
+
+// y[t * w.rows + r] = sum_c W[r][c] * x[t * w.cols + c], for t < n_tokens,
+// on the kernels of ActiveKernelIsa() (kernels/cpu/isa.h):
+//   - scalar: MatMulReference below.
+//   - avx2 / avx512: F32, F16 and BF16 weights in F32 arithmetic (vector
+//     lanes, fixed reduction tree); Q4_0, Q8_0, Q4_K and Q6_K weights against
+//     activations quantized to int8 on the fly (blocks of 32 for Q4_0 / Q8_0,
+//     of 256 for the K types), with exact integer dot products, so results
+//     differ from the reference by the int8 rounding of x (relative error
+//     around 1e-2 of the row's magnitude). Other types fall back to the
+//     reference.
+// Within one ISA the determinism contract above holds for every path.
+// Allocates nothing once its per-thread scratch has grown to the largest call.
+// REQUIRES: IsComputeWeightType(w.type); x and y do not overlap.
+void MatMul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool);
+
+// The scalar reference: dequantize each weight row to F32, plain F32 dot
+// products. The oracle the fast paths are tested against.
+void MatMulReference(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool);
+
+// Whether MatMul has a fast kernel for `type` on `isa` (else it runs the reference).
+bool HasFastMatMul(GgmlType type, KernelIsa isa);
+
+// Copies row `r` of `w` into dst as F32 (embedding lookup).
+void DequantizeWeightRow(const WeightMatrix& w, int64_t r, float* dst);
+
+}  // namespace jarvis

@@ -1,0 +1,89 @@
+// Private to kernels/cpu: the interface between the generic MatMul driver
+// (matmul.cpp: dispatch, scratch, threads) and the per-ISA kernels
+// (matmul_avx2.cpp, matmul_avx512.cpp, compiled with their own -m flags).
+//
+// Only plain structs and function declarations live here. The ISA translation
+// units must not odr-use inline functions or templates shared with the rest of
+// the program (std containers, std::function, WeightMatrix::row, RowSize...):
+// the linker keeps one copy of each, and it could be the AVX-512 one.
+//
+// Activations are quantized once per MatMul call into this layout (n tokens,
+// each of `cols` values, blocks of 32 for legacy weight types, of 256 with
+// per-16 and per-32 sums for K types):
+//   qs[t * cols + i]   int8, x ~= d[t * nb + b] * qs (b = i / block)
+//   d[t * nb + b]      float scale of block b (max |x| / 127)
+//   corr[t * nb + b]   legacy only: -offset * sum(qs of block b), offset the
+//                      weight type's zero point folded into the int8 dot
+//   sum16, sum32       K only: sums of qs over 16 / 32 values, in each group
+//                      of four stored as [s0, s2, s1, s3] so that one 32-bit
+//                      load pairs s0 with s2 (and s1 with s3), matching how the
+//                      kernels pair the weights' scales or mins.
+// For the AMX kernels the first 16 * n_groups tokens are also packed by
+// groups of 16 tokens (g) and blocks of 32 values (k = i / 32):
+//   bt[((g * nk + k) * 8 + j) * 64 + 4 * t + i] = qs[(16g + t) * cols + 32k + 4j + i]
+//                      (an AMX B tile: 8 rows of 4 values x 16 tokens)
+//   dxt[(g * nb + b) * 16 + t]      = d[(16g + t) * nb + b]
+//   s32t[((g * nb + b) * 8 + j) * 16 + t] = sum of qs over sub-block j (K)
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "kernels/cpu/matmul.h"
+
+namespace jarvis::kernels_internal {
+
+struct QuantActs {
+  int64_t n_tokens = 0;
+  int64_t cols = 0;
+  int64_t block = 32;       // 32 (legacy) or 256 (K)
+  int8_t* qs = nullptr;     // n_tokens * cols
+  float* d = nullptr;       // n_tokens * nb
+  int32_t* corr = nullptr;  // n_tokens * nb (legacy)
+  int16_t* sum16 = nullptr; // n_tokens * cols / 16 (K)
+  int16_t* sum32 = nullptr; // n_tokens * cols / 32 (K)
+  int64_t n_groups = 0;     // token groups packed for AMX (0: none)
+  uint8_t* bt = nullptr;
+  float* dxt = nullptr;
+  float* s32t = nullptr;
+};
+
+// One MatMul call as the kernels see it.
+struct MatMulArgs {
+  const uint8_t* w = nullptr;  // row r at w + r * row_bytes
+  GgmlType type = GgmlType::kF32;
+  int64_t rows = 0;
+  int64_t cols = 0;
+  size_t row_bytes = 0;
+  const float* x = nullptr;    // n_tokens x cols (float kernels)
+  QuantActs acts;              // int8 kernels
+  int64_t n_tokens = 0;
+  float* y = nullptr;          // n_tokens x rows
+};
+
+// Per ISA: which weight types have a fast kernel, whether that kernel wants
+// int8 activations, the activation quantizer, how many token groups to pack
+// for AMX (0: none) and the packer, the per-thread scratch the row kernel
+// needs, and the row-range kernel. Rows are computed in tiles of RowTile()
+// rows; MatMulRows(args, begin, end, scratch) needs begin to be a multiple of
+// RowTile() (end may be anything <= rows) and ScratchBytes(args) bytes of
+// 64-byte aligned scratch.
+#define JARVIS_DECLARE_ISA_KERNELS(ns)                                                          \
+  namespace ns {                                                                               \
+  bool HasKernel(GgmlType type);                                                               \
+  bool WantsInt8(GgmlType type);                                                               \
+  int64_t RowTile();                                                                           \
+  void QuantizeActs(GgmlType type, const float* x, int64_t t_begin, int64_t t_end, const QuantActs& out); \
+  int64_t PackedGroups(GgmlType type, int64_t n_tokens);                                       \
+  void PackActs(GgmlType type, int64_t g_begin, int64_t g_end, const QuantActs& acts);          \
+  size_t ScratchBytes(const MatMulArgs& args);                                                 \
+  void MatMulRows(const MatMulArgs& args, int64_t r_begin, int64_t r_end, uint8_t* scratch);   \
+  }
+
+JARVIS_DECLARE_ISA_KERNELS(avx2)
+JARVIS_DECLARE_ISA_KERNELS(avx512)
+JARVIS_DECLARE_ISA_KERNELS(amx)
+
+#undef JARVIS_DECLARE_ISA_KERNELS
+
+}  // namespace jarvis::kernels_internal

@@ -1,0 +1,38 @@
+// Element-wise and per-row operations of the llama layer graph, F32.
+// Each works on one row (one token); callers loop over tokens.
+#pragma once
+
+#include <cstdint>
+
+namespace jarvis {
+
+// out[i] = x[i] / sqrt(mean(x^2) + eps) * weight[i]. out may alias x.
+void RmsNorm(const float* x, const float* weight, int64_t n, float eps, float* out);
+
+// How rotary embedding pairs dimensions of a head.
+enum class RopeStyle {
+  kInterleaved,  // pairs (2i, 2i+1): llama GGUFs (Q/K weights permuted at conversion)
+  kNeox,         // pairs (i, i + n_rot/2): qwen2, NeoX
+};
+
+struct RopeParams {
+  int32_t n_rot = 0;          // rotated dimensions per head (<= head_dim)
+  float freq_base = 10000.0f;
+  float freq_scale = 1.0f;    // linear scaling: positions multiplied by this
+  RopeStyle style = RopeStyle::kInterleaved;
+  const float* freq_factors = nullptr;  // optional, n_rot/2 divisors (llama3 rope_freqs)
+};
+
+// Rotates `n_heads` heads of `head_dim` values stored back to back, at position `pos`.
+void ApplyRope(float* heads, int32_t n_heads, int32_t head_dim, int32_t pos, const RopeParams& p);
+
+// In place: x[i] = silu(x[i]) * y[i].
+void SiluMul(float* x, const float* y, int64_t n);
+
+// In place: x[i] = exp(x[i] - max) / sum.
+void Softmax(float* x, int64_t n);
+
+// x[i] += y[i]
+void AddInPlace(float* x, const float* y, int64_t n);
+
+}  // namespace jarvis

@@ -1,0 +1,35 @@
+// Entry points of ops_isa.h, included by each ops_*.cpp inside its ISA
+// namespace after vector_ops_impl.h. (No #pragma once.)
+
+void SiluMul(float* x, const float* y, int64_t n) { SiluMulImpl(x, y, n); }
+
+void Softmax(float* x, int64_t n) { SoftmaxImpl(x, n); }
+
+void AttentionHead(const float* q, const KvRows& k, const KvRows& v, int32_t kv_head, int32_t head_dim,
+                   int32_t n_pos, float scale, float* scores, float* out) {
+  const int64_t head_off = static_cast<int64_t>(kv_head) * head_dim;
+  switch (head_dim == 2 * kL ? 2 : head_dim == 4 * kL ? 4 : head_dim == 8 * kL ? 8 : 0) {
+    case 2:
+      AttentionFixed<2>(q, k, v, head_off, n_pos, scale, scores, out);
+      break;
+    case 4:
+      AttentionFixed<4>(q, k, v, head_off, n_pos, scale, scores, out);
+      break;
+    case 8:
+      AttentionFixed<8>(q, k, v, head_off, n_pos, scale, scores, out);
+      break;
+    default:
+      AttentionAny(q, k, v, head_off, head_dim, n_pos, scale, scores, out);
+      break;
+  }
+}
+
+void StoreKvRowF16(const float* src, int64_t n, uint16_t* dst) {
+  int64_t i = 0;
+  for (; i + kL <= n; i += kL) V::StoreF16(dst + i, V::LoadF32(src + i));
+  if (i < n) {
+    uint16_t tmp[kL];
+    V::StoreF16(tmp, V::LoadF32Tail(src + i, static_cast<int>(n - i)));
+    for (int64_t j = i; j < n; ++j) dst[j] = tmp[j - i];
+  }
+}

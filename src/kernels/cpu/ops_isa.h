@@ -1,0 +1,28 @@
+// Private to kernels/cpu: per-ISA versions of the row operations and of
+// attention (ops_avx2.cpp, ops_avx512.cpp, built from vector_ops_impl.h). The
+// public functions in ops.cpp / attention.cpp dispatch to them unless the
+// active ISA is scalar. Same rules as matmul_isa.h: plain declarations only.
+#pragma once
+
+#include <cstdint>
+
+#include "kernels/cpu/attention.h"
+
+namespace jarvis::kernels_internal {
+
+// Where AttentionHead's rows are, without KvRows' inline helpers.
+#define JARVIS_DECLARE_ISA_OPS(ns)                                                                  \
+  namespace ns {                                                                                   \
+  void SiluMul(float* x, const float* y, int64_t n);                                               \
+  void Softmax(float* x, int64_t n);                                                               \
+  void AttentionHead(const float* q, const KvRows& k, const KvRows& v, int32_t kv_head, int32_t head_dim, \
+                     int32_t n_pos, float scale, float* scores, float* out);                       \
+  void StoreKvRowF16(const float* src, int64_t n, uint16_t* dst);                                  \
+  }
+
+JARVIS_DECLARE_ISA_OPS(avx2)
+JARVIS_DECLARE_ISA_OPS(avx512)
+
+#undef JARVIS_DECLARE_ISA_OPS
+
+}  // namespace jarvis::kernels_internal

@@ -1,0 +1,125 @@
+// The vector row operations and attention on every ISA this CPU has, against
+// the scalar versions.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "kernels/cpu/attention.h"
+#include "kernels/cpu/isa.h"
+#include "kernels/cpu/ops.h"
+
+namespace jarvis {
+namespace {
+
+std::vector<float> Random(size_t n, float scale, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> normal(0.0f, scale);
+  std::vector<float> v(n);
+  for (auto& x : v) x = normal(rng);
+  return v;
+}
+
+class VectorOpsTest : public ::testing::TestWithParam<KernelIsa> {
+ protected:
+  void SetUp() override {
+    if (!CpuSupportsIsa(GetParam())) GTEST_SKIP() << "CPU lacks " << KernelIsaName(GetParam());
+  }
+};
+
+TEST_P(VectorOpsTest, SiluMulMatchesScalar) {
+  for (size_t n : {1u, 7u, 16u, 100u, 8192u}) {
+    std::vector<float> x = Random(n, 4.0f, 1), y = Random(n, 1.0f, 2);
+    x[0] = -100.0f;  // exp(100) overflows a naive silu
+    if (n > 1) x[1] = 95.0f;
+    std::vector<float> ref = x, got = x;
+    {
+      ScopedKernelIsa pin(KernelIsa::kScalar);
+      SiluMul(ref.data(), y.data(), static_cast<int64_t>(n));
+    }
+    ScopedKernelIsa pin(GetParam());
+    SiluMul(got.data(), y.data(), static_cast<int64_t>(n));
+    for (size_t i = 0; i < n; ++i) ASSERT_NEAR(got[i], ref[i], 1e-6f * (1.0f + std::fabs(ref[i]))) << i;
+  }
+}
+
+TEST_P(VectorOpsTest, SoftmaxMatchesScalar) {
+  for (size_t n : {1u, 5u, 16u, 17u, 513u}) {
+    std::vector<float> x = Random(n, 3.0f, static_cast<uint32_t>(n));
+    std::vector<float> ref = x, got = x;
+    {
+      ScopedKernelIsa pin(KernelIsa::kScalar);
+      Softmax(ref.data(), static_cast<int64_t>(n));
+    }
+    ScopedKernelIsa pin(GetParam());
+    Softmax(got.data(), static_cast<int64_t>(n));
+    double sum = 0.0;
+    for (size_t i = 0; i < n; ++i) {
+      ASSERT_NEAR(got[i], ref[i], 1e-6f * (1e-3f + ref[i])) << i;
+      sum += got[i];
+    }
+    EXPECT_NEAR(sum, 1.0, 1e-5);
+  }
+}
+
+// Attention over a paged cache whose blocks are out of order, for head sizes
+// with and without a vector tail, F16 and F32.
+TEST_P(VectorOpsTest, AttentionHeadMatchesScalar) {
+  for (bool f16 : {true, false}) {
+    for (int32_t head_dim : {8, 64, 100, 128}) {
+      const int32_t n_heads = 2, block = 4, n_pos = 37;
+      const int32_t n_blocks = (n_pos + block - 1) / block;
+      const size_t row_bytes = static_cast<size_t>(n_heads * head_dim) * (f16 ? 2 : 4);
+      std::vector<uint8_t> pool(static_cast<size_t>(n_blocks) * 2 * block * row_bytes);
+      std::vector<int32_t> table(static_cast<size_t>(n_blocks));
+      for (int32_t b = 0; b < n_blocks; ++b) table[static_cast<size_t>(b)] = (b * 3) % n_blocks;
+      KvRows k{pool.data(), 2 * block * row_bytes, 0, row_bytes, block, table.data(), f16};
+      KvRows v = k;
+      v.layer_offset = block * row_bytes;
+      ScopedKernelIsa scalar(KernelIsa::kScalar);
+      for (int32_t p = 0; p < n_pos; ++p) {
+        const auto kr = Random(static_cast<size_t>(n_heads * head_dim), 1.0f, static_cast<uint32_t>(2 * p));
+        const auto vr = Random(static_cast<size_t>(n_heads * head_dim), 1.0f, static_cast<uint32_t>(2 * p + 1));
+        StoreKvRow(kr.data(), n_heads * head_dim, f16, const_cast<uint8_t*>(k.row(p)));
+        StoreKvRow(vr.data(), n_heads * head_dim, f16, const_cast<uint8_t*>(v.row(p)));
+      }
+      const auto q = Random(static_cast<size_t>(head_dim), 1.0f, 99);
+      for (int32_t len : {1, 5, n_pos}) {
+        std::vector<float> scores(static_cast<size_t>(n_pos)), ref(static_cast<size_t>(head_dim)), got(ref.size());
+        const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
+        AttentionHead(q.data(), k, v, 1, head_dim, len, scale, scores.data(), ref.data());
+        {
+          ScopedKernelIsa pin(GetParam());
+          AttentionHead(q.data(), k, v, 1, head_dim, len, scale, scores.data(), got.data());
+        }
+        for (int32_t d = 0; d < head_dim; ++d) {
+          ASSERT_NEAR(got[static_cast<size_t>(d)], ref[static_cast<size_t>(d)], 2e-5f)
+              << (f16 ? "f16" : "f32") << " head_dim " << head_dim << " len " << len << " d " << d;
+        }
+      }
+    }
+  }
+}
+
+TEST_P(VectorOpsTest, StoreKvRowF16BitsMatchScalar) {
+  std::vector<float> src = Random(37, 100.0f, 4);
+  src[3] = 1e-6f;   // half subnormal
+  src[4] = 70000.0f;  // overflows to inf
+  src[5] = 0.0f;
+  std::vector<uint16_t> ref(src.size()), got(src.size());
+  {
+    ScopedKernelIsa pin(KernelIsa::kScalar);
+    StoreKvRow(src.data(), 37, true, reinterpret_cast<uint8_t*>(ref.data()));
+  }
+  ScopedKernelIsa pin(GetParam());
+  StoreKvRow(src.data(), 37, true, reinterpret_cast<uint8_t*>(got.data()));
+  EXPECT_EQ(got, ref);
+}
+
+INSTANTIATE_TEST_SUITE_P(FastIsas, VectorOpsTest, ::testing::Values(KernelIsa::kAvx2, KernelIsa::kAvx512),  // amx: avx512's ops
+                         [](const ::testing::TestParamInfo<KernelIsa>& p) { return KernelIsaName(p.param); });
+
+}  // namespace
+}  // namespace jarvis

@@ -1,0 +1,146 @@
+#include "model/llama_graph.h"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include "kernels/cpu/attention.h"
+#include "kernels/cpu/ops.h"
+
+namespace jarvis {
+namespace {
+
+void Grow(std::vector<float>& v, size_t n) {
+  if (v.size() < n) v.resize(n);
+}
+
+}  // namespace
+
+LlamaGraph::LlamaGraph(const Model& model, ThreadPool& pool) : model_(model), pool_(pool) {}
+
+Status LlamaGraph::Validate(const Batch& batch, const KvPoolView& kv) const {
+  const HParams& hp = model_.hparams();
+  const size_t n = batch.tokens.size();
+  if (n == 0) return Status::InvalidArgument("empty batch");
+  if (batch.positions.size() != n || batch.seq.size() != n || batch.logits.size() != n) {
+    return Status::InvalidArgument("batch arrays differ in length");
+  }
+  if (kv.layout.n_layer != hp.n_layer || kv.layout.n_embd_kv != hp.n_embd_kv()) {
+    return Status::InvalidArgument("KV pool geometry does not match the model");
+  }
+  for (size_t i = 0; i < n; ++i) {
+    const int32_t tok = batch.tokens[i];
+    const int32_t pos = batch.positions[i];
+    const int32_t s = batch.seq[i];
+    if (tok < 0 || tok >= hp.n_vocab) {
+      return Status::InvalidArgument("token id " + std::to_string(tok) + " outside the vocabulary (" +
+                                     std::to_string(hp.n_vocab) + ")");
+    }
+    if (s < 0 || static_cast<size_t>(s) >= batch.block_tables.size()) {
+      return Status::InvalidArgument("sequence index " + std::to_string(s) + " has no block table");
+    }
+    const auto& table = batch.block_tables[static_cast<size_t>(s)];
+    if (pos < 0 || static_cast<size_t>(pos / kv.layout.block_size) >= table.size()) {
+      return Status::InvalidArgument("position " + std::to_string(pos) + " is not covered by its block table");
+    }
+    for (size_t b = 0; b <= static_cast<size_t>(pos / kv.layout.block_size); ++b) {
+      if (table[b] < 0 || table[b] >= kv.n_blocks) return Status::InvalidArgument("block id out of range");
+    }
+  }
+  return Status::Ok();
+}
+
+void LlamaGraph::EnsureScratch(int32_t n_tokens, int32_t max_pos) {
+  const HParams& hp = model_.hparams();
+  const size_t n = static_cast<size_t>(n_tokens);
+  Grow(x_, n * hp.n_embd);
+  Grow(h_, n * hp.n_embd);
+  Grow(out_, n * hp.n_embd);
+  Grow(q_, n * hp.n_embd_q());
+  Grow(att_, n * hp.n_embd_q());
+  Grow(k_, n * hp.n_embd_kv());
+  Grow(v_, n * hp.n_embd_kv());
+  Grow(gate_, n * hp.n_ff);
+  Grow(up_, n * hp.n_ff);
+  scores_stride_ = std::max(scores_stride_, max_pos + 1);
+  Grow(scores_, static_cast<size_t>(scores_stride_) * pool_.size());
+}
+
+void LlamaGraph::Attention(const Batch& batch, const KvPoolView& kv, int32_t layer) {
+  const HParams& hp = model_.hparams();
+  const int32_t n_tokens = batch.size();
+  const int32_t group = hp.n_head / hp.n_head_kv;
+  const float scale = 1.0f / std::sqrt(static_cast<float>(hp.head_dim));
+  // One work item per (token, head); each writes its own slice of att_.
+  pool_.Run([&](int thread, int n_threads) {
+    float* scores = scores_.data() + static_cast<size_t>(thread) * scores_stride_;
+    const int64_t n_items = static_cast<int64_t>(n_tokens) * hp.n_head;
+    for (int64_t item = thread; item < n_items; item += n_threads) {
+      const int32_t t = static_cast<int32_t>(item / hp.n_head);
+      const int32_t h = static_cast<int32_t>(item % hp.n_head);
+      const int32_t* table = batch.block_tables[static_cast<size_t>(batch.seq[t])].data();
+      const KvRows k = kv.Rows(layer, /*values=*/false, table);
+      const KvRows v = kv.Rows(layer, /*values=*/true, table);
+      const float* q = q_.data() + static_cast<size_t>(t) * hp.n_embd_q() + static_cast<size_t>(h) * hp.head_dim;
+      float* out = att_.data() + static_cast<size_t>(t) * hp.n_embd_q() + static_cast<size_t>(h) * hp.head_dim;
+      AttentionHead(q, k, v, h / group, hp.head_dim, batch.positions[t] + 1, scale, scores, out);
+    }
+  });
+}
+
+Status LlamaGraph::Forward(const Batch& batch, const KvPoolView& kv, float* logits) {
+  JARVIS_RETURN_IF_ERROR(Validate(batch, kv));
+  const HParams& hp = model_.hparams();
+  const ModelWeights& w = model_.weights();
+  const int32_t n = batch.size();
+  const int64_t d = hp.n_embd;
+  const int64_t dq = hp.n_embd_q();
+  const int64_t dkv = hp.n_embd_kv();
+  EnsureScratch(n, *std::max_element(batch.positions.begin(), batch.positions.end()));
+
+  for (int32_t t = 0; t < n; ++t) DequantizeWeightRow(w.tok_embd, batch.tokens[t], &x_[t * d]);
+
+  for (int32_t il = 0; il < hp.n_layer; ++il) {
+    const LayerWeights& l = w.layers[static_cast<size_t>(il)];
+    // Attention block.
+    for (int32_t t = 0; t < n; ++t) RmsNorm(&x_[t * d], l.attn_norm, d, hp.rms_eps, &h_[t * d]);
+    MatMul(l.wq, h_.data(), n, q_.data(), pool_);
+    MatMul(l.wk, h_.data(), n, k_.data(), pool_);
+    MatMul(l.wv, h_.data(), n, v_.data(), pool_);
+    for (int32_t t = 0; t < n; ++t) {
+      if (l.bq != nullptr) {
+        AddInPlace(&q_[t * dq], l.bq, dq);
+        AddInPlace(&k_[t * dkv], l.bk, dkv);
+        AddInPlace(&v_[t * dkv], l.bv, dkv);
+      }
+      ApplyRope(&q_[t * dq], hp.n_head, hp.head_dim, batch.positions[t], hp.rope);
+      ApplyRope(&k_[t * dkv], hp.n_head_kv, hp.head_dim, batch.positions[t], hp.rope);
+      const int32_t* table = batch.block_tables[static_cast<size_t>(batch.seq[t])].data();
+      const KvRows krows = kv.Rows(il, false, table);
+      const KvRows vrows = kv.Rows(il, true, table);
+      StoreKvRow(&k_[t * dkv], dkv, kv.layout.f16, const_cast<uint8_t*>(krows.row(batch.positions[t])));
+      StoreKvRow(&v_[t * dkv], dkv, kv.layout.f16, const_cast<uint8_t*>(vrows.row(batch.positions[t])));
+    }
+    Attention(batch, kv, il);
+    MatMul(l.wo, att_.data(), n, out_.data(), pool_);
+    AddInPlace(x_.data(), out_.data(), n * d);
+
+    // Feed-forward block: down(silu(gate(h)) * up(h)).
+    for (int32_t t = 0; t < n; ++t) RmsNorm(&x_[t * d], l.ffn_norm, d, hp.rms_eps, &h_[t * d]);
+    MatMul(l.w_gate, h_.data(), n, gate_.data(), pool_);
+    MatMul(l.w_up, h_.data(), n, up_.data(), pool_);
+    SiluMul(gate_.data(), up_.data(), static_cast<int64_t>(n) * hp.n_ff);
+    MatMul(l.w_down, gate_.data(), n, out_.data(), pool_);
+    AddInPlace(x_.data(), out_.data(), n * d);
+  }
+
+  // Final norm and output projection, only for the rows that want logits.
+  int32_t n_out = 0;
+  for (int32_t t = 0; t < n; ++t) {
+    if (batch.logits[t]) RmsNorm(&x_[t * d], w.output_norm, d, hp.rms_eps, &h_[n_out++ * d]);
+  }
+  if (n_out > 0) MatMul(w.output, h_.data(), n_out, logits, pool_);
+  return Status::Ok();
+}
+
+}  // namespace jarvis

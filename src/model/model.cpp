@@ -1,0 +1,19 @@
+#include "model/model.h"
+
+namespace jarvis {
+
+Result<std::unique_ptr<Model>> Model::Load(const std::string& path) {
+  std::unique_ptr<Model> m(new Model());
+  m->path_ = path;
+  JARVIS_ASSIGN_OR_RETURN(m->gguf_, GgufFile::Open(path));
+  JARVIS_ASSIGN_OR_RETURN(m->hparams_, ReadHParams(*m->gguf_));
+  JARVIS_ASSIGN_OR_RETURN(m->weights_, BindWeights(*m->gguf_, &m->hparams_));
+  JARVIS_ASSIGN_OR_RETURN(m->tokenizer_, Tokenizer::FromGguf(*m->gguf_));
+  if (m->tokenizer_->vocab_size() > m->hparams_.n_vocab) {
+    return Status::InvalidArgument(path + ": tokenizer has " + std::to_string(m->tokenizer_->vocab_size()) +
+                                   " tokens but the model only " + std::to_string(m->hparams_.n_vocab));
+  }
+  return m;
+}
+
+}  // namespace jarvis

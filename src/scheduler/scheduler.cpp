@@ -1,0 +1,155 @@
+// Scheduler: construction, Submit, Stats, Shutdown (the loop is in
+// scheduler_loop.cpp).
+#include "scheduler/scheduler.h"
+
+#include <algorithm>
+#include <string>
+#include <utility>
+
+#include "scheduler/request_prep.h"
+#include "scheduler/scheduler_impl.h"
+
+namespace jarvis {
+namespace {
+
+Status ValidateOptions(const SchedulerOptions& o) {
+  if (o.max_sequences < 1) return Status::InvalidArgument("max_sequences must be >= 1");
+  if (o.max_batch_tokens < o.max_sequences) {
+    return Status::InvalidArgument("max_batch_tokens must be >= max_sequences (one decode token each)");
+  }
+  // Every request passes through the queue, so it needs room for one.
+  if (o.max_queue < 1) return Status::InvalidArgument("max_queue must be >= 1");
+  if (o.n_ctx < 0 || o.kv_block_size < 1 || o.n_threads < 0) {
+    return Status::InvalidArgument("scheduler options must be positive");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+// --- Scheduler (public) -------------------------------------------------------
+
+Result<std::unique_ptr<Scheduler>> Scheduler::Create(const Model& model, const SchedulerOptions& options) {
+  JARVIS_RETURN_IF_ERROR(ValidateOptions(options));
+  const HParams& hp = model.hparams();
+  const int32_t n_ctx = options.n_ctx > 0 ? options.n_ctx : std::min(hp.n_ctx_train, 4096);
+  const int64_t blocks_per_seq = (n_ctx + options.kv_block_size - 1) / options.kv_block_size;
+
+  // The engine sizes its pool as (max_sequences x blocks per context); ask it
+  // for enough contexts to cover the budget (at least one full context).
+  int64_t want_blocks = (5 * blocks_per_seq * options.max_sequences + 3) / 4;  // +25% for the prefix cache
+  if (options.kv_budget_bytes > 0) {
+    KvLayout layout;
+    layout.n_layer = hp.n_layer;
+    layout.n_embd_kv = hp.n_embd_kv();
+    layout.block_size = options.kv_block_size;
+    layout.f16 = options.kv_f16;
+    want_blocks = KvCache::BlocksForBudget(layout, options.kv_budget_bytes);
+    if (want_blocks < blocks_per_seq) {
+      return Status::InvalidArgument("kv_budget_bytes holds less than one context of " + std::to_string(n_ctx) +
+                                     " positions");
+    }
+  }
+  EngineOptions eo;
+  eo.n_threads = options.n_threads;
+  eo.n_ctx = n_ctx;
+  eo.kv_f16 = options.kv_f16;
+  eo.kv_block_size = options.kv_block_size;
+  eo.max_sequences = static_cast<int32_t>(
+      options.kv_budget_bytes > 0 ? want_blocks / blocks_per_seq : (want_blocks + blocks_per_seq - 1) / blocks_per_seq);
+  JARVIS_ASSIGN_OR_RETURN(std::unique_ptr<Engine> engine, Engine::Create(model, eo));
+
+  auto source = model.gguf().GetString("tokenizer.chat_template");
+  const ChatTemplateKind chat = DetectChatTemplate(source.ok() ? *source : std::string_view(), nullptr);
+  auto impl = std::make_unique<Impl>(model, options, std::move(engine), chat);
+  impl->Start();
+  return std::unique_ptr<Scheduler>(new Scheduler(std::move(impl)));
+}
+
+Scheduler::Scheduler(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Scheduler::~Scheduler() = default;  // Impl's destructor cancels and joins
+Result<RequestHandle> Scheduler::Submit(GenerateRequest request) { return impl_->Submit(std::move(request)); }
+SchedulerStats Scheduler::Stats() const { return impl_->Stats(); }
+void Scheduler::Shutdown(std::chrono::milliseconds grace) { impl_->Shutdown(grace); }
+const Model& Scheduler::model() const { return impl_->model(); }
+
+// --- Impl: the caller-side half ----------------------------------------------
+
+Scheduler::Impl::Impl(const Model& model, const SchedulerOptions& options, std::unique_ptr<Engine> engine,
+                      ChatTemplateKind chat)
+    : model_(model),
+      options_(options),
+      chat_(chat),
+      n_ctx_(engine->n_ctx()),
+      inbox_(std::make_shared<Inbox>()),
+      engine_(std::move(engine)) {
+  inbox_->stats.kv_blocks_total = engine_->kv().n_blocks();
+}
+
+Scheduler::Impl::~Impl() { Shutdown(std::chrono::milliseconds(0)); }
+
+void Scheduler::Impl::Start() { thread_ = std::thread([this] { Loop(); }); }
+
+Result<RequestHandle> Scheduler::Impl::Submit(GenerateRequest request) {
+  {
+    std::lock_guard<std::mutex> lock(inbox_->mu);
+    if (inbox_->stopping) return Status::Cancelled("the scheduler is shutting down");
+  }
+  JARVIS_ASSIGN_OR_RETURN(std::vector<int32_t> prompt,
+                          PrepareRequestTokens(model_, chat_, request, n_ctx_));
+  auto state = std::make_shared<RequestState>(NextRequestId());
+  state->SetCompletionHook(std::move(request.on_complete));
+  std::weak_ptr<Inbox> weak = inbox_;
+  state->SetCancelHook([weak] {
+    if (auto inbox = weak.lock()) {
+      {
+        std::lock_guard<std::mutex> lock(inbox->mu);
+        inbox->kick = true;
+      }
+      inbox->cv.notify_one();
+    }
+  });
+  PendingRequest pending;
+  pending.state = state;
+  pending.prompt = std::move(prompt);
+  pending.sampling = std::move(request.sampling);
+  pending.max_tokens = request.max_tokens;
+  pending.stop = std::move(request.stop);
+  pending.ignore_eos = request.ignore_eos;
+  pending.deadline = request.deadline;
+  pending.on_token = std::move(request.on_token);
+  {
+    std::lock_guard<std::mutex> lock(inbox_->mu);
+    if (inbox_->stopping) return Status::Cancelled("the scheduler is shutting down");
+    if (static_cast<int64_t>(inbox_->waiting.size()) >= options_.max_queue) {
+      return Status::ResourceExhausted("the request queue is full (" + std::to_string(inbox_->waiting.size()) +
+                                       " waiting); retry later");
+    }
+    inbox_->waiting.push_back(std::move(pending));
+    inbox_->stats.waiting = static_cast<int32_t>(inbox_->waiting.size());
+  }
+  inbox_->cv.notify_one();
+  return RequestHandle(std::move(state));
+}
+
+SchedulerStats Scheduler::Impl::Stats() const {
+  std::lock_guard<std::mutex> lock(inbox_->mu);
+  SchedulerStats s = inbox_->stats;
+  s.waiting = static_cast<int32_t>(inbox_->waiting.size());
+  return s;
+}
+
+void Scheduler::Impl::Shutdown(std::chrono::milliseconds grace) {
+  {
+    std::lock_guard<std::mutex> lock(inbox_->mu);
+    const auto deadline = Clock::now() + grace;
+    if (!inbox_->stopping || deadline < inbox_->grace_deadline) inbox_->grace_deadline = deadline;
+    inbox_->stopping = true;
+  }
+  inbox_->cv.notify_one();
+  if (std::this_thread::get_id() == thread_.get_id()) return;  // from a callback: the loop ends by itself
+  std::lock_guard<std::mutex> join(join_mu_);
+  if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace jarvis

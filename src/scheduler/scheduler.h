@@ -1,0 +1,130 @@
+// Scheduler: continuous batching for one loaded model.
+//
+// One loop thread per scheduler. Every step it builds ONE batch from
+//   - one decode token of every running sequence, then
+//   - chunks of waiting prompts (chunked prefill), FCFS,
+// up to max_batch_tokens, and calls Engine::Decode once. New requests join at
+// the next step; nobody waits for a batch to fill. Running decodes are always
+// served first, so a long prompt cannot starve them.
+//
+// KV memory is the engine's paged KvCache. Before prefill the longest cached
+// prefix of the prompt (whole blocks, hashed by their token prefix) is reused
+// copy-free; only the rest is computed (GenerateResult::cached_prompt_tokens).
+// Cancelled, finished, failed or expired requests free their blocks at the next
+// step (blocks holding a full prompt prefix stay cached until evicted, LRU).
+//
+// Determinism: at temperature 0 a request gives the same tokens alone or with
+// any number of others (the engine is batch-invariant).
+//
+// Streaming: every sampled token gives one TokenEvent (its text may be empty
+// while UTF-8 or a possible stop string is held back); text released at the
+// end (a held-back tail) comes as one more event with token -1. Both on_token
+// and the pull stream (RequestHandle::Next) see every event; their texts
+// concatenate to GenerateResult::text.
+//
+// KV admission: a request is admitted only when the blocks it may ever need
+// (prompt + max_tokens, capped by the context) fit beside what the running
+// sequences may still need, so running sequences never run out of KV and are
+// never preempted; the queue head waits otherwise (FCFS).
+//
+// Thread safety: Submit(), Stats() and Shutdown() may be called from any thread.
+// Callbacks (on_token, on_step) run on the loop thread and must not block for
+// long; they may call RequestHandle::Cancel() and Stats(), and Shutdown() only
+// returns at once there (the loop ends by itself). For a result obtained
+// without the scheduler (response cache) use MakeCompletedHandle() in
+// scheduler/request_state.h.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+
+#include "jarvis/request.h"
+#include "jarvis/status.h"
+
+namespace jarvis {
+
+class Model;
+
+// What one step did (for the performance monitor and the dashboard).
+struct StepStats {
+  int32_t batch_tokens = 0;     // tokens in the forward pass
+  int32_t decode_tokens = 0;    // of which decode (one per running sequence)
+  int32_t prefill_tokens = 0;   // of which prompt chunks
+  int32_t running = 0;          // sequences running after the step
+  int32_t waiting = 0;          // requests queued after the step
+  double step_ms = 0.0;
+};
+
+struct SchedulerStats {
+  int32_t running = 0;
+  int32_t waiting = 0;
+  int64_t steps = 0;
+  int32_t kv_blocks_total = 0;
+  int32_t kv_blocks_used = 0;      // held by running sequences
+  int32_t kv_blocks_cached = 0;    // unreferenced, kept for prefix reuse
+  int64_t prefix_cache_hits = 0;   // requests that reused >= 1 cached block
+  int64_t prefix_cache_misses = 0;
+  int64_t prompt_tokens_computed = 0;
+  int64_t prompt_tokens_cached = 0;
+  int64_t generated_tokens = 0;
+};
+
+struct SchedulerOptions {
+  // Sequences decoding at once. Default 8.
+  int32_t max_sequences = 8;
+  // Tokens per forward step (decode tokens + prefill chunks). Default 512.
+  int32_t max_batch_tokens = 512;
+  // Context per sequence (prompt + generated). Default 0: the model's, at most 4096.
+  int32_t n_ctx = 0;
+  // Requests waiting beyond the running ones; past it Submit fails with
+  // ResourceExhausted (the HTTP layer answers 429/503). Default 64.
+  int32_t max_queue = 64;
+  // KV pool size. Default 0: max_sequences * n_ctx positions (plus room for the
+  // prefix cache, 25%).
+  size_t kv_budget_bytes = 0;
+  int32_t kv_block_size = 16;
+  bool kv_f16 = true;
+  // Engine threads. Default 0: one per physical core.
+  int32_t n_threads = 0;
+  // Reuse cached prompt prefixes. Default true.
+  bool prefix_cache = true;
+  // false: run one request at a time (a baseline for `bench serve`). Default true.
+  bool continuous_batching = true;
+  // Called on the loop thread after every step that ran a forward pass
+  // (StepStats::running / waiting are counted after the step). Optional;
+  // must be quick; exceptions are swallowed.
+  std::function<void(const StepStats&)> on_step;
+};
+
+class Scheduler {
+ public:
+  // Starts the loop thread. `model` must outlive the scheduler.
+  static Result<std::unique_ptr<Scheduler>> Create(const Model& model, const SchedulerOptions& options);
+  // Cancels whatever is still queued or running (finish = kCancelled) and joins.
+  ~Scheduler();
+  Scheduler(const Scheduler&) = delete;
+  Scheduler& operator=(const Scheduler&) = delete;
+
+  // Validates and tokenizes the request on the caller's thread (chat messages
+  // rendered with the model's template), then queues it; returns at once.
+  // InvalidArgument: bad parameters, prompt empty or longer than the context.
+  // ResourceExhausted: the queue is full. Unavailable after Shutdown: Cancelled.
+  Result<RequestHandle> Submit(GenerateRequest request);
+
+  SchedulerStats Stats() const;
+
+  // Stops accepting, lets running and queued requests finish for up to
+  // `grace`, then cancels the rest. Blocks until the loop has stopped.
+  void Shutdown(std::chrono::milliseconds grace);
+
+  const Model& model() const;
+
+ private:
+  class Impl;
+  explicit Scheduler(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace jarvis

@@ -1,0 +1,110 @@
+// Sequence: one admitted request inside the scheduler loop: its tokens, KV
+// sequence, sampler, detokenizer, stop matcher and the result being built.
+// Per token it does what engine/generator.cpp does for its single sequence, so
+// at temperature 0 both give the same tokens.
+//
+// Thread safety: owned and used by the scheduler's loop thread only. Events go
+// to the RequestState (thread-safe) and to on_token, called on the loop thread.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "engine/sampling.h"
+#include "engine/stop_matcher.h"
+#include "jarvis/request.h"
+#include "scheduler/request_state.h"
+#include "tokenizer/streaming_decoder.h"
+
+namespace jarvis {
+
+// A validated, tokenized request waiting for admission.
+struct PendingRequest {
+  std::shared_ptr<RequestState> state;
+  std::vector<int32_t> prompt;  // non-empty, shorter than the context
+  SamplingParams sampling;
+  int32_t max_tokens = 128;     // < 0: until the context is full
+  std::vector<std::string> stop;
+  bool ignore_eos = false;
+  std::optional<std::chrono::steady_clock::time_point> deadline;
+  TokenCallback on_token;
+};
+
+class Sequence {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  // `tokenizer` must outlive the sequence. `admitted` is the start of the
+  // step that admitted it; n_ctx is the engine's context per sequence.
+  Sequence(PendingRequest request, const Tokenizer& tokenizer, int32_t n_vocab, int32_t n_ctx,
+           Clock::time_point admitted);
+  Sequence(const Sequence&) = delete;
+  Sequence& operator=(const Sequence&) = delete;
+
+  // Positions [0, final_positions()) are the most this sequence can write.
+  int32_t final_positions() const { return FinalPositions(n_prompt(), request_.max_tokens, n_ctx_); }
+  static int32_t FinalPositions(int32_t n_prompt, int32_t max_tokens, int32_t n_ctx);
+  bool prefilling() const { return n_computed_ < n_prompt(); }
+  int32_t n_prompt() const { return static_cast<int32_t>(request_.prompt.size()); }
+  int32_t n_computed() const { return n_computed_; }
+  // Tokens at positions [0, n_computed()): computed K/V.
+  std::span<const int32_t> computed_tokens() const {
+    return std::span<const int32_t>(tokens_).first(static_cast<size_t>(n_computed_));
+  }
+  // Next token to feed: the sampled one (decode) or the next prompt token.
+  int32_t token_at(int32_t pos) const { return tokens_[static_cast<size_t>(pos)]; }
+  bool has_pending_decode() const { return !prefilling() && static_cast<int32_t>(tokens_.size()) > n_computed_; }
+  int32_t n_generated() const { return static_cast<int32_t>(tokens_.size()) - n_prompt(); }
+  // Nothing to generate at all (max_tokens == 0).
+  bool wants_no_tokens() const { return budget_ == 0; }
+
+  int32_t kv_seq = -1;
+
+  // The first n prompt positions came from the prefix cache.
+  void SetCachedPrefix(int32_t n);
+  int32_t cached_prompt_tokens() const { return result_.cached_prompt_tokens; }
+
+  // The step fed positions [n_computed, n_computed + n) successfully.
+  void Advance(int32_t n, Clock::time_point step_end);
+  // Samples from this sequence's logits row; false when it has finished
+  // (finish() says why), true to keep decoding.
+  bool Sample(std::span<float> logits, Clock::time_point now);
+
+  bool expired(Clock::time_point now) const {
+    return request_.deadline.has_value() && now >= *request_.deadline;
+  }
+  const RequestState& state() const { return *request_.state; }
+  std::optional<FinishReason> finish() const { return finish_; }
+  void set_finish(FinishReason reason, Status error = Status::Ok());
+
+  // Flushes held-back text (stop/length only), fills in the result and
+  // completes the request. Call once, after the KV sequence is freed.
+  void Complete(Clock::time_point now);
+
+ private:
+  // Appends text, delivers the event; false if on_token asked to cancel.
+  bool Emit(int32_t token, std::string text);
+
+  PendingRequest request_;
+  const Tokenizer& tokenizer_;
+  int32_t n_vocab_;
+  int32_t n_ctx_;
+  int32_t budget_;  // tokens to generate at most
+  Sampler sampler_;
+  StopMatcher stops_;
+  StreamingDecoder decoder_;
+  std::vector<int32_t> tokens_;  // prompt, then generated
+  int32_t n_computed_ = 0;
+  std::optional<FinishReason> finish_;
+  Status callback_error_;  // on_token threw
+  GenerateResult result_;
+  Clock::time_point admitted_;
+  std::optional<Clock::time_point> prompt_done_, first_token_, last_token_;
+};
+
+}  // namespace jarvis

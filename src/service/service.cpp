@@ -1,0 +1,406 @@
+// Service: request path (response cache -> model lease -> scheduler) and
+// model control. The monitoring documents are in service_json.cpp and
+// service_prometheus.cpp.
+#include "service/service.h"
+
+#include <spdlog/spdlog.h>
+
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "model/model.h"
+#include "scheduler/request_state.h"
+#include "service/service_impl.h"
+
+namespace jarvis {
+
+// One request handed to a scheduler. Shared by the on_token / on_complete
+// wrappers; whichever of them (or the scheduler dropping them) comes last
+// frees it, which also releases the model lease if on_complete never ran.
+struct Service::Impl::Inflight {
+  Impl* impl = nullptr;
+  size_t slot = 0;
+  ModelLease lease;
+  std::string cache_key;  // empty: not cacheable
+  std::mutex mu;
+  std::vector<TokenEvent> events;  // guarded by mu; recorded only when cacheable
+  TokenCallback user_on_token;
+  std::function<void(const GenerateResult&)> user_on_complete;
+  std::atomic<bool> completed{false};
+};
+
+namespace {
+
+PerfDistribution* Timer(PerfMonitor& m, const char* name, const MetricLabels& labels = {}) {
+  return &m.GetTimer(name, labels);
+}
+
+// An already-completed handle for a response-cache hit: the recorded stream
+// pieces are replayed to on_token and to the pull stream, then on_complete.
+RequestHandle ReplayHandle(CachedResponse hit, const GenerateRequest& request, double lookup_ms) {
+  auto state = std::make_shared<RequestState>(NextRequestId());
+  GenerateResult result = std::move(hit.result);
+  result.from_response_cache = true;
+  result.timings = RequestTimings{};
+  result.timings.ttft_ms = lookup_ms;
+  result.timings.total_ms = lookup_ms;
+  if (hit.events.empty() && !result.text.empty()) hit.events.push_back(TokenEvent{-1, result.text});
+  bool keep_calling = static_cast<bool>(request.on_token);
+  for (TokenEvent& event : hit.events) {
+    if (keep_calling) {
+      try {
+        keep_calling = request.on_token(event);
+      } catch (...) {
+        keep_calling = false;  // the result stands; a throwing callback must not escape
+      }
+    }
+    state->Push(std::move(event));
+  }
+  if (request.on_complete) {
+    try {
+      request.on_complete(result);
+    } catch (...) {
+    }
+  }
+  state->Complete(std::move(result));
+  return RequestHandle(std::move(state));
+}
+
+}  // namespace
+
+Service::Impl::Impl(const ServiceOptions& options, std::vector<ModelSource> sources)
+    : options_(options),
+      sources_(std::move(sources)),
+      monitor_(PerfMonitor::Options{std::chrono::seconds(metric::kWindowSeconds), 10, {}}),
+      system_(SystemMonitorOptions{}),
+      cache_(ResponseCacheOptions{
+          std::chrono::duration_cast<std::chrono::milliseconds>(std::max(options.cache_ttl, std::chrono::seconds(0))),
+          options.cache_bytes, {}}) {
+  PerfMonitor& m = monitor_;
+  global_.inference = Timer(m, metric::kInference);
+  global_.ttft = Timer(m, metric::kTtft);
+  global_.tpot = Timer(m, metric::kTpot);
+  global_.queue_wait = Timer(m, metric::kQueueWait);
+  global_.model_load = Timer(m, metric::kModelLoad);
+  global_.step = Timer(m, metric::kStep);
+  const std::vector<double> token_bounds = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096};
+  const std::vector<double> seq_bounds = {1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 64};
+  global_.batch_tokens = &m.GetHistogram(metric::kBatchTokens, {}, token_bounds);
+  global_.batch_sequences = &m.GetHistogram(metric::kBatchSequences, {}, seq_bounds);
+  global_.requests_total = &m.GetCounter("llm_requests_total");
+  global_.ok = &m.GetCounter("llm_requests_ok");
+  global_.failed = &m.GetCounter("llm_requests_failed");
+  global_.rejected = &m.GetCounter("llm_requests_rejected");
+  global_.cancelled = &m.GetCounter("llm_requests_cancelled");
+  global_.cache_hits = &m.GetCounter("llm_cache_hits");
+  global_.cache_misses = &m.GetCounter("llm_cache_misses");
+  global_.prefix_hits = &m.GetCounter("prefix_cache_hits");
+  global_.prefix_misses = &m.GetCounter("prefix_cache_misses");
+  global_.prompt_tokens = &m.GetCounter("prompt_tokens_total");
+  global_.cached_prompt_tokens = &m.GetCounter("prompt_tokens_cached_total");
+  global_.generated_tokens = &m.GetCounter("generated_tokens_total");
+  global_.model_loads = &m.GetCounter("model_loads_total");
+  global_.model_unloads = &m.GetCounter("model_unloads_total");
+
+  per_model_.resize(sources_.size());
+  for (size_t i = 0; i < sources_.size(); ++i) {
+    const MetricLabels l = {{"model", sources_[i].name}};
+    ModelMetrics& mm = per_model_[i];
+    mm.inference = Timer(m, metric::kInference, l);
+    mm.ttft = Timer(m, metric::kTtft, l);
+    mm.tpot = Timer(m, metric::kTpot, l);
+    mm.queue_wait = Timer(m, metric::kQueueWait, l);
+    mm.model_load = Timer(m, metric::kModelLoad, l);
+    mm.step = Timer(m, metric::kStep, l);
+    mm.batch_tokens = &m.GetHistogram(metric::kBatchTokens, l, token_bounds);
+    mm.batch_sequences = &m.GetHistogram(metric::kBatchSequences, l, seq_bounds);
+    auto outcome = [&](const char* o) {
+      return &m.GetCounter("requests", {{"model", sources_[i].name}, {"outcome", o}});
+    };
+    mm.ok = outcome("ok");
+    mm.failed = outcome("failed");
+    mm.rejected = outcome("rejected");
+    mm.cancelled = outcome("cancelled");
+    mm.prompt_tokens = &m.GetCounter("prompt_tokens_total", l);
+    mm.cached_prompt_tokens = &m.GetCounter("prompt_tokens_cached_total", l);
+    mm.generated_tokens = &m.GetCounter("generated_tokens_total", l);
+    mm.prefix_hits = &m.GetCounter("prefix_cache_hits", l);
+    mm.prefix_misses = &m.GetCounter("prefix_cache_misses", l);
+    mm.loads = &m.GetCounter("model_loads_total", l);
+    mm.unloads = &m.GetCounter("model_unloads_total", l);
+  }
+  engine_fingerprint_ = fmt::format("kv={};ctx={};block={}", options_.scheduler.kv_f16 ? "f16" : "f32",
+                                    options_.scheduler.n_ctx, options_.scheduler.kv_block_size);
+
+  ModelManagerOptions mo;
+  mo.max_loaded_models = options_.max_loaded_models;
+  mo.memory_budget_bytes = options_.memory_budget_bytes;
+  mo.keep_alive = std::chrono::duration_cast<std::chrono::milliseconds>(options_.keep_alive);
+  mo.on_load = [this](const ModelSource& src, double ms, const Status& status) {
+    const size_t slot = SlotOf(src);
+    global_.model_load->Record(ms, status.ok());
+    per_model_[slot].model_load->Record(ms, status.ok());
+    if (status.ok()) {
+      global_.model_loads->Increment();
+      per_model_[slot].loads->Increment();
+    } else {
+      spdlog::error("loading model {} failed: {}", src.name, status.ToString());
+    }
+  };
+  mo.on_unload = [this](const ModelSource& src, std::string_view) {
+    global_.model_unloads->Increment();
+    per_model_[SlotOf(src)].unloads->Increment();
+  };
+  ModelLoader loader = [this](const ModelSource& src) -> Result<std::unique_ptr<LoadedModel>> {
+    const size_t slot = SlotOf(src);
+    auto loaded = std::make_unique<LoadedModel>();
+    JARVIS_ASSIGN_OR_RETURN(loaded->model, Model::Load(src.path));
+    SchedulerOptions so = options_.scheduler;
+    ModelMetrics* mm = &per_model_[slot];
+    GlobalMetrics* g = &global_;
+    so.on_step = [mm, g, user = options_.scheduler.on_step](const StepStats& s) {
+      if (s.batch_tokens > 0) {
+        const int32_t seqs = s.decode_tokens + (s.prefill_tokens > 0 ? 1 : 0);
+        g->step->Record(s.step_ms);
+        mm->step->Record(s.step_ms);
+        g->batch_tokens->Record(s.batch_tokens);
+        mm->batch_tokens->Record(s.batch_tokens);
+        g->batch_sequences->Record(seqs);
+        mm->batch_sequences->Record(seqs);
+      }
+      if (user) user(s);
+    };
+    JARVIS_ASSIGN_OR_RETURN(loaded->scheduler, Scheduler::Create(*loaded->model, so));
+    return loaded;
+  };
+  manager_ = std::make_unique<ModelManager>(sources_, std::move(mo), std::move(loader));
+}
+
+size_t Service::Impl::SlotOf(const ModelSource& src) const {
+  for (size_t i = 0; i < sources_.size(); ++i) {
+    if (sources_[i].name == src.name) return i;
+  }
+  return 0;  // unreachable: the manager's sources are ours
+}
+
+Result<size_t> Service::Impl::ResolveModel(const std::string& name) const {
+  if (name.empty()) return default_slot_;
+  for (size_t i = 0; i < sources_.size(); ++i) {
+    if (sources_[i].name == name) return i;
+  }
+  return Status::NotFound(fmt::format("model '{}' not found", name));
+}
+
+void Service::Impl::CountOutcome(size_t slot, Outcome outcome) {
+  ModelMetrics& mm = per_model_[slot];
+  switch (outcome) {
+    case Outcome::kOk: global_.ok->Increment(); mm.ok->Increment(); break;
+    case Outcome::kFailed: global_.failed->Increment(); mm.failed->Increment(); break;
+    case Outcome::kRejected: global_.rejected->Increment(); mm.rejected->Increment(); break;
+    case Outcome::kCancelled: global_.cancelled->Increment(); mm.cancelled->Increment(); break;
+  }
+}
+
+void Service::Impl::RecordCompletion(Inflight& inflight, const GenerateResult& r) {
+  ModelMetrics& mm = per_model_[inflight.slot];
+  const Outcome outcome = r.finish == FinishReason::kError       ? Outcome::kFailed
+                          : r.finish == FinishReason::kCancelled ? Outcome::kCancelled
+                                                                 : Outcome::kOk;
+  CountOutcome(inflight.slot, outcome);
+  const bool success = outcome != Outcome::kFailed;
+  const RequestTimings& t = r.timings;
+  global_.inference->Record(t.total_ms, success);
+  mm.inference->Record(t.total_ms, success);
+  if (r.completion_tokens > 0) {
+    global_.ttft->Record(t.ttft_ms);
+    mm.ttft->Record(t.ttft_ms);
+    global_.queue_wait->Record(t.queue_ms);
+    mm.queue_wait->Record(t.queue_ms);
+  }
+  if (r.completion_tokens >= 2) {
+    global_.tpot->Record(t.per_token_ms);
+    mm.tpot->Record(t.per_token_ms);
+  }
+  global_.prompt_tokens->Increment(r.prompt_tokens);
+  mm.prompt_tokens->Increment(r.prompt_tokens);
+  global_.cached_prompt_tokens->Increment(r.cached_prompt_tokens);
+  mm.cached_prompt_tokens->Increment(r.cached_prompt_tokens);
+  global_.generated_tokens->Increment(r.completion_tokens);
+  mm.generated_tokens->Increment(r.completion_tokens);
+  if (r.prompt_tokens > 0 && outcome != Outcome::kFailed) {
+    (r.cached_prompt_tokens > 0 ? global_.prefix_hits : global_.prefix_misses)->Increment();
+    (r.cached_prompt_tokens > 0 ? mm.prefix_hits : mm.prefix_misses)->Increment();
+  }
+  if (!inflight.cache_key.empty() && outcome == Outcome::kOk) {
+    std::vector<TokenEvent> events;
+    {
+      std::lock_guard<std::mutex> lock(inflight.mu);
+      events = std::move(inflight.events);
+    }
+    cache_.Insert(inflight.cache_key, r, std::move(events));
+  }
+}
+
+Result<RequestHandle> Service::Impl::Submit(GenerateRequest request) {
+  global_.requests_total->Increment();
+  auto resolved = ResolveModel(request.model);
+  if (!resolved.ok()) {
+    global_.failed->Increment();
+    return resolved.status();
+  }
+  const size_t slot = *resolved;
+  if (!ready_.load()) {
+    CountOutcome(slot, Outcome::kRejected);
+    return Status::Cancelled("the service is shutting down");
+  }
+  request.model = sources_[slot].name;
+
+  auto inflight = std::make_shared<Inflight>();
+  inflight->impl = this;
+  inflight->slot = slot;
+  if (cache_.enabled() && ResponseCache::IsCacheable(request)) {
+    const auto t0 = std::chrono::steady_clock::now();
+    inflight->cache_key = ResponseCache::MakeKey(sources_[slot].digest + ";" + engine_fingerprint_, request);
+    if (auto hit = cache_.Lookup(inflight->cache_key)) {
+      global_.cache_hits->Increment();
+      CountOutcome(slot, Outcome::kOk);
+      const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+      return ReplayHandle(std::move(*hit), request, ms);
+    }
+    global_.cache_misses->Increment();
+  }
+
+  auto lease = manager_->Acquire(request.model);
+  if (!lease.ok()) {
+    CountOutcome(slot, lease.status().code() == StatusCode::kCancelled ? Outcome::kRejected : Outcome::kFailed);
+    return std::move(lease).status();
+  }
+  Scheduler* scheduler = lease->instance().scheduler.get();
+  if (scheduler == nullptr) {
+    CountOutcome(slot, Outcome::kFailed);
+    return Status::Internal("model " + request.model + " has no scheduler");
+  }
+  inflight->lease = std::move(lease).value();
+  inflight->user_on_token = std::move(request.on_token);
+  inflight->user_on_complete = std::move(request.on_complete);
+  if (!inflight->cache_key.empty()) {
+    request.on_token = [inflight](const TokenEvent& event) {
+      {
+        std::lock_guard<std::mutex> lock(inflight->mu);
+        inflight->events.push_back(event);
+      }
+      return inflight->user_on_token ? inflight->user_on_token(event) : true;
+    };
+  } else {
+    request.on_token = inflight->user_on_token;
+  }
+  request.on_complete = [inflight](const GenerateResult& result) {
+    if (inflight->completed.exchange(true)) return;
+    inflight->impl->RecordCompletion(*inflight, result);
+    inflight->lease.Release();
+    if (inflight->user_on_complete) inflight->user_on_complete(result);
+  };
+  auto handle = scheduler->Submit(std::move(request));
+  if (!handle.ok()) {
+    const StatusCode code = handle.status().code();
+    CountOutcome(slot, code == StatusCode::kResourceExhausted || code == StatusCode::kCancelled ? Outcome::kRejected
+                                                                                               : Outcome::kFailed);
+    inflight->completed = true;
+    inflight->lease.Release();
+    return std::move(handle).status();
+  }
+  return handle;
+}
+
+Service::Service(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Service::~Service() = default;
+
+Result<std::unique_ptr<Service>> Service::Create(const ServiceOptions& options) {
+  if (options.model_paths.empty()) return Status::InvalidArgument("no model paths given");
+  JARVIS_ASSIGN_OR_RETURN(std::vector<ModelSource> sources, ScanModelPaths(options.model_paths));
+  auto impl = std::make_unique<Impl>(options, std::move(sources));
+  if (!options.default_model.empty()) {
+    JARVIS_ASSIGN_OR_RETURN(impl->default_slot_, impl->ResolveModel(options.default_model));
+  }
+  return std::unique_ptr<Service>(new Service(std::move(impl)));
+}
+
+Result<RequestHandle> Service::Submit(GenerateRequest request) { return impl_->Submit(std::move(request)); }
+
+Status Service::LoadModel(const std::string& name, std::optional<std::chrono::seconds> keep_alive, bool pin) {
+  JARVIS_ASSIGN_OR_RETURN(const size_t slot, impl_->ResolveModel(name));
+  if (!impl_->ready_.load()) return Status::Cancelled("the service is shutting down");
+  std::optional<std::chrono::milliseconds> ka;
+  if (keep_alive) ka = std::chrono::duration_cast<std::chrono::milliseconds>(*keep_alive);
+  return impl_->manager_->Load(impl_->sources_[slot].name, ka, pin);
+}
+
+Status Service::UnloadModel(const std::string& name) {
+  JARVIS_ASSIGN_OR_RETURN(const size_t slot, impl_->ResolveModel(name));
+  return impl_->manager_->Unload(impl_->sources_[slot].name);
+}
+
+ModelFacts Service::Impl::Facts(size_t slot) const {
+  std::lock_guard<std::mutex> lock(facts_mu_);
+  auto it = facts_.find(slot);
+  if (it != facts_.end()) return it->second;
+  auto facts = ReadModelFacts(sources_[slot].path);
+  if (!facts.ok()) spdlog::warn("reading the header of {}: {}", sources_[slot].path, facts.status().ToString());
+  return facts_[slot] = facts.ok() ? *facts : ModelFacts{};
+}
+
+ModelInfo Service::Impl::Info(const ModelStatus& st) {
+  ModelInfo info;
+  const auto slot = ResolveModel(st.source.name);
+  const ModelFacts facts = Facts(slot.ok() ? *slot : 0);
+  info.name = st.source.name;
+  info.path = st.source.path;
+  info.size_bytes = st.source.size_bytes;
+  info.architecture = facts.architecture;
+  info.quantization = facts.quantization;
+  info.parameters = facts.parameters;
+  info.context_length = facts.context_length;
+  info.digest = st.source.digest;
+  info.loaded = st.loaded;
+  info.pinned = st.pinned;
+  info.load_ms = st.load_ms;
+  if (st.last_used) info.last_used = ToSystem(*st.last_used);
+  if (st.expires_at) info.expires_at = ToSystem(*st.expires_at);
+  info.scheduler = st.scheduler;
+  return info;
+}
+
+std::vector<ModelInfo> Service::ListModels() const {
+  std::vector<ModelInfo> out;
+  for (const ModelStatus& st : impl_->manager_->List()) out.push_back(impl_->Info(st));
+  return out;
+}
+
+Result<ModelInfo> Service::GetModel(const std::string& name) const {
+  JARVIS_ASSIGN_OR_RETURN(const size_t slot, impl_->ResolveModel(name));
+  for (const ModelStatus& st : impl_->manager_->List()) {
+    if (st.source.name == impl_->sources_[slot].name) return impl_->Info(st);
+  }
+  return Status::Internal("model list lost " + impl_->sources_[slot].name);
+}
+
+Result<nlohmann::json> Service::ShowModel(const std::string& name) const {
+  JARVIS_ASSIGN_OR_RETURN(const size_t slot, impl_->ResolveModel(name));
+  JARVIS_ASSIGN_OR_RETURN(nlohmann::json j, DescribeModel(impl_->sources_[slot]));
+  JARVIS_ASSIGN_OR_RETURN(ModelInfo info, GetModel(impl_->sources_[slot].name));
+  j["loaded"] = info.loaded;
+  j["pinned"] = info.pinned;
+  return j;
+}
+
+PerfMonitor& Service::monitor() { return impl_->monitor_; }
+
+bool Service::Ready() const { return impl_->ready_.load(); }
+
+void Service::Shutdown(std::chrono::milliseconds grace) {
+  impl_->ready_ = false;
+  impl_->manager_->Shutdown(grace);
+}
+
+}  // namespace jarvis

@@ -1,0 +1,123 @@
+// Service: what a front end (HTTP server, CLI, library user) talks to. It
+// resolves a model by name through the ModelManager (loading it on first use,
+// evicting the least recently used idle model), answers deterministic requests
+// from the ResponseCache when it can, forwards the rest to the model's
+// Scheduler, and records every timing and counter in the PerfMonitor.
+//
+// Thread safety: every method may be called from any thread.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "jarvis/request.h"
+#include "jarvis/status.h"
+#include "scheduler/scheduler.h"
+
+namespace jarvis {
+
+class PerfMonitor;
+
+struct ServiceOptions {
+  // GGUF files and/or directories (every *.gguf inside; name = file stem).
+  std::vector<std::string> model_paths;
+  // Name used when a request names no model. Default: the first model found.
+  std::string default_model;
+  // Models resident at once. Default 2; <= 0: no limit. Limits are soft while
+  // every resident model is busy or pinned (see service/model_manager.h).
+  int32_t max_loaded_models = 2;
+  // Bytes of model files resident at once (0: no limit). Default 0.
+  size_t memory_budget_bytes = 0;
+  // How long an idle model stays loaded. Default 5 min; 0: unload when idle;
+  // negative: forever.
+  std::chrono::seconds keep_alive{300};
+  // Options of each model's scheduler (and its engine).
+  SchedulerOptions scheduler;
+  // Response cache: entries live this long. Default 300 s; 0 disables the cache.
+  std::chrono::seconds cache_ttl{300};
+  // Response cache capacity in bytes (LRU). Default 64 MiB.
+  size_t cache_bytes = 64u << 20;
+};
+
+// What the service knows about one model (loaded or not).
+struct ModelInfo {
+  std::string name;
+  std::string path;
+  uint64_t size_bytes = 0;
+  std::string architecture;     // "llama"
+  std::string quantization;     // dominant tensor type, e.g. "q4_k"
+  uint64_t parameters = 0;
+  int32_t context_length = 0;
+  std::string digest;           // content digest (XXH64 of the first MiB, seeded with the size), hex
+  bool loaded = false;
+  bool pinned = false;
+  double load_ms = 0.0;                              // last load
+  std::optional<std::chrono::system_clock::time_point> last_used;
+  std::optional<std::chrono::system_clock::time_point> expires_at;  // keep-alive end
+  SchedulerStats scheduler;                          // when loaded
+};
+
+class Service {
+ public:
+  // Scans model_paths (NotFound if a path does not exist, InvalidArgument if
+  // no model is found). Loads nothing yet.
+  static Result<std::unique_ptr<Service>> Create(const ServiceOptions& options);
+  ~Service();
+  Service(const Service&) = delete;
+  Service& operator=(const Service&) = delete;
+
+  // Non-blocking: returns a handle at once (a response-cache hit returns an
+  // already-completed handle whose stream replays the original token events
+  // to on_token and Next(); its result has from_response_cache = true).
+  // NotFound for an unknown model; the scheduler's errors (InvalidArgument,
+  // ResourceExhausted = queue full) pass through; Cancelled while shutting
+  // down; a failed lazy load passes the loader's error (IoError, Corruption,
+  // Unsupported). A model that is not loaded is loaded first (on the calling
+  // thread; concurrent first requests share one load). request.on_complete,
+  // if set, runs once with the final result before the handle sees it.
+  // Only deterministic requests (temperature <= 0 or has_seed) with
+  // use_response_cache = true use the response cache; only results that
+  // finished with stop/length are stored.
+  Result<RequestHandle> Submit(GenerateRequest request);
+
+  // Explicit model control. keep_alive: as in ServiceOptions, kept for the
+  // model from now on (call this before Submit for a per-request keep_alive);
+  // pin = never evict (false leaves the pin as it is; UnloadModel unpins).
+  // Loads on the calling thread; the loader's error on failure.
+  Status LoadModel(const std::string& name, std::optional<std::chrono::seconds> keep_alive = std::nullopt,
+                   bool pin = false);
+  // Unloads once the model has no running or queued requests (new ones load
+  // it again). NotFound for an unknown name.
+  Status UnloadModel(const std::string& name);
+
+  // Loaded models first in LRU order (most recent first), then the others.
+  std::vector<ModelInfo> ListModels() const;
+  Result<ModelInfo> GetModel(const std::string& name) const;  // "" = default
+  // Metadata of a model file for /api/show (reads the GGUF header).
+  Result<nlohmann::json> ShowModel(const std::string& name) const;
+
+  // JSON documents of the monitoring API (field names in docs/API.md):
+  nlohmann::json PerformanceStats() const;  // GET /api/performance/stats
+  nlohmann::json SystemMetrics() const;     // GET /api/system/metrics
+  nlohmann::json ModelsStats() const;       // GET /api/models/stats
+  std::string PrometheusText() const;       // GET /metrics
+
+  PerfMonitor& monitor();
+  // False while shutting down.
+  bool Ready() const;
+  // Stops accepting, lets running requests finish up to `grace`, cancels the rest.
+  void Shutdown(std::chrono::milliseconds grace);
+
+ private:
+  class Impl;
+  explicit Service(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace jarvis

@@ -1,0 +1,135 @@
+// Service::Impl: the parts behind the Service facade (service.h), shared by
+// service.cpp (requests, model control), service_json.cpp (the monitoring
+// JSON documents) and service_prometheus.cpp (/metrics).
+//
+// Lifetimes: manager_ is declared last, so it is destroyed first: every
+// scheduler (and with it every request closure that points back here) is gone
+// before the monitor and the caches are.
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "service/model_catalog.h"
+#include "service/model_manager.h"
+#include "service/response_cache.h"
+#include "service/service.h"
+#include "service/system_monitor.h"
+#include "util/perf_monitor.h"
+
+namespace jarvis {
+
+// Names of the built-in metrics (docs/API.md lists them all).
+namespace metric {
+inline constexpr int kWindowSeconds = 300;  // the PerfMonitor's sliding window
+inline constexpr const char* kInference = "llm_inference";  // end to end, per request
+inline constexpr const char* kTtft = "time_to_first_token";
+inline constexpr const char* kTpot = "time_per_output_token";
+inline constexpr const char* kQueueWait = "queue_wait";
+inline constexpr const char* kModelLoad = "model_load";
+inline constexpr const char* kStep = "scheduler_step";
+inline constexpr const char* kBatchTokens = "batch_tokens";        // histogram, per step
+inline constexpr const char* kBatchSequences = "batch_sequences";  // histogram, per step
+inline constexpr const char* kTimers[] = {kInference, kTtft, kTpot, kQueueWait, kModelLoad, kStep};
+}  // namespace metric
+
+// Metrics of one model (label model=<name>), resolved once.
+struct ModelMetrics {
+  PerfDistribution* inference = nullptr;
+  PerfDistribution* ttft = nullptr;
+  PerfDistribution* tpot = nullptr;
+  PerfDistribution* queue_wait = nullptr;
+  PerfDistribution* model_load = nullptr;
+  PerfDistribution* step = nullptr;
+  PerfDistribution* batch_tokens = nullptr;
+  PerfDistribution* batch_sequences = nullptr;
+  PerfCounter* ok = nullptr;
+  PerfCounter* failed = nullptr;
+  PerfCounter* rejected = nullptr;
+  PerfCounter* cancelled = nullptr;
+  PerfCounter* prompt_tokens = nullptr;
+  PerfCounter* cached_prompt_tokens = nullptr;
+  PerfCounter* generated_tokens = nullptr;
+  PerfCounter* prefix_hits = nullptr;
+  PerfCounter* prefix_misses = nullptr;
+  PerfCounter* loads = nullptr;
+  PerfCounter* unloads = nullptr;
+};
+
+// Process-wide (unlabeled) metrics: the JSON documents read these.
+struct GlobalMetrics {
+  PerfDistribution* inference = nullptr;
+  PerfDistribution* ttft = nullptr;
+  PerfDistribution* tpot = nullptr;
+  PerfDistribution* queue_wait = nullptr;
+  PerfDistribution* model_load = nullptr;
+  PerfDistribution* step = nullptr;
+  PerfDistribution* batch_tokens = nullptr;
+  PerfDistribution* batch_sequences = nullptr;
+  PerfCounter* requests_total = nullptr;
+  PerfCounter* ok = nullptr;
+  PerfCounter* failed = nullptr;
+  PerfCounter* rejected = nullptr;
+  PerfCounter* cancelled = nullptr;
+  PerfCounter* cache_hits = nullptr;
+  PerfCounter* cache_misses = nullptr;
+  PerfCounter* prefix_hits = nullptr;
+  PerfCounter* prefix_misses = nullptr;
+  PerfCounter* prompt_tokens = nullptr;
+  PerfCounter* cached_prompt_tokens = nullptr;
+  PerfCounter* generated_tokens = nullptr;
+  PerfCounter* model_loads = nullptr;
+  PerfCounter* model_unloads = nullptr;
+};
+
+enum class Outcome { kOk, kFailed, kRejected, kCancelled };
+
+class Service::Impl {
+ public:
+  explicit Impl(const ServiceOptions& options, std::vector<ModelSource> sources);
+
+  Result<RequestHandle> Submit(GenerateRequest request);
+  Result<size_t> ResolveModel(const std::string& name) const;  // "" = default model
+  size_t SlotOf(const ModelSource& src) const;                 // by name
+  ModelInfo Info(const ModelStatus& status);
+  // Header facts of a model, read once and kept.
+  ModelFacts Facts(size_t slot) const;
+
+  nlohmann::json PerformanceStats() const;
+  nlohmann::json SystemMetrics() const;
+  nlohmann::json ModelsStats() const;
+  std::string PrometheusText() const;
+
+  // Completion of one scheduled request (see service.cpp).
+  struct Inflight;
+  void RecordCompletion(Inflight& inflight, const GenerateResult& result);
+  void CountOutcome(size_t slot, Outcome outcome);
+
+  const ServiceOptions options_;
+  const std::vector<ModelSource> sources_;
+  size_t default_slot_ = 0;
+  std::atomic<bool> ready_{true};
+
+  mutable PerfMonitor monitor_;
+  GlobalMetrics global_;
+  std::vector<ModelMetrics> per_model_;  // one per source
+  mutable SystemMonitor system_;
+  mutable ResponseCache cache_;
+  std::string engine_fingerprint_;       // folded into response-cache keys
+
+  mutable std::mutex facts_mu_;
+  mutable std::map<size_t, ModelFacts> facts_;  // guarded by facts_mu_
+
+  std::unique_ptr<ModelManager> manager_;  // last: destroyed first
+};
+
+// RFC 3339 UTC with milliseconds, e.g. "2025-01-31T12:00:00.123Z".
+std::string FormatTime(std::chrono::system_clock::time_point t);
+// Steady time point -> wall clock, relative to now.
+std::chrono::system_clock::time_point ToSystem(std::chrono::steady_clock::time_point t);
+
+}  // namespace jarvis

@@ -1,0 +1,180 @@
+// GET /metrics: the Prometheus text exposition format (version 0.0.4).
+// Metric names and labels: docs/API.md.
+#include <limits>
+
+#include <fmt/format.h>
+
+#include "jarvis/build_info.h"
+#include "service/service_impl.h"
+
+namespace jarvis {
+namespace {
+
+std::string Num(double v) {
+  if (v == std::numeric_limits<double>::infinity()) return "+Inf";
+  return fmt::format("{}", v);
+}
+
+class PromWriter {
+ public:
+  void Family(std::string_view name, std::string_view type, std::string_view help) {
+    out_ += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
+  }
+  void Sample(std::string_view name, const MetricLabels& labels, double value) {
+    out_ += name;
+    if (!labels.empty()) {
+      out_ += '{';
+      out_ += RenderLabels(labels);
+      out_ += '}';
+    }
+    out_ += ' ';
+    out_ += Num(value);
+    out_ += '\n';
+  }
+  // One histogram series; `scale` converts the recorded unit (ms -> s: 1e-3).
+  void Histogram(std::string_view name, const MetricLabels& labels, const MetricSnapshot& m, double scale) {
+    for (size_t i = 0; i < m.prom_bounds.size(); ++i) {
+      MetricLabels l = labels;
+      l.emplace_back("le", Num(m.prom_bounds[i] * scale));
+      Sample(fmt::format("{}_bucket", name), l, static_cast<double>(m.prom.cumulative[i]));
+    }
+    MetricLabels inf = labels;
+    inf.emplace_back("le", "+Inf");
+    Sample(fmt::format("{}_bucket", name), inf, static_cast<double>(m.prom.count));
+    Sample(fmt::format("{}_sum", name), labels, m.prom.sum * scale);
+    Sample(fmt::format("{}_count", name), labels, static_cast<double>(m.prom.count));
+  }
+  std::string Take() { return std::move(out_); }
+
+ private:
+  std::string out_;
+};
+
+struct Export {
+  const char* metric;  // PerfMonitor name
+  const char* prom;    // exported family name
+  const char* help;
+};
+
+constexpr Export kTimers[] = {
+    {metric::kInference, "jarvis_request_duration_seconds", "End-to-end request latency (submit to completion)."},
+    {metric::kTtft, "jarvis_time_to_first_token_seconds", "Time from submit to the first generated token."},
+    {metric::kTpot, "jarvis_time_per_output_token_seconds", "Mean time per generated token after the first."},
+    {metric::kQueueWait, "jarvis_queue_wait_seconds", "Time from submit to the first scheduled step."},
+    {metric::kModelLoad, "jarvis_model_load_seconds", "Time to load a model (map, bind weights, start scheduler)."},
+    {metric::kStep, "jarvis_scheduler_step_seconds", "Duration of one batched forward step."},
+};
+constexpr Export kHistograms[] = {
+    {metric::kBatchTokens, "jarvis_batch_tokens", "Tokens in one forward step (decode + prefill)."},
+    {metric::kBatchSequences, "jarvis_batch_sequences", "Sequences in one forward step."},
+};
+constexpr Export kModelCounters[] = {
+    {"requests", "jarvis_requests_total", "Requests by model and outcome (ok, failed, rejected, cancelled)."},
+    {"prompt_tokens_total", "jarvis_prompt_tokens_total", "Prompt tokens of completed requests."},
+    {"prompt_tokens_cached_total", "jarvis_prompt_tokens_cached_total",
+     "Prompt tokens whose KV came from the prefix cache."},
+    {"generated_tokens_total", "jarvis_generated_tokens_total", "Generated tokens."},
+    {"prefix_cache_hits", "jarvis_prefix_cache_hits_total", "Requests that reused a cached prompt prefix."},
+    {"prefix_cache_misses", "jarvis_prefix_cache_misses_total", "Requests that reused no cached prompt prefix."},
+    {"model_loads_total", "jarvis_model_loads_total", "Successful model loads."},
+    {"model_unloads_total", "jarvis_model_unloads_total", "Model unloads (LRU, keep-alive, explicit, shutdown)."},
+};
+
+}  // namespace
+
+std::string Service::Impl::PrometheusText() const {
+  const std::vector<MetricSnapshot> all = monitor_.GetAllStats();
+  PromWriter w;
+  auto labeled = [&all](const char* name, MetricKind kind) {
+    std::vector<const MetricSnapshot*> out;
+    for (const MetricSnapshot& m : all) {
+      if (m.name == name && m.kind == kind && !m.labels.empty()) out.push_back(&m);
+    }
+    return out;
+  };
+  for (const Export& e : kTimers) {
+    w.Family(e.prom, "histogram", e.help);
+    for (const MetricSnapshot* m : labeled(e.metric, MetricKind::kTimer)) w.Histogram(e.prom, m->labels, *m, 1e-3);
+  }
+  for (const Export& e : kHistograms) {
+    w.Family(e.prom, "histogram", e.help);
+    for (const MetricSnapshot* m : labeled(e.metric, MetricKind::kHistogram)) w.Histogram(e.prom, m->labels, *m, 1.0);
+  }
+  for (const Export& e : kModelCounters) {
+    w.Family(e.prom, "counter", e.help);
+    for (const MetricSnapshot* m : labeled(e.metric, MetricKind::kCounter)) w.Sample(e.prom, m->labels, m->value);
+  }
+
+  const ResponseCacheStats c = cache_.Stats();
+  w.Family("jarvis_response_cache_hits_total", "counter", "Requests answered from the response cache.");
+  w.Sample("jarvis_response_cache_hits_total", {}, static_cast<double>(global_.cache_hits->value()));
+  w.Family("jarvis_response_cache_misses_total", "counter", "Cacheable requests not found in the response cache.");
+  w.Sample("jarvis_response_cache_misses_total", {}, static_cast<double>(global_.cache_misses->value()));
+  w.Family("jarvis_response_cache_evictions_total", "counter", "Response-cache entries evicted (LRU, byte bound).");
+  w.Sample("jarvis_response_cache_evictions_total", {}, static_cast<double>(c.evictions));
+  w.Family("jarvis_response_cache_expirations_total", "counter", "Response-cache entries expired (TTL).");
+  w.Sample("jarvis_response_cache_expirations_total", {}, static_cast<double>(c.expirations));
+  w.Family("jarvis_response_cache_bytes", "gauge", "Bytes held by the response cache.");
+  w.Sample("jarvis_response_cache_bytes", {}, static_cast<double>(c.bytes));
+  w.Family("jarvis_response_cache_entries", "gauge", "Entries in the response cache.");
+  w.Sample("jarvis_response_cache_entries", {}, static_cast<double>(c.entries));
+
+  const std::vector<ModelStatus> models = manager_->List();
+  int loaded = 0;
+  w.Family("jarvis_model_loaded", "gauge", "1 while the model is resident.");
+  for (const ModelStatus& st : models) {
+    loaded += st.loaded;
+    w.Sample("jarvis_model_loaded", {{"model", st.source.name}}, st.loaded ? 1 : 0);
+  }
+  w.Family("jarvis_models_loaded", "gauge", "Models resident.");
+  w.Sample("jarvis_models_loaded", {}, loaded);
+  struct Gauge {
+    const char* name;
+    const char* help;
+    double (*get)(const SchedulerStats&);
+  };
+  const Gauge gauges[] = {
+      {"jarvis_requests_running", "Sequences decoding.", [](const SchedulerStats& s) { return double(s.running); }},
+      {"jarvis_requests_waiting", "Requests queued.", [](const SchedulerStats& s) { return double(s.waiting); }},
+      {"jarvis_kv_cache_usage_ratio", "KV blocks held by running sequences / all KV blocks.",
+       [](const SchedulerStats& s) {
+         return s.kv_blocks_total > 0 ? double(s.kv_blocks_used) / double(s.kv_blocks_total) : 0.0;
+       }},
+      {"jarvis_kv_cache_blocks_used", "KV blocks held by running sequences.",
+       [](const SchedulerStats& s) { return double(s.kv_blocks_used); }},
+      {"jarvis_kv_cache_blocks_cached", "Unreferenced KV blocks kept for prefix reuse.",
+       [](const SchedulerStats& s) { return double(s.kv_blocks_cached); }},
+      {"jarvis_kv_cache_blocks_capacity", "KV blocks in the pool.",
+       [](const SchedulerStats& s) { return double(s.kv_blocks_total); }},
+  };
+  for (const Gauge& g : gauges) {
+    w.Family(g.name, "gauge", g.help);
+    for (const ModelStatus& st : models) {
+      if (st.loaded) w.Sample(g.name, {{"model", st.source.name}}, g.get(st.scheduler));
+    }
+  }
+
+  const SystemSnapshot s = system_.Latest();
+  auto opt_gauge = [&w](const char* name, const char* help, const auto& v, double scale = 1.0) {
+    if (!v) return;
+    w.Family(name, "gauge", help);
+    w.Sample(name, {}, static_cast<double>(*v) * scale);
+  };
+  opt_gauge("jarvis_cpu_percent", "Machine CPU use, percent.", s.cpu_percent);
+  opt_gauge("jarvis_process_cpu_percent", "This process's CPU use, percent of all CPUs.", s.process_cpu_percent);
+  opt_gauge("jarvis_memory_percent", "Machine memory in use, percent.", s.memory_percent);
+  opt_gauge("jarvis_process_resident_memory_bytes", "Resident set size of this process.", s.process_rss_bytes);
+  opt_gauge("jarvis_gpu_memory_used_bytes", "GPU memory in use, all processes.", s.gpu_memory_reserved_gb,
+            1024.0 * 1024.0 * 1024.0);
+  opt_gauge("jarvis_gpu_memory_total_bytes", "GPU memory, all devices.", s.gpu_memory_total_gb,
+            1024.0 * 1024.0 * 1024.0);
+  opt_gauge("jarvis_gpu_utilization_percent", "GPU utilisation, mean over devices.", s.gpu_utilization_percent);
+  w.Family("jarvis_uptime_seconds", "gauge", "Seconds since the service started.");
+  w.Sample("jarvis_uptime_seconds", {}, s.uptime_seconds);
+  w.Family("jarvis_build_info", "gauge", "Build facts (value is always 1).");
+  w.Sample("jarvis_build_info", {{"version", JARVIS_VERSION_STRING}, {"commit", JARVIS_GIT_COMMIT}, {"backend", "cpu"}},
+           1);
+  return w.Take();
+}
+
+}  // namespace jarvis

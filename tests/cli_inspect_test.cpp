@@ -1,0 +1,131 @@
+// End-to-end: the built `jarvis inspect` binary on real and broken files.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "support/test_paths.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct RunResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+std::string Quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+std::string Slurp(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::string s(static_cast<size_t>(fs::file_size(path)), '\0');
+  in.read(s.data(), static_cast<std::streamsize>(s.size()));
+  return s;
+}
+
+class CliInspectTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("jarvis_cli_inspect_" + std::to_string(::getpid()));
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  RunResult Run(const std::string& args) {
+    const fs::path err = dir_ / "stderr.txt";
+    const std::string cmd = Quote(JARVIS_BINARY) + " " + args + " 2>" + Quote(err.string());
+    RunResult r;
+    FILE* p = ::popen(cmd.c_str(), "r");
+    if (p == nullptr) return r;
+    char buf[4096];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof(buf), p)) > 0) r.out.append(buf, n);
+    const int status = ::pclose(p);
+    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    r.err = Slurp(err);
+    return r;
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(CliInspectTest, StoriesJson) {
+  RunResult r = Run("inspect " + Quote(jarvis::test::StoriesModelPath()) + " --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["architecture"], "llama");
+  EXPECT_EQ(j["block_count"], 5);
+  EXPECT_EQ(j["embedding_length"], 64);
+  EXPECT_EQ(j["head_count"], 8);
+  EXPECT_EQ(j["head_count_kv"], 4);
+  EXPECT_EQ(j["gguf_version"], 3);
+  EXPECT_EQ(j["vocab"]["size"], 512);
+  EXPECT_EQ(j["vocab"]["bos"]["id"], 1);
+  EXPECT_EQ(j["chat_template"], false);
+  const uint64_t params = j["parameters"];
+  EXPECT_GT(params, 250'000u);
+  EXPECT_LT(params, 300'000u);
+  EXPECT_EQ(j["types"]["f32"]["tensors"], 48);
+  EXPECT_EQ(j["file_size"], fs::file_size(jarvis::test::StoriesModelPath()));
+  EXPECT_FALSE(j.contains("tensors"));
+}
+
+TEST_F(CliInspectTest, TensorsTableAndHumanOutput) {
+  RunResult r = Run("inspect " + Quote(jarvis::test::StoriesModelPath()) + " --json --tensors");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["tensors"].size(), 48u);
+  uint64_t sum = 0;
+  for (const auto& t : j["tensors"]) sum += t["elements"].get<uint64_t>();
+  EXPECT_EQ(sum, j["parameters"].get<uint64_t>());
+
+  r = Run("inspect " + Quote(jarvis::test::StoriesModelPath()) + " --tensors");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("architecture"), std::string::npos);
+  EXPECT_NE(r.out.find("token_embd.weight"), std::string::npos);
+  EXPECT_NE(r.out.find("64 x 512"), std::string::npos);
+}
+
+TEST_F(CliInspectTest, VocabOnlyFile) {
+  RunResult r = Run("inspect " + Quote(jarvis::test::SharedPath("tokenizers/llama3-vocab.gguf")) + " --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["tensor_count"], 0);
+  EXPECT_EQ(j["parameters"], 0);
+  EXPECT_EQ(j["vocab"]["model"], "gpt2");
+  EXPECT_EQ(j["vocab"]["size"], 128256);
+  EXPECT_EQ(j["chat_template"], true);
+}
+
+TEST_F(CliInspectTest, BadInputsFailWithOneLine) {
+  auto expect_one_line_failure = [&](const std::string& path) {
+    SCOPED_TRACE(path);
+    RunResult r = Run("inspect " + Quote(path));
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_EQ(r.out, "");
+    ASSERT_FALSE(r.err.empty());
+    EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << r.err;
+  };
+  expect_one_line_failure((dir_ / "missing.gguf").string());
+  expect_one_line_failure(dir_.string());  // a directory
+
+  const std::string original = Slurp(jarvis::test::StoriesModelPath());
+  std::ofstream(dir_ / "truncated.gguf", std::ios::binary) << original.substr(0, original.size() / 2);
+  expect_one_line_failure((dir_ / "truncated.gguf").string());
+  std::ofstream(dir_ / "header_cut.gguf", std::ios::binary) << original.substr(0, 3000);
+  expect_one_line_failure((dir_ / "header_cut.gguf").string());
+}
+
+}  // namespace

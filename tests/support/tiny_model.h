@@ -1,0 +1,37 @@
+// Writes small random llama-family GGUF models for tests, with any weight type,
+// GQA, qwen2 biases, tied embeddings and llama3 rope factors, plus a minimal
+// SentencePiece vocabulary so Model::Load accepts them.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "jarvis/status.h"
+#include "quant/ggml_type.h"
+
+namespace jarvis::test {
+
+struct TinyModelSpec {
+  std::string arch = "llama";   // or "qwen2"
+  int32_t n_vocab = 300;        // >= 259 (3 specials + 256 byte tokens)
+  int32_t n_embd = 64;
+  int32_t n_layer = 2;
+  int32_t n_head = 4;
+  int32_t n_head_kv = 2;
+  int32_t n_ff = 96;
+  int32_t n_ctx = 256;
+  float rope_base = 10000.0f;
+  float rope_linear_factor = 0.0f;  // > 0 writes rope.scaling.type = linear
+  bool tied_embeddings = false;
+  bool rope_freqs = false;          // llama3-style per-frequency factors
+  GgmlType weight_type = GgmlType::kF32;  // for 2-D weights; norms stay F32
+  uint64_t seed = 1;
+};
+
+// Writes the model to `path`.
+Status WriteTinyModel(const TinyModelSpec& spec, const std::string& path);
+
+// A fresh path under the test temp dir: "<tmp>/jarvis-test-<name>-<pid>.gguf".
+std::string TempPath(const std::string& name);
+
+}  // namespace jarvis::test
