@@ -9,30 +9,16 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "support/run_jarvis.h"
 #include "support/test_paths.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 
-struct RunResult {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string Quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
-std::string Slurp(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::string s(static_cast<size_t>(fs::file_size(path)), '\0');
-  in.read(s.data(), static_cast<std::streamsize>(s.size()));
-  return s;
-}
+using jarvis::test::JarvisRun;
+using jarvis::test::ReadFile;
+using jarvis::test::ShellQuote;
 
 class CliInspectTest : public ::testing::Test {
  protected:
@@ -42,26 +28,13 @@ class CliInspectTest : public ::testing::Test {
   }
   void TearDown() override { fs::remove_all(dir_); }
 
-  RunResult Run(const std::string& args) {
-    const fs::path err = dir_ / "stderr.txt";
-    const std::string cmd = Quote(JARVIS_BINARY) + " " + args + " 2>" + Quote(err.string());
-    RunResult r;
-    FILE* p = ::popen(cmd.c_str(), "r");
-    if (p == nullptr) return r;
-    char buf[4096];
-    size_t n;
-    while ((n = std::fread(buf, 1, sizeof(buf), p)) > 0) r.out.append(buf, n);
-    const int status = ::pclose(p);
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    r.err = Slurp(err);
-    return r;
-  }
+  JarvisRun Run(const std::string& args) { return jarvis::test::RunJarvis(args); }
 
   fs::path dir_;
 };
 
 TEST_F(CliInspectTest, StoriesJson) {
-  RunResult r = Run("inspect " + Quote(jarvis::test::StoriesModelPath()) + " --json");
+  JarvisRun r = Run("inspect " + ShellQuote(jarvis::test::StoriesModelPath()) + " --json");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.err, "");
   const auto j = nlohmann::json::parse(r.out);
@@ -83,7 +56,7 @@ TEST_F(CliInspectTest, StoriesJson) {
 }
 
 TEST_F(CliInspectTest, TensorsTableAndHumanOutput) {
-  RunResult r = Run("inspect " + Quote(jarvis::test::StoriesModelPath()) + " --json --tensors");
+  JarvisRun r = Run("inspect " + ShellQuote(jarvis::test::StoriesModelPath()) + " --json --tensors");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
   ASSERT_EQ(j["tensors"].size(), 48u);
@@ -91,7 +64,7 @@ TEST_F(CliInspectTest, TensorsTableAndHumanOutput) {
   for (const auto& t : j["tensors"]) sum += t["elements"].get<uint64_t>();
   EXPECT_EQ(sum, j["parameters"].get<uint64_t>());
 
-  r = Run("inspect " + Quote(jarvis::test::StoriesModelPath()) + " --tensors");
+  r = Run("inspect " + ShellQuote(jarvis::test::StoriesModelPath()) + " --tensors");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("architecture"), std::string::npos);
   EXPECT_NE(r.out.find("token_embd.weight"), std::string::npos);
@@ -99,7 +72,7 @@ TEST_F(CliInspectTest, TensorsTableAndHumanOutput) {
 }
 
 TEST_F(CliInspectTest, VocabOnlyFile) {
-  RunResult r = Run("inspect " + Quote(jarvis::test::SharedPath("tokenizers/llama3-vocab.gguf")) + " --json");
+  JarvisRun r = Run("inspect " + ShellQuote(jarvis::test::SharedPath("tokenizers/llama3-vocab.gguf")) + " --json");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["tensor_count"], 0);
@@ -112,7 +85,7 @@ TEST_F(CliInspectTest, VocabOnlyFile) {
 TEST_F(CliInspectTest, BadInputsFailWithOneLine) {
   auto expect_one_line_failure = [&](const std::string& path) {
     SCOPED_TRACE(path);
-    RunResult r = Run("inspect " + Quote(path));
+    JarvisRun r = Run("inspect " + ShellQuote(path));
     EXPECT_EQ(r.exit_code, 1);
     EXPECT_EQ(r.out, "");
     ASSERT_FALSE(r.err.empty());
@@ -121,7 +94,7 @@ TEST_F(CliInspectTest, BadInputsFailWithOneLine) {
   expect_one_line_failure((dir_ / "missing.gguf").string());
   expect_one_line_failure(dir_.string());  // a directory
 
-  const std::string original = Slurp(jarvis::test::StoriesModelPath());
+  const std::string original = ReadFile(jarvis::test::StoriesModelPath());
   std::ofstream(dir_ / "truncated.gguf", std::ios::binary) << original.substr(0, original.size() / 2);
   expect_one_line_failure((dir_ / "truncated.gguf").string());
   std::ofstream(dir_ / "header_cut.gguf", std::ios::binary) << original.substr(0, 3000);

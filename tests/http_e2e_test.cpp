@@ -19,6 +19,7 @@
 #include "api/http_server.h"
 #include "api/http_test_client.h"
 #include "service/service.h"
+#include "support/run_jarvis.h"
 #include "support/test_paths.h"
 
 namespace jarvis {
@@ -36,15 +37,8 @@ constexpr const char* kModel = "stories260K";
 // prints it (which stories_golden_test checks against an independent reference).
 const std::string& RunText() {
   static const std::string text = [] {
-    const std::string cmd = std::string(JARVIS_BINARY) + " run --model '" + test::StoriesModelPath() +
-                            "' --prompt 'Once upon a time' -n 252 --temperature 0 2>/dev/null";
-    std::string out;
-    FILE* p = popen(cmd.c_str(), "r");
-    if (p == nullptr) return out;
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof(buf), p)) > 0) out.append(buf, n);
-    pclose(p);
+    std::string out = test::RunJarvis("run --model " + test::ShellQuote(test::StoriesModelPath()) +
+                                      " --prompt 'Once upon a time' -n 252 --temperature 0").out;
     if (!out.empty() && out.back() == '\n') out.pop_back();  // run ends its output with a newline
     return out;
   }();

@@ -3,8 +3,6 @@
 // library and through the `jarvis run` binary.
 #include <gtest/gtest.h>
 
-#include <array>
-#include <cstdio>
 #include <memory>
 #include <string>
 #include <vector>
@@ -13,6 +11,7 @@
 #include "engine/generator.h"
 #include "model/model.h"
 #include "reference/reference_llama.h"
+#include "support/run_jarvis.h"
 #include "support/test_paths.h"
 #include "tokenizer/tokenizer.h"
 
@@ -144,34 +143,21 @@ TEST_F(StoriesTest, StopStringEndsGenerationAndIsNotEmitted) {
   EXPECT_EQ(r->text, ", there was a little girl named ");
 }
 
-std::string RunBinary(const std::string& args, int* exit_code) {
-  std::string cmd = std::string(JARVIS_BINARY) + " " + args + " 2>/dev/null";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  std::array<char, 4096> buf{};
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
-  *exit_code = WEXITSTATUS(pclose(p));
-  return out;
-}
 
 TEST(StoriesCli, RunPrintsTheReferenceContinuation) {
-  int code = -1;
-  const std::string out = RunBinary("run --model " + test::StoriesModelPath() +
-                                        " --prompt 'Once upon a time' -n 252 --temperature 0 --kv-type f32",
-                                    &code);
-  EXPECT_EQ(code, 0);
-  EXPECT_EQ(out, std::string(kExpectedText) + "\n");
+  const test::JarvisRun r = test::RunJarvis("run --model " + test::ShellQuote(test::StoriesModelPath()) +
+                                            " --prompt 'Once upon a time' -n 252 --temperature 0 --kv-type f32");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, std::string(kExpectedText) + "\n");
 }
 
 TEST(StoriesCli, BadInputGivesExitCodes) {
-  int code = -1;
-  RunBinary("run --model /nonexistent.gguf", &code);
-  EXPECT_EQ(code, 1);
-  RunBinary("run --model " + test::StoriesModelPath() + " --kv-type f8", &code);
-  EXPECT_EQ(code, 2);
-  RunBinary("run --model " + test::StoriesModelPath() + " --temperature -1", &code);
-  EXPECT_EQ(code, 2);
+  const std::string model = test::ShellQuote(test::StoriesModelPath());
+  test::JarvisRun r = test::RunJarvis("run --model /nonexistent.gguf");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("/nonexistent.gguf"), std::string::npos) << r.err;
+  EXPECT_EQ(test::RunJarvis("run --model " + model + " --kv-type f8").exit_code, 2);
+  EXPECT_EQ(test::RunJarvis("run --model " + model + " --temperature -1").exit_code, 2);
 }
 
 }  // namespace

@@ -19,6 +19,7 @@
 #include "gguf/gguf_reader.h"
 #include "gguf/gguf_writer.h"
 #include "quant/quantize.h"
+#include "support/run_jarvis.h"
 #include "support/test_paths.h"
 #include "tokenizer/tokenizer.h"
 
@@ -27,24 +28,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct CommandResult {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
+using test::ShellQuote;
 
-std::string ShellQuote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
-std::string ReadAll(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+std::string ReadAll(const fs::path& path) { return test::ReadFile(path); }
 
 class SynthTest : public ::testing::Test {
  protected:
@@ -54,21 +40,7 @@ class SynthTest : public ::testing::Test {
   }
   void TearDown() override { fs::remove_all(dir_); }
 
-  CommandResult Jarvis(const std::string& args) {
-    const fs::path err = dir_ / "stderr.txt";
-    const std::string cmd =
-        ShellQuote(JARVIS_BINARY) + " " + args + " 2>" + ShellQuote(err.string());
-    CommandResult r;
-    FILE* p = ::popen(cmd.c_str(), "r");
-    if (p == nullptr) return r;
-    char buf[4096];
-    size_t n;
-    while ((n = std::fread(buf, 1, sizeof(buf), p)) > 0) r.out.append(buf, n);
-    const int status = ::pclose(p);
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    r.err = ReadAll(err);
-    return r;
-  }
+  test::JarvisRun Jarvis(const std::string& args) { return test::RunJarvis(args); }
 
   std::string Path(const std::string& name) const { return (dir_ / name).string(); }
 

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "api/api_error.h"
+#include "api/dashboard_assets.h"
 
 namespace jarvis::api {
 
@@ -43,6 +44,7 @@ Api::Api(ApiContext& ctx) : ctx_(ctx) {
   AddOpenAiRoutes(router_, ctx_);
   AddOllamaRoutes(router_, ctx_);
   AddMonitoringRoutes(router_, ctx_);
+  AddDashboardRoutes(router_);  // GET / and the dashboard's files (web/)
 }
 
 void Api::Handle(const ApiRequest& request, std::shared_ptr<ResponseSink> sink) const {
@@ -55,7 +57,8 @@ void Api::Handle(const ApiRequest& request, std::shared_ptr<ResponseSink> sink) 
     sink->Send(std::move(r));
     return;
   }
-  const bool open_route = request.path == "/health";
+  // The dashboard's static files carry no data: the page asks for the key itself.
+  const bool open_route = request.path == "/health" || (request.method == "GET" && IsDashboardPath(request.path));
   if (!ctx_.options.api_key.empty() && !open_route &&
       !BearerMatches(request.Header("Authorization"), ctx_.options.api_key)) {
     HttpResponse r = ErrorResponse(

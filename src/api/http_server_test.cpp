@@ -200,6 +200,17 @@ TEST_F(HttpServerTest, ClientErrorsAreJson) {
   ExpectJsonError(Fetch(port_, "POST", "/v1/chat/completions", R"({"messages":[{"role":"user","content":"x"}],"n":3})"), 400);
   ExpectJsonError(Fetch(port_, "POST", "/v1/completions", R"([1,2])"), 400);
   ExpectJsonError(Fetch(port_, "GET", "/v2/nothing"), 404);
+  // HEAD: a GET without the body (on a kept-alive connection the next reply must parse).
+  TestConnection head;
+  ASSERT_TRUE(head.Connect(port_));
+  ASSERT_TRUE(head.Send("HEAD /health HTTP/1.1\r\nHost: x\r\n\r\nGET /health HTTP/1.1\r\nHost: x\r\n\r\n"));
+  HttpReply h1;
+  ASSERT_TRUE(head.ReadHead(&h1));
+  EXPECT_EQ(h1.status, 200);
+  EXPECT_EQ(h1.Header("content-length"), "15");
+  HttpReply h2 = head.ReadReply();
+  EXPECT_EQ(h2.status, 200);
+  EXPECT_EQ(h2.body, R"({"status":"ok"})");
   HttpReply wrong_method = Fetch(port_, "GET", "/v1/completions");
   ExpectJsonError(wrong_method, 405);
   EXPECT_EQ(wrong_method.Header("allow"), "POST, OPTIONS");

@@ -186,6 +186,7 @@ void HttpSession::FailRead(beast::error_code ec) {
   // Answer once, then close (the rest of the request may still be arriving).
   keep_alive_ = false;
   http10_ = false;
+  head_only_ = false;
   phase_ = Phase::kHandling;
   exchange_open_ = true;
   ctx_.counters.active_exchanges.fetch_add(1);
@@ -204,6 +205,8 @@ void HttpSession::Dispatch() {
   if (q != std::string_view::npos) request.query = std::string(target.substr(q + 1));
   for (const auto& field : req) request.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
   request.body = std::move(req.body());
+  head_only_ = request.method == "HEAD";
+  if (head_only_) request.method = "GET";
 
   keep_alive_ = req.keep_alive() && !close_requested_ && !ctx_.draining.load();
   http10_ = req.version() < 11;
@@ -252,7 +255,9 @@ std::string HttpSession::Head(int status, const std::string& content_type, const
 void HttpSession::DoSend(HttpResponse r) {
   if (phase_ != Phase::kHandling || head_sent_ || response_done_) return;
   response_status_ = r.status;
-  Enqueue(Head(r.status, r.content_type, r.headers, r.body.size()) + r.body);
+  std::string bytes = Head(r.status, r.content_type, r.headers, r.body.size());
+  if (!head_only_) bytes += r.body;
+  Enqueue(std::move(bytes));
   head_sent_ = response_done_ = true;
   ctx_.counters.CountResponse(r.status);
   DoWrite();

@@ -96,6 +96,7 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession> {
   uint64_t exchange_id_ = 0;  // number of the request being answered
   bool keep_alive_ = true;
   bool http10_ = false;
+  bool head_only_ = false;      // a HEAD request: answered as GET, without the body
   bool exchange_open_ = false;  // a request is being answered (counted in active_exchanges)
   bool head_sent_ = false;      // the response's status line and headers are queued
   bool response_done_ = false;  // the response's last bytes are queued

@@ -95,6 +95,8 @@ struct Param {
   KernelIsa isa;  // kScalar, or the best this CPU has
   std::string name;
 };
+// Keeps CTest's test list readable (gtest would print the struct's bytes).
+void PrintTo(const Param& p, std::ostream* os) { *os << p.name; }
 
 std::vector<Param> Params() {
   std::vector<Param> ps;

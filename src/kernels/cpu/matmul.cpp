@@ -3,6 +3,7 @@
 // rows over the pool in tiles (each output is computed by one thread, in an
 // order fixed by the kernel: see matmul_int8_impl.h).
 #include <algorithm>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -75,8 +76,9 @@ ki::QuantActs LayoutActs(std::vector<uint8_t>& buf, GgmlType type, int64_t n_tok
   const size_t bt_bytes = g * 16 * c;
   const size_t dxt_bytes = g * nb * 16 * sizeof(float);
   const size_t s32t_bytes = a.block == 256 ? g * nb * 8 * 16 * sizeof(float) : 0;
+  const size_t s16t_bytes = a.block == 256 ? g * nb * 16 * 16 * sizeof(float) : 0;
   const size_t total =
-      qs_bytes + d_bytes + corr_bytes + s16_bytes + s32_bytes + bt_bytes + dxt_bytes + s32t_bytes + 64;
+      qs_bytes + d_bytes + corr_bytes + s16_bytes + s32_bytes + bt_bytes + dxt_bytes + s32t_bytes + s16t_bytes + 64;
   if (buf.size() < total) buf.resize(total);
   uint8_t* p = buf.data();
   p += (64 - reinterpret_cast<uintptr_t>(p) % 64) % 64;
@@ -97,6 +99,8 @@ ki::QuantActs LayoutActs(std::vector<uint8_t>& buf, GgmlType type, int64_t n_tok
     a.dxt = reinterpret_cast<float*>(p);
     p += dxt_bytes;
     if (s32t_bytes > 0) a.s32t = reinterpret_cast<float*>(p);
+    p += s32t_bytes;
+    if (s16t_bytes > 0) a.s16t = reinterpret_cast<float*>(p);
   }
   return a;
 }
@@ -137,18 +141,40 @@ void MatMul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, T
       }
     }
   }
+  // Row tiles are handed out in small chunks from a shared counter rather
+  // than split statically: a thread that the OS preempts (a busy machine)
+  // does not hold up the whole call. Which thread computes a row does not
+  // change its bits (matmul_int8_impl.h).
   const int64_t tile = k->row_tile();
   const int64_t n_tiles = (w.rows + tile - 1) / tile;
   const size_t scratch_bytes = k->scratch_bytes(args);
-  pool.ParallelFor(n_tiles, 1, [&](int64_t begin, int64_t end) {
+  struct Job {
+    const IsaKernels* k;
+    const ki::MatMulArgs* args;
+    int64_t tile, n_tiles, chunk;
+    size_t scratch_bytes;
+    std::atomic<int64_t> next{0};
+  } job{k, &args, tile, n_tiles, std::clamp<int64_t>(n_tiles / (16 * pool.size()), 1, 8), scratch_bytes};
+  // One pointer captured: std::function keeps it inline (no allocation).
+  auto work = [j = &job](int, int) {
     thread_local std::vector<uint8_t> scratch;
     uint8_t* s = nullptr;
-    if (scratch_bytes > 0) {
-      if (scratch.size() < scratch_bytes + 64) scratch.resize(scratch_bytes + 64);
+    if (j->scratch_bytes > 0) {
+      if (scratch.size() < j->scratch_bytes + 64) scratch.resize(j->scratch_bytes + 64);
       s = scratch.data() + (64 - reinterpret_cast<uintptr_t>(scratch.data()) % 64) % 64;
     }
-    k->rows(args, begin * tile, std::min(w.rows, end * tile), s);
-  });
+    for (;;) {
+      const int64_t begin = j->next.fetch_add(j->chunk, std::memory_order_relaxed);
+      if (begin >= j->n_tiles) break;
+      const int64_t end = std::min(j->n_tiles, begin + j->chunk);
+      j->k->rows(*j->args, begin * j->tile, std::min(j->args->rows, end * j->tile), s);
+    }
+  };
+  if (pool.size() == 1 || n_tiles == 1) {
+    work(0, 1);
+  } else {
+    pool.Run(work);
+  }
 }
 
 }  // namespace jarvis

@@ -36,13 +36,15 @@ std::string ComputeWeightTypeList();
 // y[t * w.rows + r] = sum_c W[r][c] * x[t * w.cols + c], for t < n_tokens,
 // on the kernels of ActiveKernelIsa() (kernels/cpu/isa.h):
 //   - scalar: MatMulReference below.
-//   - avx2 / avx512: F32, F16 and BF16 weights in F32 arithmetic (vector
-//     lanes, fixed reduction tree); Q4_0, Q8_0, Q4_K and Q6_K weights against
-//     activations quantized to int8 on the fly (blocks of 32 for Q4_0 / Q8_0,
-//     of 256 for the K types), with exact integer dot products, so results
-//     differ from the reference by the int8 rounding of x (relative error
-//     around 1e-2 of the row's magnitude). Other types fall back to the
-//     reference.
+//   - avx2 / avx512 / amx: F32, F16 and BF16 weights in F32 arithmetic
+//     (vector lanes, fixed reduction tree); Q4_0, Q8_0, Q4_K and Q6_K weights
+//     against activations quantized to int8 on the fly (blocks of 32 for
+//     Q4_0 / Q8_0, of 256 for the K types), with exact integer dot products,
+//     so results differ from the reference by the int8 rounding of x
+//     (relative error around 1e-2 of the row's magnitude). amx runs groups of
+//     16 tokens on AMX tiles with the same per-output float operations as
+//     avx512 (bit-identical); avx2 and avx512 also give identical bits. Other
+//     types fall back to the reference.
 // Within one ISA the determinism contract above holds for every path.
 // Allocates nothing once its per-thread scratch has grown to the largest call.
 // REQUIRES: IsComputeWeightType(w.type); x and y do not overlap.

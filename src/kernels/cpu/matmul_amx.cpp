@@ -1,5 +1,5 @@
-// AMX-INT8 matmul for batches: Q4_0, Q8_0 and Q4_K weights against groups of
-// 16 tokens. Everything else (other types, the last n_tokens % 16 tokens)
+// AMX-INT8 matmul for batches: Q4_0, Q8_0, Q4_K and Q6_K weights against
+// groups of 16 tokens. Everything else (other types, the last n_tokens % 16 tokens)
 // runs the AVX-512 kernels.
 //
 // Per tile of 16 weight rows the weights are unpacked once into AMX A tiles
@@ -8,9 +8,10 @@
 // block, one tile product gives the exact int dots of 16 rows x 16 tokens;
 // the epilogue then applies the same float operations, per output, as the
 // AVX-512 kernels (matmul_int8_impl.h's contract), so results are
-// bit-identical to them: fma(float(I), d_w * d_x, acc) per block in order,
-// and for Q4_K the mins term float(M) computed exactly in float (every
-// partial sum is an integer below 2^24).
+// bit-identical to them: fma(float(I), d_w * d_x, acc) per block in order, or
+// for the K types the per-super-block sum s then fma(s, d_x, acc), with the
+// mins / zero-point terms computed exactly in float (every partial sum is an
+// integer below 2^24).
 // Tiles: 0/3 = A (16 x 32 bytes), 1/4 = B (8 x 64 bytes), 2/5/6/7 = C (16 x
 // 16 int32): products run three blocks ahead of the epilogue.
 #include "kernels/cpu/simd_avx512.h"  // first: see its note on warnings
@@ -59,15 +60,16 @@ struct Mem1024 {
 #define JARVIS_TILE_DPBUSD(c, a, b) __asm__ volatile("tdpbusd %%tmm" #b ", %%tmm" #a ", %%tmm" #c ::)
 #define JARVIS_TILE_DPBSSD(c, a, b) __asm__ volatile("tdpbssd %%tmm" #b ", %%tmm" #a ", %%tmm" #c ::)
 
-void ConfigureTiles() {
+// kK: bytes of K per product (32, or 16 for Q6_K's sub-blocks of 16).
+void ConfigureTiles(int kK) {
   alignas(64) TileConfig cfg;
   uint8_t* p = reinterpret_cast<uint8_t*>(&cfg);
   for (size_t i = 0; i < sizeof(cfg); ++i) p[i] = 0;
   cfg.palette = 1;
-  cfg.colsb[0] = 32;
+  cfg.colsb[0] = static_cast<uint16_t>(kK);
   cfg.rows[0] = 16;
   cfg.colsb[1] = 64;
-  cfg.rows[1] = 8;
+  cfg.rows[1] = static_cast<uint8_t>(kK / 4);
   cfg.colsb[2] = 64;
   cfg.rows[2] = 16;
   for (int t = 3; t < 6; ++t) {
@@ -82,16 +84,16 @@ void ConfigureTiles() {
 }
 
 bool AmxType(GgmlType type) {
-  return type == GgmlType::kQ4_0 || type == GgmlType::kQ8_0 || type == GgmlType::kQ4_K;
+  return type == GgmlType::kQ4_0 || type == GgmlType::kQ8_0 || type == GgmlType::kQ4_K || type == GgmlType::kQ6_K;
 }
 
 // C (16 rows x 16 tokens int32) = A x B for one block, stored at c. Product
 // slot k (0..3) uses C tile kC[k] and A/B tiles of set k % 2; tile numbers
 // must be immediates, hence the template.
-template <int kSlot, bool kSigned>
+template <int kSlot, bool kSigned, int kK = 32>
 inline void TileProduct(const uint8_t* a, const uint8_t* b, int32_t* c) {
 #define JARVIS_AMX_PRODUCT(ta, tb, tc) \
-  JARVIS_TILE_LOAD(ta, a, 32);         \
+  JARVIS_TILE_LOAD(ta, a, kK);         \
   JARVIS_TILE_LOAD(tb, b, 64);         \
   JARVIS_TILE_ZERO(tc);                \
   if constexpr (kSigned) {             \
@@ -287,8 +289,8 @@ void PrepQ4K(const MatMulArgs& a, const Tile& tl, uint8_t* stage) {
 
 void GroupQ4K(const MatMulArgs& a, const Tile& tl, const uint8_t* stage, int64_t g, int32_t* cbuf) {
   const int64_t nb = a.cols / 256;
-  F acc[16];
-  for (int r = 0; r < 16; ++r) acc[r] = V::ZeroF();
+  F acc[16], s[16];
+  for (int r = 0; r < 16; ++r) acc[r] = s[r] = V::ZeroF();
   // Product i is sub-block i % 8 of super-block i / 8.
   auto product = [&](auto set, int64_t i, int32_t* c) {
     TileProduct<decltype(set)::value, false>(stage + (i / 8) * kQ4KStage + (i % 8) * kATile,
@@ -299,28 +301,125 @@ void GroupQ4K(const MatMulArgs& a, const Tile& tl, const uint8_t* stage, int64_t
     const int j = static_cast<int>(i % 8);
     const uint8_t* st = stage + b * kQ4KStage;
     const float* sd = reinterpret_cast<const float*>(st + 8 * kATile);
-    const int64_t gb = g * nb + b;
-    const F dx = _mm512_loadu_ps(a.acts.dxt + gb * 16);
     for (int r = 0; r < 16; ++r) {
-      acc[r] = V::Fma(V::Cvt(_mm512_load_si512(c + 16 * r)), V::Mul(V::Set1F(sd[16 * j + r]), dx), acc[r]);
+      s[r] = V::Fma(V::Cvt(_mm512_load_si512(c + 16 * r)), V::Set1F(sd[16 * j + r]), s[r]);
     }
     if (j < 7) return;
+    const int64_t gb = g * nb + b;
+    const F dx = _mm512_loadu_ps(a.acts.dxt + gb * 16);
     const float* mins = sd + 8 * 16;
     const float* dmin = mins + 8 * 16;
     const float* s32 = a.acts.s32t + gb * 8 * 16;
     for (int r = 0; r < 16; ++r) {
       F m = V::Mul(V::Set1F(mins[r]), _mm512_loadu_ps(s32));
       for (int k = 1; k < 8; ++k) m = V::Fma(V::Set1F(mins[16 * k + r]), _mm512_loadu_ps(s32 + 16 * k), m);
+      acc[r] = V::Fma(s[r], dx, acc[r]);
       acc[r] = V::Fnma(m, V::Mul(V::Set1F(dmin[r]), dx), acc[r]);
+      s[r] = V::ZeroF();
     }
   };
   Pipeline(nb * 8, cbuf, product, epilogue);
   StoreTransposed(a, tl, g * kGroup, acc);
 }
 
-// Scratch: the staged weights of one row tile, then C and transpose buffers.
+// ---- Q6_K: 16 A tiles of K = 16 per super-block ---------------------------
+
+// Stage per super-block: 16 A tiles (16 rows x 16 values), then sd[16][16]
+// (scale * d), sc[16][16] (scale) and d32[16] floats.
+constexpr size_t kQ6KTile = 256;
+constexpr size_t kQ6KStage = 16 * kQ6KTile + (16 * 16 + 16 * 16 + 16) * sizeof(float);
+
+void PrepQ6K(const MatMulArgs& a, const Tile& tl, uint8_t* stage) {
+  const int64_t nb = a.cols / 256;
+  const __m256i m4 = _mm256_set1_epi8(0x0F);
+  const __m256i m2 = _mm256_set1_epi8(0x30);
+  for (int64_t b = 0; b < nb; ++b) {
+    const size_t off = static_cast<size_t>(b) * 210;
+    uint8_t* st = stage + b * kQ6KStage;
+    float* sd = reinterpret_cast<float*>(st + 16 * kQ6KTile);
+    float* sc = sd + 16 * 16;
+    float* d32 = sc + 16 * 16;
+    // As KernelQ6_K computes them (lanes = rows).
+    const F d = V::HalfHi(V::Gather(tl.rows[0] + off + 206, tl.offsets));
+    _mm512_store_ps(d32, V::Mul(d, V::Set1F(32.0f)));
+    I sv[4];
+    V::LoadT(tl.rows, off + 192, sv);
+    for (int i = 0; i < 4; ++i) {
+      const F f[4] = {SignedByteAsFloat<0>(sv[i]), SignedByteAsFloat<1>(sv[i]), SignedByteAsFloat<2>(sv[i]),
+                      SignedByteAsFloat<3>(sv[i])};
+      for (int k = 0; k < 4; ++k) {
+        _mm512_store_ps(sc + 16 * (4 * i + k), f[k]);
+        _mm512_store_ps(sd + 16 * (4 * i + k), V::Mul(f[k], d));
+      }
+    }
+    // Values 128h + 32k + l (l < 32) are sub-blocks 8h + 2k and 8h + 2k + 1.
+    for (int r = 0; r < 16; ++r) {
+      const uint8_t* q = tl.rows[r] + off;
+      for (int h = 0; h < 2; ++h) {
+        const __m256i ql0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + 64 * h));
+        const __m256i ql1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + 64 * h + 32));
+        const __m256i qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + 128 + 32 * h));
+        const __m256i v[4] = {
+            _mm256_or_si256(_mm256_and_si256(ql0, m4), _mm256_and_si256(_mm256_slli_epi16(qh, 4), m2)),
+            _mm256_or_si256(_mm256_and_si256(ql1, m4), _mm256_and_si256(_mm256_slli_epi16(qh, 2), m2)),
+            _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), m4), _mm256_and_si256(qh, m2)),
+            _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), m4),
+                            _mm256_and_si256(_mm256_srli_epi16(qh, 2), m2))};
+        for (int k = 0; k < 4; ++k) {
+          const int j = 8 * h + 2 * k;
+          _mm_store_si128(reinterpret_cast<__m128i*>(st + j * kQ6KTile + 16 * r), _mm256_castsi256_si128(v[k]));
+          _mm_store_si128(reinterpret_cast<__m128i*>(st + (j + 1) * kQ6KTile + 16 * r),
+                          _mm256_extracti128_si256(v[k], 1));
+        }
+      }
+    }
+  }
+}
+
+void GroupQ6K(const MatMulArgs& a, const Tile& tl, const uint8_t* stage, int64_t g, int32_t* cbuf) {
+  const int64_t nb = a.cols / 256;
+  // KernelQ6_K's order of sub-blocks within a super-block.
+  constexpr int kOrder[16] = {0, 1, 4, 5, 2, 3, 6, 7, 8, 9, 12, 13, 10, 11, 14, 15};
+  F acc[16], s[16];
+  for (int r = 0; r < 16; ++r) acc[r] = s[r] = V::ZeroF();
+  // Sub-block j's B tile is half of the packed K = 32 tile of its 32 values.
+  auto product = [&](auto set, int64_t i, int32_t* c) {
+    const int64_t b = i / 16;
+    const int j = kOrder[i % 16];
+    TileProduct<decltype(set)::value, false, 16>(stage + b * kQ6KStage + j * kQ6KTile,
+                                                 a.acts.bt + (g * nb * 8 + 8 * b + j / 2) * 512 + (j % 2) * 256, c);
+  };
+  auto epilogue = [&](int64_t i, const int32_t* c) {
+    const int64_t b = i / 16;
+    const int j = kOrder[i % 16];
+    const uint8_t* st = stage + b * kQ6KStage;
+    const float* sd = reinterpret_cast<const float*>(st + 16 * kQ6KTile);
+    for (int r = 0; r < 16; ++r) {
+      s[r] = V::Fma(V::Cvt(_mm512_load_si512(c + 16 * r)), V::Set1F(sd[16 * j + r]), s[r]);
+    }
+    if (i % 16 != 15) return;
+    const int64_t gb = g * nb + b;
+    const F dx = _mm512_loadu_ps(a.acts.dxt + gb * 16);
+    // The zero point 32: C = sum_j scale_j * sum_x(j), exact in float.
+    const float* sc = sd + 16 * 16;
+    const float* d32 = sc + 16 * 16;
+    const float* s16 = a.acts.s16t + gb * 16 * 16;
+    for (int r = 0; r < 16; ++r) {
+      F cf = V::Mul(V::Set1F(sc[r]), _mm512_loadu_ps(s16));
+      for (int k = 1; k < 16; ++k) cf = V::Fma(V::Set1F(sc[16 * k + r]), _mm512_loadu_ps(s16 + 16 * k), cf);
+      acc[r] = V::Fma(s[r], dx, acc[r]);
+      acc[r] = V::Fnma(cf, V::Mul(V::Set1F(d32[r]), dx), acc[r]);
+      s[r] = V::ZeroF();
+    }
+  };
+  Pipeline(nb * 16, cbuf, product, epilogue);
+  StoreTransposed(a, tl, g * kGroup, acc);
+}
+
+// Scratch: the staged weights of one row tile, then the C buffers.
 size_t StageBytes(const MatMulArgs& a) {
   if (a.type == GgmlType::kQ4_K) return static_cast<size_t>(a.cols / 256) * kQ4KStage;
+  if (a.type == GgmlType::kQ6_K) return static_cast<size_t>(a.cols / 256) * kQ6KStage;
   return static_cast<size_t>(a.cols / 32) * (kATile + 16 * sizeof(float));
 }
 
@@ -354,11 +453,15 @@ void PackActs(GgmlType /*type*/, int64_t g_begin, int64_t g_end, const QuantActs
         const int64_t xb = (kGroup * g + t) * nb + b;
         acts.dxt[(g * nb + b) * 16 + t] = acts.d[xb];
         if (acts.block == 256) {
-          // sum32 holds each group of four as [s0, s2, s1, s3].
+          // sum16 / sum32 hold each group of four as [s0, s2, s1, s3].
           constexpr int kSlot[4] = {0, 2, 1, 3};
           for (int j = 0; j < 8; ++j) {
             acts.s32t[((g * nb + b) * 8 + j) * 16 + t] =
                 static_cast<float>(acts.sum32[xb * 8 + 4 * (j / 4) + kSlot[j % 4]]);
+          }
+          for (int j = 0; j < 16; ++j) {
+            acts.s16t[((g * nb + b) * 16 + j) * 16 + t] =
+                static_cast<float>(acts.sum16[xb * 16 + 4 * (j / 4) + kSlot[j % 4]]);
           }
         }
       }
@@ -376,7 +479,7 @@ void MatMulRows(const MatMulArgs& a, int64_t r_begin, int64_t r_end, uint8_t* sc
   if (n_groups > 0) {
     uint8_t* stage = scratch;
     auto* cbuf = reinterpret_cast<int32_t*>(scratch + StageBytes(a));  // four C tiles
-    ConfigureTiles();
+    ConfigureTiles(a.type == GgmlType::kQ6_K ? 16 : 32);
     // Token groups in blocks whose packed activations (16 * cols bytes per
     // group) stay in L2 while the row tiles pass over them; each row tile's
     // weights are staged once per block.
@@ -394,9 +497,13 @@ void MatMulRows(const MatMulArgs& a, int64_t r_begin, int64_t r_end, uint8_t* sc
             PrepLegacy<GgmlType::kQ8_0>(a, tl, stage);
             for (int64_t g = g0; g < g1; ++g) GroupLegacy<GgmlType::kQ8_0>(a, tl, stage, g, cbuf);
             break;
-          default:
+          case GgmlType::kQ4_K:
             PrepQ4K(a, tl, stage);
             for (int64_t g = g0; g < g1; ++g) GroupQ4K(a, tl, stage, g, cbuf);
+            break;
+          default:
+            PrepQ6K(a, tl, stage);
+            for (int64_t g = g0; g < g1; ++g) GroupQ6K(a, tl, stage, g, cbuf);
             break;
         }
       }

@@ -14,11 +14,11 @@
 // the thread:
 //   Q4_0, Q8_0: acc = fma(float(I_b), d_w(b) * d_x(b), acc) for blocks b in order,
 //               I_b the exact int dot (zero point folded in through corr).
-//   Q4_K:       per super-block b, for sub-blocks j in order:
-//               acc = fma(float(I_j), (sc_j * d_w) * d_x, acc); then
+//   Q4_K:       per super-block b: s = 0, then for sub-blocks j in order
+//               s = fma(float(I_j), sc_j * d_w, s); then acc = fma(s, d_x, acc);
 //               acc = acc - float(M) * (dmin_w * d_x), M = sum_j min_j * sum_x(j).
-//   Q6_K:       per super-block, sub-blocks of 16 in the order of the loop below:
-//               acc = fma(float(I_j), (sc_j * d_w) * d_x, acc); then
+//   Q6_K:       per super-block: s as for Q4_K over the sub-blocks of 16 in the
+//               order of the loop below; acc = fma(s, d_x, acc);
 //               acc = acc - float(C) * ((32 * d_w) * d_x), C = sum_j sc_j * sum_x(j).
 // A single token and the same token inside a batch of any size give the same
 // bits; the test matmul_test.cpp checks it.
@@ -39,6 +39,10 @@ struct Tile {
   I offsets;  // rows[i] - rows[0], for gathers
   int n;      // valid rows
   int64_t r0;
+  // The next tile's rows (contiguous), prefetched a slice per block so that
+  // decode keeps memory busy across tile boundaries.
+  const uint8_t* next = nullptr;
+  int64_t next_lines = 0;
 };
 
 inline Tile MakeTile(const MatMulArgs& a, int64_t r0, int n) {
@@ -49,7 +53,20 @@ inline Tile MakeTile(const MatMulArgs& a, int64_t r0, int n) {
   t.offsets = V::Offsets(static_cast<int64_t>(a.row_bytes), n);
   t.n = n;
   t.r0 = r0;
+  const int64_t next_rows = Min64(kL, a.rows - (r0 + kL));
+  if (next_rows > 0) {
+    t.next = a.w + static_cast<size_t>(r0 + kL) * a.row_bytes;
+    t.next_lines = (next_rows * static_cast<int64_t>(a.row_bytes) + 63) / 64;
+  }
   return t;
+}
+
+// Prefetches block b's share (of nb) of the next tile's cache lines.
+inline void PrefetchNext(const Tile& tl, int64_t b, int64_t nb) {
+  if (tl.next == nullptr) return;
+  const int64_t begin = tl.next_lines * b / nb;
+  const int64_t end = tl.next_lines * (b + 1) / nb;
+  for (int64_t l = begin; l < end; ++l) _mm_prefetch(reinterpret_cast<const char*>(tl.next + 64 * l), _MM_HINT_T0);
 }
 
 template <int NT>
@@ -67,6 +84,7 @@ struct KernelQ4_0 {
     F acc[NT];
     for (int t = 0; t < NT; ++t) acc[t] = V::ZeroF();
     for (int64_t b = 0; b < nb; ++b) {
+      if (t0 == 0) PrefetchNext(tl, b, nb);  // first pass over this tile
       const size_t off = static_cast<size_t>(b) * 18;
       const F dw = V::HalfLo(V::Gather(tl.rows[0] + off, tl.offsets));
       I g[4], lo[4], hi[4];
@@ -105,6 +123,7 @@ struct KernelQ8_0 {
     F acc[NT];
     for (int t = 0; t < NT; ++t) acc[t] = V::ZeroF();
     for (int64_t b = 0; b < nb; ++b) {
+      if (t0 == 0) PrefetchNext(tl, b, nb);  // first pass over this tile
       const size_t off = static_cast<size_t>(b) * 34;
       const F dw = V::HalfLo(V::Gather(tl.rows[0] + off, tl.offsets));
       I g[8];
@@ -166,7 +185,10 @@ struct KernelQ4_K {
     F acc[NT];
     for (int t = 0; t < NT; ++t) acc[t] = V::ZeroF();
     for (int64_t b = 0; b < nb; ++b) {
+      if (t0 == 0) PrefetchNext(tl, b, nb);  // first pass over this tile
       const size_t off = static_cast<size_t>(b) * 144;
+      F s[NT];
+      for (int t = 0; t < NT; ++t) s[t] = V::ZeroF();
       I h[4];
       V::LoadT(tl.rows, off, h);
       const F d = V::HalfLo(h[0]);
@@ -192,22 +214,22 @@ struct KernelQ4_K {
         }
 #pragma GCC unroll 16
         for (int t = 0; t < NT; ++t) {
-          const int64_t xb = (t0 + t) * nb + b;
-          const int8_t* q = a.acts.qs + xb * 256 + 64 * c;
-          const F dx = V::Set1F(a.acts.d[xb]);
-          acc[t] = V::Fma(V::Cvt(Dot32(lo, q)), V::Mul(sd[2 * c], dx), acc[t]);
-          acc[t] = V::Fma(V::Cvt(Dot32(hi, q + 32)), V::Mul(sd[2 * c + 1], dx), acc[t]);
+          const int8_t* q = a.acts.qs + ((t0 + t) * nb + b) * 256 + 64 * c;
+          s[t] = V::Fma(V::Cvt(Dot32(lo, q)), sd[2 * c], s[t]);
+          s[t] = V::Fma(V::Cvt(Dot32(hi, q + 32)), sd[2 * c + 1], s[t]);
         }
       }
 #pragma GCC unroll 16
       for (int t = 0; t < NT; ++t) {
         const int64_t xb = (t0 + t) * nb + b;
-        const int16_t* s = a.acts.sum32 + xb * 8;
-        I m = V::Dot16(V::Zero(), mp[0], V::Bcast(s));
-        m = V::Dot16(m, mp[1], V::Bcast(s + 2));
-        m = V::Dot16(m, mp[2], V::Bcast(s + 4));
-        m = V::Dot16(m, mp[3], V::Bcast(s + 6));
-        acc[t] = V::Fnma(V::Cvt(m), V::Mul(dmin, V::Set1F(a.acts.d[xb])), acc[t]);
+        const int16_t* s32 = a.acts.sum32 + xb * 8;
+        I m = V::Dot16(V::Zero(), mp[0], V::Bcast(s32));
+        m = V::Dot16(m, mp[1], V::Bcast(s32 + 2));
+        m = V::Dot16(m, mp[2], V::Bcast(s32 + 4));
+        m = V::Dot16(m, mp[3], V::Bcast(s32 + 6));
+        const F dx = V::Set1F(a.acts.d[xb]);
+        acc[t] = V::Fma(s[t], dx, acc[t]);
+        acc[t] = V::Fnma(V::Cvt(m), V::Mul(dmin, dx), acc[t]);
       }
     }
     StoreTile<NT>(a, tl, t0, acc);
@@ -231,7 +253,10 @@ struct KernelQ6_K {
     F acc[NT];
     for (int t = 0; t < NT; ++t) acc[t] = V::ZeroF();
     for (int64_t b = 0; b < nb; ++b) {
+      if (t0 == 0) PrefetchNext(tl, b, nb);  // first pass over this tile
       const size_t off = static_cast<size_t>(b) * 210;
+      F s[NT];
+      for (int t = 0; t < NT; ++t) s[t] = V::ZeroF();
       // d is the last 2 bytes of the block: load the word ending there.
       const F d = V::HalfHi(V::Gather(tl.rows[0] + off + 206, tl.offsets));
       I sv[4];
@@ -264,13 +289,11 @@ struct KernelQ6_K {
           const int j_hi = j_lo + 4;
 #pragma GCC unroll 16
           for (int t = 0; t < NT; ++t) {
-            const int64_t xb = (t0 + t) * nb + b;
-            const int8_t* q = a.acts.qs + xb * 256 + 128 * half + 32 * p;
-            const F dx = V::Set1F(a.acts.d[xb]);
-            acc[t] = V::Fma(V::Cvt(Dot16Values(lo, q)), V::Mul(sd[j_lo], dx), acc[t]);
-            acc[t] = V::Fma(V::Cvt(Dot16Values(lo + 4, q + 16)), V::Mul(sd[j_lo + 1], dx), acc[t]);
-            acc[t] = V::Fma(V::Cvt(Dot16Values(hi, q + 64)), V::Mul(sd[j_hi], dx), acc[t]);
-            acc[t] = V::Fma(V::Cvt(Dot16Values(hi + 4, q + 80)), V::Mul(sd[j_hi + 1], dx), acc[t]);
+            const int8_t* q = a.acts.qs + ((t0 + t) * nb + b) * 256 + 128 * half + 32 * p;
+            s[t] = V::Fma(V::Cvt(Dot16Values(lo, q)), sd[j_lo], s[t]);
+            s[t] = V::Fma(V::Cvt(Dot16Values(lo + 4, q + 16)), sd[j_lo + 1], s[t]);
+            s[t] = V::Fma(V::Cvt(Dot16Values(hi, q + 64)), sd[j_hi], s[t]);
+            s[t] = V::Fma(V::Cvt(Dot16Values(hi + 4, q + 80)), sd[j_hi + 1], s[t]);
           }
         }
       }
@@ -285,10 +308,12 @@ struct KernelQ6_K {
 #pragma GCC unroll 16
       for (int t = 0; t < NT; ++t) {
         const int64_t xb = (t0 + t) * nb + b;
-        const int16_t* s = a.acts.sum16 + xb * 16;
+        const int16_t* s16 = a.acts.sum16 + xb * 16;
         I c = V::Zero();
-        for (int i = 0; i < 8; ++i) c = V::Dot16(c, sp[i], V::Bcast(s + 2 * i));
-        acc[t] = V::Fnma(V::Cvt(c), V::Mul(d32, V::Set1F(a.acts.d[xb])), acc[t]);
+        for (int i = 0; i < 8; ++i) c = V::Dot16(c, sp[i], V::Bcast(s16 + 2 * i));
+        const F dx = V::Set1F(a.acts.d[xb]);
+        acc[t] = V::Fma(s[t], dx, acc[t]);
+        acc[t] = V::Fnma(V::Cvt(c), V::Mul(d32, dx), acc[t]);
       }
     }
     StoreTile<NT>(a, tl, t0, acc);

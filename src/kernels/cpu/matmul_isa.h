@@ -23,7 +23,8 @@
 //   bt[((g * nk + k) * 8 + j) * 64 + 4 * t + i] = qs[(16g + t) * cols + 32k + 4j + i]
 //                      (an AMX B tile: 8 rows of 4 values x 16 tokens)
 //   dxt[(g * nb + b) * 16 + t]      = d[(16g + t) * nb + b]
-//   s32t[((g * nb + b) * 8 + j) * 16 + t] = sum of qs over sub-block j (K)
+//   s32t[((g * nb + b) * 8 + j) * 16 + t] = sum of qs over 32-value group j (K)
+//   s16t[((g * nb + b) * 16 + j) * 16 + t] = sum of qs over 16-value group j (K)
 #pragma once
 
 #include <cstddef>
@@ -46,6 +47,7 @@ struct QuantActs {
   uint8_t* bt = nullptr;
   float* dxt = nullptr;
   float* s32t = nullptr;
+  float* s16t = nullptr;
 };
 
 // One MatMul call as the kernels see it.
