@@ -102,7 +102,9 @@ else()
     execute_process(COMMAND "${JARVIS_NODE}" --version OUTPUT_VARIABLE _dash_node_version
       OUTPUT_STRIP_TRAILING_WHITESPACE RESULT_VARIABLE _dash_rc)
     string(REGEX REPLACE "^v" "" _dash_node_version "${_dash_node_version}")
-    if(NOT _dash_rc EQUAL 0 OR _dash_node_version VERSION_LESS 18)
+    if(NOT _dash_rc EQUAL 0)
+      set(_dash_why "`${JARVIS_NODE} --version` failed")
+    elseif(_dash_node_version VERSION_LESS 18)
       set(_dash_why "Node.js ${_dash_node_version} is older than 18")
     endif()
   endif()
@@ -110,18 +112,20 @@ endif()
 
 if(_dash_why STREQUAL "")
   set(_dash_out "${_dash_gen_dir}/dashboard_files.cpp")
-  set(_dash_stamp "${_dash_work}/npm-ci.stamp")
-  file(MAKE_DIRECTORY "${_dash_work}" "${_dash_gen_dir}")
+  # Inside node_modules: deleting node_modules (or npm ci failing half-way) reruns npm ci.
+  set(_dash_stamp "${_dash_work}/node_modules/.jarvis-npm-ci.stamp")
+  file(MAKE_DIRECTORY "${_dash_gen_dir}")
   file(GLOB_RECURSE _dash_inputs CONFIGURE_DEPENDS "${_dash_web}/src/*" "${_dash_web}/public/*")
   set(_dash_top_files index.html tsconfig.json vite.config.ts)
   list(TRANSFORM _dash_top_files PREPEND "${_dash_web}/" OUTPUT_VARIABLE _dash_top_paths)
+  # No WORKING_DIRECTORY: <build>/web may not exist yet (npm --prefix runs there).
   add_custom_command(OUTPUT "${_dash_stamp}"
+    COMMAND "${CMAKE_COMMAND}" -E make_directory "${_dash_work}"
     COMMAND "${CMAKE_COMMAND}" -E copy_if_different "${_dash_web}/package.json" "${_dash_web}/package-lock.json"
       "${_dash_work}/"
-    COMMAND "${JARVIS_NPM}" ci --no-audit --no-fund --loglevel=error
+    COMMAND "${JARVIS_NPM}" ci --prefix "${_dash_work}" --no-audit --no-fund --loglevel=error
     COMMAND "${CMAKE_COMMAND}" -E touch "${_dash_stamp}"
     DEPENDS "${_dash_web}/package.json" "${_dash_web}/package-lock.json"
-    WORKING_DIRECTORY "${_dash_work}"
     COMMENT "dashboard: npm ci (web/package-lock.json)"
     VERBATIM)
   add_custom_command(OUTPUT "${_dash_out}"
@@ -129,11 +133,10 @@ if(_dash_why STREQUAL "")
     COMMAND "${CMAKE_COMMAND}" -E copy_directory "${_dash_web}/src" "${_dash_work}/src"
     COMMAND "${CMAKE_COMMAND}" -E copy_directory "${_dash_web}/public" "${_dash_work}/public"
     COMMAND "${CMAKE_COMMAND}" -E copy_if_different ${_dash_top_paths} "${_dash_work}/"
-    COMMAND "${JARVIS_NPM}" run build --silent
+    COMMAND "${JARVIS_NPM}" run --prefix "${_dash_work}" --silent build
     COMMAND "${CMAKE_COMMAND}" -DJARVIS_EMBED_DIR=${_dash_work}/dist -DJARVIS_EMBED_OUT=${_dash_out}
       -DJARVIS_EMBED_BUILT=true -P "${_dash_module}"
     DEPENDS ${_dash_inputs} ${_dash_top_paths} "${_dash_stamp}" "${_dash_module}"
-    WORKING_DIRECTORY "${_dash_work}"
     COMMENT "dashboard: vite build of web/ and embedding of web/dist"
     VERBATIM)
   message(STATUS "jarvis: dashboard will be built with Node.js ${_dash_node_version} (${JARVIS_NPM})")
@@ -151,7 +154,7 @@ target_sources(jarvis_api PRIVATE "${_dash_out}")
 if(JARVIS_BUILD_TESTS)
   if(JARVIS_DASHBOARD_BUILT)
     # The dashboard's own unit tests (SSE parsing, rates, formatting) on the built copy.
-    add_test(NAME dashboard_web_unit COMMAND "${JARVIS_NPM}" test --silent WORKING_DIRECTORY "${_dash_work}")
+    add_test(NAME dashboard_web_unit COMMAND "${JARVIS_NPM}" test --prefix "${_dash_work}" --silent)
     set_tests_properties(dashboard_web_unit PROPERTIES TIMEOUT 120)
   endif()
   # The page in headless Chromium against a real `jarvis serve` (skips, 77,

@@ -135,7 +135,9 @@ export class TimeChart {
       scales: {
         x: { time: true, range: xRange },
         y: { range: yRange },
-        y2: { range: (_u, _min, max) => [0, max === null || !(max > 0) ? 1 : max * 1.15] },
+        // More headroom on the right-hand scale: two proportional series (tokens/s
+        // and requests/s) would otherwise draw exactly on top of each other.
+        y2: { range: (_u, _min, max) => [0, max === null || !(max > 0) ? 1 : max * 1.6] },
       },
       axes: [
         {

@@ -17,6 +17,7 @@ describe('format', () => {
     expect(fmtBytes(1000)).toBe('1000 B');
     expect(fmtDuration(59)).toBe('59 s');
     expect(fmtDuration(3725)).toBe('1 h 02 min');
+    expect(fmtDuration(300)).toBe('5 min');
     expect(fmtMs(0.5)).toBe('0.5 ms');
     expect(fmtMs(1500)).toBe('1.5 s');
     expect(fmtMs(125_000)).toBe('2 min 05 s');
@@ -27,6 +28,7 @@ describe('format', () => {
   it('formats times relative to now', () => {
     const now = Date.parse('2025-01-31T12:00:10.000Z');
     expect(fmtAgo('2025-01-31T12:00:09.500Z', now)).toBe('just now');
-    expect(fmtAgo('2025-01-31T11:59:10.000Z', now)).toBe('1 min 00 s ago');
+    expect(fmtAgo('2025-01-31T11:59:10.000Z', now)).toBe('1 min ago');
+    expect(fmtAgo('2025-01-31T11:59:05.000Z', now)).toBe('1 min 05 s ago');
   });
 });

@@ -47,15 +47,15 @@ export function fmtMs(v: number | null | undefined): string {
   return fmtDuration(v / 1000);
 }
 
-/** Seconds as "45 s", "3 min 05 s", "2 h 04 min", "3 d 2 h". */
+/** Seconds as "45 s", "3 min 05 s", "5 min", "2 h 04 min", "3 d 2 h". */
 export function fmtDuration(seconds: number | null | undefined): string {
   if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return kDash;
   const s = Math.max(0, Math.floor(seconds));
   if (s < 60) return `${s} s`;
   const m = Math.floor(s / 60);
-  if (m < 60) return `${m} min ${String(s % 60).padStart(2, '0')} s`;
+  if (m < 60) return s % 60 === 0 ? `${m} min` : `${m} min ${String(s % 60).padStart(2, '0')} s`;
   const h = Math.floor(m / 60);
-  if (h < 24) return `${h} h ${String(m % 60).padStart(2, '0')} min`;
+  if (h < 24) return m % 60 === 0 ? `${h} h` : `${h} h ${String(m % 60).padStart(2, '0')} min`;
   return `${Math.floor(h / 24)} d ${h % 24} h`;
 }
 

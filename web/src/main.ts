@@ -2,6 +2,7 @@
 // (never two polls at once), keeps 5 minutes of derived points, and redraws
 // the charts, panels, models table and playground model list from them.
 import './style.css';
+import './panels.css';
 
 import { ApiError, getJson, setApiKey } from './api';
 import type { ModelsStats, PerformanceStats, SystemMetrics } from './api';
@@ -51,7 +52,7 @@ const chartSpecs: [string, ChartSpec][] = [
     {
       series: [
         { key: 'tokensPerSecond', label: 'tokens/s', color: '--c1', fill: true },
-        { key: 'requestsPerSecond', label: 'requests/s', color: '--c3', scale: 'y2' },
+        { key: 'requestsPerSecond', label: 'requests/s', color: '--c3', scale: 'y2', dash: [5, 3] },
       ],
       format: perSecond,
       format2: perSecond,
@@ -122,6 +123,7 @@ const playground = new Playground({ finished: () => void poll() });
 let previous: Snapshot | undefined;
 let polling = false;
 let paused = false;
+let needKey = false; // a 401: wait for the key form instead of polling
 let timer = 0;
 let lastModelList = 0;
 
@@ -159,6 +161,7 @@ async function poll(): Promise<void> {
     byId('key-form').hidden = true;
   } catch (e) {
     if (e instanceof ApiError && e.status === 401) {
+      needKey = true;
       setConn('auth', 'API key needed');
       byId('key-btn').hidden = false;
       byId('key-form').hidden = false;
@@ -167,7 +170,9 @@ async function poll(): Promise<void> {
     }
   } finally {
     polling = false;
-    if (!paused) timer = window.setTimeout(() => void poll(), Math.max(0, kPollMs - (performance.now() - started)));
+    if (!paused && !needKey) {
+      timer = window.setTimeout(() => void poll(), Math.max(0, kPollMs - (performance.now() - started)));
+    }
   }
 }
 
@@ -197,6 +202,7 @@ byId('key-btn').addEventListener('click', () => {
 byId<HTMLFormElement>('key-form').addEventListener('submit', (e) => {
   e.preventDefault();
   setApiKey(byId<HTMLInputElement>('key-input').value.trim());
+  needKey = false;
   lastModelList = 0;
   void poll();
 });
