@@ -1,6 +1,7 @@
 #include "cli/version.h"
 
 #include "jarvis/build_info.h"
+#include "kernels/cpu/isa.h"
 #include "util/cpu_features.h"
 
 namespace jarvis::cli {
@@ -13,7 +14,7 @@ std::string VersionText() {
   s += "compiler: g++ " __VERSION__ "\n";
 #endif
   s += "cpu features: " + GetCpuFeatures().ToString() + "\n";
-  s += "backends: cpu";
+  s += std::string("backends: cpu (kernels: ") + KernelIsaName(ActiveKernelIsa()) + ")";
   return s;
 }
 

@@ -98,11 +98,12 @@ struct Param {
 // Keeps CTest's test list readable (gtest would print the struct's bytes).
 void PrintTo(const Param& p, std::ostream* os) { *os << p.name; }
 
-std::vector<Param> Params() {
+// Every case on the scalar kernels and, unless scalar_only, on the best ISA.
+std::vector<Param> Params(bool scalar_only) {
   std::vector<Param> ps;
   for (const Case& c : BaseCases()) {
     ps.push_back({c, KernelIsa::kScalar, std::string(c.name) + "_scalar"});
-    ps.push_back({c, BestKernelIsa(), std::string(c.name) + "_fast"});
+    if (!scalar_only) ps.push_back({c, BestKernelIsa(), std::string(c.name) + "_fast"});
   }
   return ps;
 }
@@ -197,8 +198,12 @@ int32_t ArgmaxD(const std::vector<double>& v) {
 
 // Scalar kernels: the engine decodes greedily on its own for 32 steps and must
 // produce the reference's tokens, with logits within 1e-4.
-TEST_P(EngineReferenceTest, LogitsAndGreedyTokensMatchReference) {
-  if (GetParam().isa != KernelIsa::kScalar) GTEST_SKIP() << "fast kernels: see TeacherForcedLogitsMatchReference";
+// Free-running greedy decoding is compared on the scalar kernels only: the
+// fast paths' int8 activations move logits by ~2%, more than the top-two gap
+// of these random models at near-ties (see TeacherForcedLogitsMatchReference).
+class ScalarReferenceTest : public EngineReferenceTest {};
+
+TEST_P(ScalarReferenceTest, LogitsAndGreedyTokensMatchReference) {
   auto engine = MakeEngine(1);
   const std::vector<int32_t> prompt = {1, 270, 300 % model_->hparams().n_vocab, 7, 281};
   std::vector<std::vector<float>> logits;
@@ -313,7 +318,9 @@ TEST_P(EngineReferenceTest, ResultsDoNotDependOnThreadsOrBatch) {
   EXPECT_EQ(batched, alone);
 }
 
-INSTANTIATE_TEST_SUITE_P(AllTypes, EngineReferenceTest, ::testing::ValuesIn(Params()),
+INSTANTIATE_TEST_SUITE_P(AllTypes, EngineReferenceTest, ::testing::ValuesIn(Params(/*scalar_only=*/false)),
+                         [](const ::testing::TestParamInfo<Param>& p) { return p.param.name; });
+INSTANTIATE_TEST_SUITE_P(AllTypes, ScalarReferenceTest, ::testing::ValuesIn(Params(/*scalar_only=*/true)),
                          [](const ::testing::TestParamInfo<Param>& p) { return p.param.name; });
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <vector>
@@ -128,12 +129,20 @@ Status WriteTinyModel(const TinyModelSpec& s, const std::string& path) {
   w.SetUint32("tokenizer.ggml.bos_token_id", 1);
   w.SetUint32("tokenizer.ggml.eos_token_id", 2);
 
+  std::erase_if(tensors, [&](const TensorData& t) { return t.name == s.omit_tensor; });
+  for (TensorData& t : tensors) {
+    if (t.name == s.transpose_tensor && t.dims.size() == 2) std::swap(t.dims[0], t.dims[1]);
+  }
   for (const TensorData& t : tensors) JARVIS_RETURN_IF_ERROR(w.AddTensor(t.name, t.dims, t.type));
   return w.WriteFile(path, [&](size_t index, const GgufTensorPlan& plan, std::span<uint8_t> out) {
     const TensorData& t = tensors[index];
     const int64_t cols = t.dims[0];
     const int64_t rows = static_cast<int64_t>(t.values.size()) / cols;
     const size_t row_bytes = RowSize(plan.type, cols);
+    if (!CanQuantize(plan.type)) {
+      std::fill(out.begin(), out.end(), uint8_t{0});
+      return Status::Ok();
+    }
     for (int64_t r = 0; r < rows; ++r) {
       JARVIS_RETURN_IF_ERROR(QuantizeRow(plan.type, t.values.data() + r * cols,
                                          out.data() + static_cast<size_t>(r) * row_bytes, cols));

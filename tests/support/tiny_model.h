@@ -26,9 +26,14 @@ struct TinyModelSpec {
   bool rope_freqs = false;          // llama3-style per-frequency factors
   GgmlType weight_type = GgmlType::kF32;  // for 2-D weights; norms stay F32
   uint64_t seed = 1;
+  // For bad-input tests: leave this tensor out, or write it with its two
+  // dims swapped (a wrong shape).
+  std::string omit_tensor;
+  std::string transpose_tensor;
 };
 
-// Writes the model to `path`.
+// Writes the model to `path`. Weight types without a reference quantizer
+// (e.g. q2_k) are written as all-zero blocks (valid bytes, for error tests).
 Status WriteTinyModel(const TinyModelSpec& spec, const std::string& path);
 
 // A fresh path under the test temp dir: "<tmp>/jarvis-test-<name>-<pid>.gguf".
