@@ -13,6 +13,8 @@ jarvis=$1
 model=$2
 work=$3
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../support/jarvis_server.sh
+source "$here/../support/jarvis_server.sh"
 chromium=${CHROMIUM:-/usr/bin/chromium}
 
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
@@ -36,36 +38,10 @@ fi
 cp "$here/dashboard.test.mjs" "$work/"
 rm -f "$work/dashboard.png" "$work/dashboard-phone.png"
 
-log=$(mktemp)
-"$jarvis" serve --model "$model" --host 127.0.0.1 --port 0 --threads 1 >"$log" 2>&1 &
-pid=$!
-cleanup() { kill -9 "$pid" 2>/dev/null || true; rm -f "$log"; }
-trap cleanup EXIT
-
-url=""
-for _ in $(seq 1 500); do
-  url=$(sed -n 's/^jarvis: listening on \(http:[^ ]*\)$/\1/p' "$log" | head -1)
-  if [[ -n "$url" ]] && grep -q "ready" "$log"; then break; fi
-  if ! kill -0 "$pid" 2>/dev/null; then cat "$log"; echo "jarvis serve exited early"; exit 1; fi
-  sleep 0.02
-done
-[[ -n "$url" ]] || { cat "$log"; echo "jarvis serve did not start"; exit 1; }
+start_jarvis_server "$jarvis" "$model"
 
 status=0
-JARVIS_URL="$url" JARVIS_TEST_MODEL="$(basename "$model" .gguf)" CHROMIUM="$chromium" ARTIFACT_DIR="$work" \
+JARVIS_URL="$server_url" JARVIS_TEST_MODEL="$(basename "$model" .gguf)" CHROMIUM="$chromium" ARTIFACT_DIR="$work" \
   timeout 180 node "$work/dashboard.test.mjs" || status=$?
 
-kill -TERM "$pid"
-server_status=0
-wait "$pid" || server_status=$?
-trap - EXIT
-if ((status != 0 && status != 77)); then
-  echo "--- jarvis serve log ---"
-  tail -n 40 "$log"
-fi
-rm -f "$log"
-if ((server_status != 0)); then
-  echo "jarvis serve exited with $server_status after SIGTERM"
-  exit 1
-fi
-exit "$status"
+stop_jarvis_server "$status"
