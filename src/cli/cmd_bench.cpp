@@ -141,7 +141,6 @@ void PrintJson(const std::string& path, double file_bytes, double params, double
 
 void Bench(const BenchFlags& f) {
   if (f.reps < 1) Fail("-r must be at least 1", kExitUsageError);
-  if (f.kv_type != "f16" && f.kv_type != "f32") Fail("--kv-type must be f16 or f32", kExitUsageError);
   std::vector<BenchSpec> specs;
   int32_t max_batch = 1;
   for (int32_t p : f.prompt) {
@@ -163,12 +162,11 @@ void Bench(const BenchFlags& f) {
     if (t < 1) Fail("-t values must be >= 1", kExitUsageError);
   }
 
-  auto model = Model::Load(f.model);
-  if (!model.ok()) Fail(model.status());
-  const ModelCost cost = ComputeModelCost(**model);
+  const std::unique_ptr<Model> model = LoadModelOrFail(f.model);
+  const ModelCost cost = ComputeModelCost(*model);
   std::error_code ec;
   const double file_bytes = static_cast<double>(std::filesystem::file_size(f.model, ec));
-  const ModelWeights& w = (*model)->weights();
+  const ModelWeights& w = model->weights();
   const double params = cost.macs_per_token + (w.tied_embeddings ? 0.0 : static_cast<double>(w.tok_embd.rows) *
                                                                              static_cast<double>(w.tok_embd.cols));
 
@@ -184,7 +182,7 @@ void Bench(const BenchFlags& f) {
     eo.n_ctx = ContextNeeded(specs);
     eo.max_sequences = max_batch;
     eo.kv_f16 = f.kv_type == "f16";
-    auto engine = Engine::Create(**model, eo);
+    auto engine = Engine::Create(*model, eo);
     if (!engine.ok()) Fail(engine.status());
     for (const BenchSpec& spec : specs) {
       auto r = RunBench(**engine, spec, f.reps);
@@ -224,7 +222,7 @@ void RegisterBench(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("-r,--repetitions", flags->reps, "Timed repetitions per test")->capture_default_str();
   cmd->add_flag("--json", flags->json, "Print JSON instead of a Markdown table");
-  cmd->add_option("--kv-type", flags->kv_type, "KV cache type: f16 or f32")->capture_default_str();
+  AddKvTypeOption(cmd, &flags->kv_type);
   cmd->add_flag("--no-bandwidth", flags->no_bandwidth, "Skip the memory-bandwidth measurement");
   cmd->callback([flags] { Bench(*flags); });
 }

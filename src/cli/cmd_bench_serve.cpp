@@ -161,8 +161,7 @@ void BenchServe(const BenchServeFlags& f) {
   const bool off = f.modes.find("off") != std::string::npos;
   if (!on && !off) Fail("--modes wants on, off or on,off", kExitUsageError);
 
-  auto model = Model::Load(f.model);
-  if (!model.ok()) Fail(model.status());
+  const std::unique_ptr<Model> model = LoadModelOrFail(f.model);
   std::printf("model %s | %d threads | prompt %d tokens | %d new tokens | %d requests per client\n",
               f.model.c_str(), f.threads, f.prompt_tokens, f.max_tokens, f.requests_per_client);
   std::printf("| clients | batching | reqs  | tokens/s  | reqs/s   | batch  | TTFT ms p50 / p95 / p99    "
@@ -174,13 +173,13 @@ void BenchServe(const BenchServeFlags& f) {
     BenchServeFlags w = f;
     w.requests_per_client = 1;
     w.max_tokens = std::min(4, f.max_tokens);
-    RunOne(**model, w, 1, true);
+    RunOne(*model, w, 1, true);
   }
   std::vector<std::pair<RunStats, RunStats>> pairs;
   for (int32_t n : clients) {
     RunStats a, b;
-    if (on) Print(a = RunOne(**model, f, n, true));
-    if (off) Print(b = RunOne(**model, f, n, false));
+    if (on) Print(a = RunOne(*model, f, n, true));
+    if (off) Print(b = RunOne(*model, f, n, false));
     pairs.emplace_back(a, b);
   }
   if (on && off) {

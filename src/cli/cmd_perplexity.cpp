@@ -27,19 +27,17 @@ void Run(const PerplexityFlags& f) {
   if (!in) Fail(f.file + ": cannot read");
   std::stringstream text;
   text << in.rdbuf();
-  if (f.kv_type != "f16" && f.kv_type != "f32") Fail("--kv-type must be f16 or f32", kExitUsageError);
 
-  auto model = Model::Load(f.model);
-  if (!model.ok()) Fail(model.status());
+  const std::unique_ptr<Model> model = LoadModelOrFail(f.model);
   EngineOptions eo;
   eo.n_threads = f.threads;
   eo.n_ctx = f.ctx;
   eo.kv_f16 = f.kv_type == "f16";
-  auto engine = Engine::Create(**model, eo);
+  auto engine = Engine::Create(*model, eo);
   if (!engine.ok()) Fail(engine.status());
   Tokenizer::EncodeOptions enc;
   enc.add_special = false;  // each chunk gets BOS in place of its first token
-  auto tokens = (*model)->tokenizer().Encode(text.str(), enc);
+  auto tokens = model->tokenizer().Encode(text.str(), enc);
   if (!tokens.ok()) Fail(tokens.status());
   std::fprintf(stderr, "%zu tokens, chunks of %d\n", tokens->size(), f.ctx);
   auto result = ComputePerplexity(**engine, *tokens, f.ctx, [](int32_t chunk, double ppl) {
@@ -59,7 +57,7 @@ void RegisterPerplexity(CLI::App& app) {
   cmd->add_option("-f,--file", flags->file, "Text file")->required();
   cmd->add_option("-c,--ctx", flags->ctx, "Tokens per chunk")->capture_default_str();
   cmd->add_option("-t,--threads", flags->threads, "Threads (default: physical cores)");
-  cmd->add_option("--kv-type", flags->kv_type, "KV cache type: f16 or f32")->capture_default_str();
+  AddKvTypeOption(cmd, &flags->kv_type);
   cmd->callback([flags] { Run(*flags); });
 }
 

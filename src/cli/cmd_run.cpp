@@ -67,25 +67,23 @@ void Run(const RunFlags& f) {
     path = *demo;
     std::cerr << "jarvis: no --model given; using the built-in demo model " << path << "\n";
   }
-  if (f.kv_type != "f16" && f.kv_type != "f32") Fail("--kv-type must be f16 or f32", kExitUsageError);
 
   const auto load_start = std::chrono::steady_clock::now();
-  auto model = Model::Load(path);
-  if (!model.ok()) Fail(model.status());
+  const std::unique_ptr<Model> model = LoadModelOrFail(path);
   EngineOptions eo;
   eo.n_threads = f.threads;
   eo.n_ctx = f.ctx_size;
   eo.kv_f16 = f.kv_type == "f16";
-  auto engine = Engine::Create(**model, eo);
+  auto engine = Engine::Create(*model, eo);
   if (!engine.ok()) Fail(engine.status());
   const double load_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - load_start).count();
 
-  const Tokenizer& tok = (*model)->tokenizer();
+  const Tokenizer& tok = model->tokenizer();
   Tokenizer::EncodeOptions enc;
   std::string text = f.prompt;
   if (f.chat) {
-    text = RenderChatPrompt(**model, f);
+    text = RenderChatPrompt(*model, f);
     enc.parse_special = true;
   }
   auto prompt = tok.Encode(text, enc);
@@ -146,7 +144,7 @@ void RegisterRun(CLI::App& app) {
   cmd->add_flag("--ignore-eos", flags->ignore_eos, "Do not stop at end-of-generation tokens");
   cmd->add_option("-t,--threads", flags->threads, "Threads (default: physical cores)");
   cmd->add_option("-c,--ctx-size", flags->ctx_size, "Context size (default: model's, at most 4096)");
-  cmd->add_option("--kv-type", flags->kv_type, "KV cache type: f16 or f32")->capture_default_str();
+  AddKvTypeOption(cmd, &flags->kv_type);
   cmd->callback([flags] { Run(*flags); });
 }
 

@@ -70,7 +70,6 @@ void Serve(const ServeFlags& f) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  if (f.kv_type != "f16" && f.kv_type != "f32") Fail("--kv-type must be f16 or f32", kExitUsageError);
   if (f.port < 0 || f.port > 65535) Fail("--port must be in 0..65535", kExitUsageError);
   if (f.parallel < 1) Fail("--parallel must be >= 1", kExitUsageError);
 
@@ -178,7 +177,7 @@ void RegisterServe(CLI::App& app) {
   cmd->add_option("--cache-size", f->cache_size, "Response cache capacity")
       ->envname("JARVIS_CACHE_SIZE")
       ->capture_default_str();
-  cmd->add_option("--kv-type", f->kv_type, "KV cache type: f16 or f32")->envname("JARVIS_KV_TYPE")->capture_default_str();
+  AddKvTypeOption(cmd, &f->kv_type)->envname("JARVIS_KV_TYPE");
   cmd->add_option("-t,--threads", f->threads, "Engine threads (default: physical cores)")->envname("JARVIS_THREADS");
   cmd->add_option("-c,--ctx-size", f->ctx_size, "Context per sequence (default: model's, at most 4096)")
       ->envname("JARVIS_CTX_SIZE");

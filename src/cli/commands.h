@@ -6,9 +6,15 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <memory>
+#include <string>
 #include <string_view>
 
 #include "jarvis/status.h"
+
+namespace jarvis {
+class Model;
+}  // namespace jarvis
 
 namespace jarvis::cli {
 
@@ -19,6 +25,11 @@ inline constexpr int kExitUsageError = 2;
 [[noreturn]] void Fail(std::string_view message, int code = kExitRuntimeError);
 // Same for a Status; InvalidArgument maps to the usage exit code.
 [[noreturn]] void Fail(const Status& status);
+
+// Adds `--kv-type f16|f32`; CLI11 refuses other values (a usage error, exit 2).
+CLI::Option* AddKvTypeOption(CLI::App* cmd, std::string* kv_type);
+// Model::Load, or Fail() with its error.
+std::unique_ptr<Model> LoadModelOrFail(const std::string& path);
 
 void RegisterInspect(CLI::App& app);
 void RegisterSynth(CLI::App& app);
