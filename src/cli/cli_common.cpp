@@ -1,5 +1,9 @@
 // Option and loading helpers shared by the subcommands.
+#include <cstdint>
+#include <limits>
+
 #include "cli/commands.h"
+#include "gpu/gpu_backend.h"
 #include "model/model.h"
 
 namespace jarvis::cli {
@@ -10,8 +14,18 @@ CLI::Option* AddKvTypeOption(CLI::App* cmd, std::string* kv_type) {
       ->capture_default_str();
 }
 
-std::unique_ptr<Model> LoadModelOrFail(const std::string& path) {
-  auto model = Model::Load(path);
+CLI::Option* AddGpuLayersOption(CLI::App* cmd, int32_t* gpu_layers) {
+  return cmd
+      ->add_option("--gpu-layers", *gpu_layers,
+                   "Layers to offload to the GPU: -1 = all, 0 = CPU only, N = the last N "
+                   "(default: env JARVIS_GPU_LAYERS, else all when a GPU is usable)")
+      ->check(CLI::Range(-1, std::numeric_limits<int32_t>::max()));
+}
+
+std::unique_ptr<Model> LoadModelOrFail(const std::string& path, int32_t gpu_layers) {
+  ModelLoadOptions options;
+  options.cpu_layers = [gpu_layers](int32_t n_layer) { return n_layer - ResolveGpuLayers(gpu_layers, n_layer); };
+  auto model = Model::Load(path, options);
   if (!model.ok()) Fail(model.status());
   return std::move(model).value();
 }

@@ -31,6 +31,7 @@ struct BenchFlags {
   bool json = false;
   std::string kv_type = "f16";
   bool no_bandwidth = false;
+  int32_t gpu_layers = kGpuLayersFromEnv;
 };
 
 struct Row {
@@ -92,7 +93,8 @@ double RssBytes() {
 }
 
 void PrintMarkdown(const std::string& name, double file_bytes, double params, double bandwidth,
-                   const std::vector<Row>& rows) {
+                   const std::string& backend, const std::vector<Row>& rows) {
+  std::printf("backend: %s\n\n", backend.c_str());
   std::printf("| model | size | params | kernels | threads | test | t/s best | t/s mean | t/s per seq | GB/s | %% BW | GOP/s |\n");
   std::printf("| --- | ---: | ---: | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n");
   for (const Row& r : rows) {
@@ -106,12 +108,14 @@ void PrintMarkdown(const std::string& name, double file_bytes, double params, do
 }
 
 void PrintJson(const std::string& path, double file_bytes, double params, double bandwidth, const ModelCost& cost,
-               const std::vector<Row>& rows) {
+               const std::string& backend, int32_t gpu_layers, const std::vector<Row>& rows) {
   nlohmann::json out;
   out["model"] = path;
   out["size_bytes"] = file_bytes;
   out["params"] = params;
   out["kernels"] = KernelIsaName(ActiveKernelIsa());
+  out["backend"] = backend;
+  out["gpu_layers"] = gpu_layers;
   out["cpu_features"] = GetCpuFeatures().ToString();
   out["bandwidth_gbps"] = bandwidth;
   out["weight_bytes_per_step"] = cost.weight_bytes;
@@ -162,7 +166,7 @@ void Bench(const BenchFlags& f) {
     if (t < 1) Fail("-t values must be >= 1", kExitUsageError);
   }
 
-  const std::unique_ptr<Model> model = LoadModelOrFail(f.model);
+  const std::unique_ptr<Model> model = LoadModelOrFail(f.model, f.gpu_layers);
   const ModelCost cost = ComputeModelCost(*model);
   std::error_code ec;
   const double file_bytes = static_cast<double>(std::filesystem::file_size(f.model, ec));
@@ -176,14 +180,22 @@ void Bench(const BenchFlags& f) {
                f.model.c_str(), KernelIsaName(ActiveKernelIsa()), GetCpuFeatures().ToString().c_str(), bandwidth);
 
   std::vector<Row> rows;
+  std::string backend;
+  int32_t gpu_layers = 0;
   for (int32_t t : threads) {
     EngineOptions eo;
     eo.n_threads = t;
     eo.n_ctx = ContextNeeded(specs);
     eo.max_sequences = max_batch;
     eo.kv_f16 = f.kv_type == "f16";
+    eo.gpu_layers = f.gpu_layers;
     auto engine = Engine::Create(*model, eo);
     if (!engine.ok()) Fail(engine.status());
+    if (backend.empty()) {
+      backend = (*engine)->backend();
+      gpu_layers = (*engine)->gpu_layers();
+      std::fprintf(stderr, "  backend: %s\n", backend.c_str());
+    }
     for (const BenchSpec& spec : specs) {
       auto r = RunBench(**engine, spec, f.reps);
       if (!r.ok()) Fail(r.status());
@@ -196,9 +208,9 @@ void Bench(const BenchFlags& f) {
   }
   const std::string name = std::filesystem::path(f.model).filename().string();
   if (f.json) {
-    PrintJson(f.model, file_bytes, params, bandwidth, cost, rows);
+    PrintJson(f.model, file_bytes, params, bandwidth, cost, backend, gpu_layers, rows);
   } else {
-    PrintMarkdown(name, file_bytes, params, bandwidth, rows);
+    PrintMarkdown(name, file_bytes, params, bandwidth, backend, rows);
     std::printf("\nweights streamed per step: %s; RSS %s\n", Size(cost.weight_bytes).c_str(),
                 Size(RssBytes()).c_str());
   }
@@ -223,6 +235,7 @@ void RegisterBench(CLI::App& app) {
   cmd->add_option("-r,--repetitions", flags->reps, "Timed repetitions per test")->capture_default_str();
   cmd->add_flag("--json", flags->json, "Print JSON instead of a Markdown table");
   AddKvTypeOption(cmd, &flags->kv_type);
+  AddGpuLayersOption(cmd, &flags->gpu_layers);
   cmd->add_flag("--no-bandwidth", flags->no_bandwidth, "Skip the memory-bandwidth measurement");
   cmd->callback([flags] { Bench(*flags); });
 }

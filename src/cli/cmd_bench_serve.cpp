@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "gpu/gpu_backend.h"
 #include "model/model.h"
 #include "scheduler/scheduler.h"
 #include "tokenizer/tokenizer.h"
@@ -34,6 +35,7 @@ struct BenchServeFlags {
   int32_t ctx_size = 512;
   int32_t max_sequences = 16;
   std::string modes = "on,off";
+  int32_t gpu_layers = kGpuLayersFromEnv;
 };
 
 struct RunStats {
@@ -45,6 +47,7 @@ struct RunStats {
   int32_t failed = 0;
   std::vector<double> ttft_ms, per_token_ms;
   double mean_batch_seqs = 0.0;
+  std::string backend;  // where the engine ran
 };
 
 double Percentile(std::vector<double> v, double p) {
@@ -91,6 +94,7 @@ RunStats RunOne(const Model& model, const BenchServeFlags& f, int32_t n_clients,
   o.max_batch_tokens = std::max(512, o.max_sequences);
   o.n_ctx = f.ctx_size;
   o.n_threads = f.threads;
+  o.gpu_layers = f.gpu_layers;
   o.max_queue = std::max(64, n_clients);
   o.continuous_batching = batching;
   o.prefix_cache = false;  // every prompt is distinct; measure batching alone
@@ -108,6 +112,7 @@ RunStats RunOne(const Model& model, const BenchServeFlags& f, int32_t n_clients,
   RunStats st;
   st.clients = n_clients;
   st.batching = batching;
+  st.backend = (*sched)->Stats().backend;
   std::mutex mu;
   std::vector<std::thread> threads;
   const auto start = std::chrono::steady_clock::now();
@@ -161,20 +166,21 @@ void BenchServe(const BenchServeFlags& f) {
   const bool off = f.modes.find("off") != std::string::npos;
   if (!on && !off) Fail("--modes wants on, off or on,off", kExitUsageError);
 
-  const std::unique_ptr<Model> model = LoadModelOrFail(f.model);
-  std::printf("model %s | %d threads | prompt %d tokens | %d new tokens | %d requests per client\n",
-              f.model.c_str(), f.threads, f.prompt_tokens, f.max_tokens, f.requests_per_client);
-  std::printf("| clients | batching | reqs  | tokens/s  | reqs/s   | batch  | TTFT ms p50 / p95 / p99    "
-              "| ms/token p50 / p95 / p99 |\n");
-  std::printf("|---------|----------|-------|-----------|----------|--------|----------------------------|"
-              "--------------------------|\n");
+  const std::unique_ptr<Model> model = LoadModelOrFail(f.model, f.gpu_layers);
+  std::string backend;
   {
     // Warm-up (page in the weights, grow the scratch buffers); not reported.
     BenchServeFlags w = f;
     w.requests_per_client = 1;
     w.max_tokens = std::min(4, f.max_tokens);
-    RunOne(*model, w, 1, true);
+    backend = RunOne(*model, w, 1, true).backend;
   }
+  std::printf("model %s | %d threads | %s | prompt %d tokens | %d new tokens | %d requests per client\n",
+              f.model.c_str(), f.threads, backend.c_str(), f.prompt_tokens, f.max_tokens, f.requests_per_client);
+  std::printf("| clients | batching | reqs  | tokens/s  | reqs/s   | batch  | TTFT ms p50 / p95 / p99    "
+              "| ms/token p50 / p95 / p99 |\n");
+  std::printf("|---------|----------|-------|-----------|----------|--------|----------------------------|"
+              "--------------------------|\n");
   std::vector<std::pair<RunStats, RunStats>> pairs;
   for (int32_t n : clients) {
     RunStats a, b;
@@ -210,6 +216,7 @@ void RegisterBenchServe(CLI::App& app) {
   cmd->add_option("--max-sequences", f->max_sequences, "Sequences decoding at once with batching on")
       ->capture_default_str();
   cmd->add_option("--modes", f->modes, "Batching modes to run: on, off or on,off")->capture_default_str();
+  AddGpuLayersOption(cmd, &f->gpu_layers);
   cmd->callback([f] { BenchServe(*f); });
 }
 

@@ -20,6 +20,7 @@ struct PerplexityFlags {
   int32_t ctx = 512;
   int32_t threads = 0;
   std::string kv_type = "f32";
+  int32_t gpu_layers = kGpuLayersFromEnv;
 };
 
 void Run(const PerplexityFlags& f) {
@@ -28,18 +29,19 @@ void Run(const PerplexityFlags& f) {
   std::stringstream text;
   text << in.rdbuf();
 
-  const std::unique_ptr<Model> model = LoadModelOrFail(f.model);
+  const std::unique_ptr<Model> model = LoadModelOrFail(f.model, f.gpu_layers);
   EngineOptions eo;
   eo.n_threads = f.threads;
   eo.n_ctx = f.ctx;
   eo.kv_f16 = f.kv_type == "f16";
+  eo.gpu_layers = f.gpu_layers;
   auto engine = Engine::Create(*model, eo);
   if (!engine.ok()) Fail(engine.status());
   Tokenizer::EncodeOptions enc;
   enc.add_special = false;  // each chunk gets BOS in place of its first token
   auto tokens = model->tokenizer().Encode(text.str(), enc);
   if (!tokens.ok()) Fail(tokens.status());
-  std::fprintf(stderr, "%zu tokens, chunks of %d\n", tokens->size(), f.ctx);
+  std::fprintf(stderr, "%zu tokens, chunks of %d | %s\n", tokens->size(), f.ctx, (*engine)->backend().c_str());
   auto result = ComputePerplexity(**engine, *tokens, f.ctx, [](int32_t chunk, double ppl) {
     std::fprintf(stderr, "[%d] %.4f\n", chunk + 1, ppl);
   });
@@ -58,6 +60,7 @@ void RegisterPerplexity(CLI::App& app) {
   cmd->add_option("-c,--ctx", flags->ctx, "Tokens per chunk")->capture_default_str();
   cmd->add_option("-t,--threads", flags->threads, "Threads (default: physical cores)");
   AddKvTypeOption(cmd, &flags->kv_type);
+  AddGpuLayersOption(cmd, &flags->gpu_layers);
   cmd->callback([flags] { Run(*flags); });
 }
 

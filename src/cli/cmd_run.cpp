@@ -27,6 +27,7 @@ struct RunFlags {
   int32_t threads = 0;
   int32_t ctx_size = 0;
   std::string kv_type = "f16";
+  int32_t gpu_layers = kGpuLayersFromEnv;
   std::vector<std::string> stop;
   bool ignore_eos = false;
   SamplingParams sampling;
@@ -69,11 +70,12 @@ void Run(const RunFlags& f) {
   }
 
   const auto load_start = std::chrono::steady_clock::now();
-  const std::unique_ptr<Model> model = LoadModelOrFail(path);
+  const std::unique_ptr<Model> model = LoadModelOrFail(path, f.gpu_layers);
   EngineOptions eo;
   eo.n_threads = f.threads;
   eo.n_ctx = f.ctx_size;
   eo.kv_f16 = f.kv_type == "f16";
+  eo.gpu_layers = f.gpu_layers;
   auto engine = Engine::Create(*model, eo);
   if (!engine.ok()) Fail(engine.status());
   const double load_ms =
@@ -108,10 +110,10 @@ void Run(const RunFlags& f) {
   std::fflush(stdout);
   const GenerationResult& r = *result;
   std::fprintf(stderr,
-               "load %.1f ms | prompt %d tokens, %.1f t/s | generated %zu tokens, %.1f t/s | %d threads | finish %s\n",
+               "load %.1f ms | prompt %d tokens, %.1f t/s | generated %zu tokens, %.1f t/s | %d threads | %s | finish %s\n",
                load_ms, r.prompt_tokens, r.prompt_seconds > 0 ? r.prompt_tokens / r.prompt_seconds : 0.0,
                r.tokens.size(), r.generate_seconds > 0 ? static_cast<double>(r.tokens.size()) / r.generate_seconds : 0.0,
-               (*engine)->n_threads(), FinishReasonName(r.finish));
+               (*engine)->n_threads(), (*engine)->backend().c_str(), FinishReasonName(r.finish));
 }
 
 }  // namespace
@@ -145,6 +147,7 @@ void RegisterRun(CLI::App& app) {
   cmd->add_option("-t,--threads", flags->threads, "Threads (default: physical cores)");
   cmd->add_option("-c,--ctx-size", flags->ctx_size, "Context size (default: model's, at most 4096)");
   AddKvTypeOption(cmd, &flags->kv_type);
+  AddGpuLayersOption(cmd, &flags->gpu_layers);
   cmd->callback([flags] { Run(*flags); });
 }
 

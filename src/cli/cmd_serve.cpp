@@ -18,6 +18,7 @@
 #include "api/value_parse.h"
 #include "cli/commands.h"
 #include "cli/default_model.h"
+#include "gpu/gpu_backend.h"
 #include "service/service.h"
 
 namespace jarvis::cli {
@@ -37,6 +38,7 @@ struct ServeFlags {
   std::string cache_size = "64MiB";
   std::string kv_type = "f16";
   int32_t threads = 0;
+  int32_t gpu_layers = kGpuLayersFromEnv;
   int32_t ctx_size = 0;
   std::string api_key;
   std::string cors_origin;
@@ -93,6 +95,7 @@ void Serve(const ServeFlags& f) {
   so.scheduler.n_ctx = f.ctx_size;
   so.scheduler.n_threads = f.threads;
   so.scheduler.kv_f16 = f.kv_type == "f16";
+  so.scheduler.gpu_layers = f.gpu_layers;
 
   api::ServerOptions o;
   o.host = f.host;
@@ -127,7 +130,10 @@ void Serve(const ServeFlags& f) {
     }
     std::cerr << "jarvis: loaded '" << default_name << "' in "
               << std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count()
-              << " ms; ready\n";
+              << " ms";
+    auto info = (*service)->GetModel(default_name);
+    if (info.ok() && !info->scheduler.backend.empty()) std::cerr << " on " << info->scheduler.backend;
+    std::cerr << "; ready\n";
   }
   (*server)->SetReady(true);
 
@@ -179,6 +185,7 @@ void RegisterServe(CLI::App& app) {
       ->capture_default_str();
   AddKvTypeOption(cmd, &f->kv_type)->envname("JARVIS_KV_TYPE");
   cmd->add_option("-t,--threads", f->threads, "Engine threads (default: physical cores)")->envname("JARVIS_THREADS");
+  AddGpuLayersOption(cmd, &f->gpu_layers);
   cmd->add_option("-c,--ctx-size", f->ctx_size, "Context per sequence (default: model's, at most 4096)")
       ->envname("JARVIS_CTX_SIZE");
   cmd->add_option("--api-key", f->api_key, "Require 'Authorization: Bearer KEY' (all routes but /health)")

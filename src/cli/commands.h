@@ -28,8 +28,15 @@ inline constexpr int kExitUsageError = 2;
 
 // Adds `--kv-type f16|f32`; CLI11 refuses other values (a usage error, exit 2).
 CLI::Option* AddKvTypeOption(CLI::App* cmd, std::string* kv_type);
+// Adds `--gpu-layers N`: layers to offload to the GPU (-1 all, 0 CPU only, N
+// the last N). Not given: *gpu_layers keeps its value (kGpuLayersFromEnv: env
+// JARVIS_GPU_LAYERS, else all when a GPU is usable). CLI11 refuses anything
+// but an integer >= -1 (a usage error, exit 2).
+CLI::Option* AddGpuLayersOption(CLI::App* cmd, int32_t* gpu_layers);
 // Model::Load, or Fail() with its error.
-std::unique_ptr<Model> LoadModelOrFail(const std::string& path);
+// Loads `path`, packing the weights of the layers that will stay on the CPU
+// for `gpu_layers` (gpu/gpu_backend.h), or exits with the error.
+std::unique_ptr<Model> LoadModelOrFail(const std::string& path, int32_t gpu_layers);
 
 void RegisterInspect(CLI::App& app);
 void RegisterSynth(CLI::App& app);

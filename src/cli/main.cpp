@@ -1,11 +1,17 @@
 // jarvis: local LLM inference server and CLI. Subcommands are wired here; each
 // lives in its own cmd_*.cpp.
+#include <spdlog/sinks/stdout_color_sinks.h>  // also declares stderr_color_mt
+#include <spdlog/spdlog.h>
+
 #include <iostream>
 
 #include "cli/commands.h"
 #include "cli/version.h"
 
 int main(int argc, char** argv) {
+  // Log lines (warnings such as a GPU fallback, the server's info) go to
+  // stderr: stdout carries the commands' output (generated text, tables, JSON).
+  spdlog::set_default_logger(spdlog::stderr_color_mt("jarvis"));
   CLI::App app{"jarvis: local LLM inference server and library", "jarvis"};
   app.require_subcommand(0, 1);
   app.set_version_flag("--version", [] { return jarvis::cli::VersionText(); },

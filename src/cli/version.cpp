@@ -1,5 +1,6 @@
 #include "cli/version.h"
 
+#include "gpu/gpu_backend.h"
 #include "jarvis/build_info.h"
 #include "kernels/cpu/isa.h"
 #include "util/cpu_features.h"
@@ -14,7 +15,7 @@ std::string VersionText() {
   s += "compiler: g++ " __VERSION__ "\n";
 #endif
   s += "cpu features: " + GetCpuFeatures().ToString() + "\n";
-  s += std::string("backends: cpu (kernels: ") + KernelIsaName(ActiveKernelIsa()) + ")";
+  s += std::string("backends: cpu (kernels: ") + KernelIsaName(ActiveKernelIsa()) + "), " + DescribeGpuBackend();
   return s;
 }
 

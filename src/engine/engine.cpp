@@ -1,13 +1,34 @@
 #include "engine/engine.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+
+#include "kernels/cpu/isa.h"
 
 namespace jarvis {
+namespace {
+
+// Whether the user asked for the GPU (a flag or JARVIS_GPU_LAYERS), as opposed
+// to the default, which quietly stays on the CPU when there is no GPU.
+bool GpuExplicitlyRequested(int32_t requested) {
+  if (requested != kGpuLayersFromEnv) return requested != 0;
+  const char* env = std::getenv("JARVIS_GPU_LAYERS");
+  return env != nullptr && *env != '\0' && std::strcmp(env, "0") != 0;
+}
+
+}  // namespace
 
 Result<std::unique_ptr<Engine>> Engine::Create(const Model& model, const EngineOptions& options) {
   const HParams& hp = model.hparams();
   if (options.n_threads < 0 || options.n_ctx < 0 || options.max_sequences < 1 || options.kv_block_size < 1) {
     return Status::InvalidArgument("engine options must be positive");
+  }
+  if (options.gpu_layers < kGpuLayersFromEnv) {
+    return Status::InvalidArgument("gpu_layers must be -1 (all), 0 (CPU only) or a layer count");
   }
   const int32_t n_threads = options.n_threads > 0 ? options.n_threads : DefaultThreadCount();
   std::unique_ptr<Engine> e(new Engine(model, n_threads));
@@ -19,8 +40,59 @@ Result<std::unique_ptr<Engine>> Engine::Create(const Model& model, const EngineO
   layout.block_size = options.kv_block_size;
   layout.f16 = options.kv_f16;
   const int32_t blocks_per_seq = (e->n_ctx_ + layout.block_size - 1) / layout.block_size;
-  JARVIS_ASSIGN_OR_RETURN(e->kv_, KvCache::Create(layout, blocks_per_seq * options.max_sequences));
+  const int32_t n_blocks = blocks_per_seq * options.max_sequences;
+  // The GPU keeps the K/V of its layers; the host pool holds only the CPU's
+  // (at least one layer, the pool's minimum), under the same block ids.
+  std::unique_ptr<LayerOffload> offload = e->MakeOffload(options, layout, n_blocks);
+  KvLayout host_layout = layout;
+  if (offload != nullptr) host_layout.n_layer = std::max(1, offload->first_layer());
+  JARVIS_ASSIGN_OR_RETURN(e->kv_, KvCache::Create(host_layout, n_blocks));
+  if (offload != nullptr) {
+    e->SetOffload(std::move(offload));
+    spdlog::info("model runs on {}", e->backend());
+  }
   return e;
+}
+
+std::unique_ptr<LayerOffload> Engine::MakeOffload(const EngineOptions& options, const KvLayout& layout,
+                                                  int32_t n_blocks) const {
+  const int32_t n_gpu = ResolveGpuLayers(options.gpu_layers, model_.hparams().n_layer);
+  if (n_gpu <= 0) {
+    // No offload wanted, or no GPU: the latter is only news if it was asked for.
+    // Once per process: every engine would say the same.
+    static std::atomic<bool> warned{false};
+    const GpuProbe& probe = ProbeGpus();
+    if (probe.devices.empty() && GpuExplicitlyRequested(options.gpu_layers) && !warned.exchange(true)) {
+      spdlog::warn("GPU offload unavailable ({}); running on the CPU", probe.unavailable_reason);
+    }
+    return nullptr;
+  }
+  auto offload = CreateGpuOffload(model_, n_gpu, layout, n_blocks);
+  if (!offload.ok()) {
+    spdlog::warn("GPU offload unavailable ({}); running on the CPU", offload.status().message());
+    return nullptr;
+  }
+  return std::move(offload).value();
+}
+
+void Engine::SetOffload(std::unique_ptr<LayerOffload> offload) {
+  offload_ = std::move(offload);
+  graph_.SetOffload(offload_.get());
+  if (offload_ == nullptr) {
+    kv_->set_block_copy_listener(nullptr);
+  } else {
+    LayerOffload* target = offload_.get();
+    kv_->set_block_copy_listener([target](int32_t src, int32_t dst) { return target->CopyKvBlock(src, dst); });
+  }
+}
+
+std::string Engine::backend() const {
+  if (offload_ != nullptr) return offload_->Describe();
+  return std::string("cpu (") + KernelIsaName(ActiveKernelIsa()) + ")";
+}
+
+int32_t Engine::gpu_layers() const {
+  return offload_ != nullptr ? model_.hparams().n_layer - offload_->first_layer() : 0;
 }
 
 Status Engine::Decode(const Batch& batch, std::vector<float>* logits) {

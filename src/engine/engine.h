@@ -2,16 +2,26 @@
 // batch of sequences. The scheduler builds batches and calls Decode(); the CLI
 // generates through the same entry point with a batch of one sequence.
 //
+// GPU offload (gpu/gpu_backend.h): Create offloads the last layers and the
+// output head when options.gpu_layers asks for it and a device is usable. The
+// engine owns that LayerOffload, installs it in its graph and wires the KV
+// cache's block copies to it. Offload that cannot be set up (no CUDA build,
+// no device, driver, memory, weight type) is never an error: one warning line
+// is logged and the engine runs on the CPU. backend() says where it runs.
+//
 // Thread safety: none; one thread (the model's step loop) drives an Engine.
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "engine/kv_cache.h"
+#include "gpu/gpu_backend.h"
 #include "jarvis/status.h"
 #include "model/batch.h"
+#include "model/layer_offload.h"
 #include "model/llama_graph.h"
 #include "model/model.h"
 #include "util/thread_pool.h"
@@ -30,6 +40,10 @@ struct EngineOptions {
   bool kv_f16 = true;
   // Positions per KV block. Default 16.
   int32_t kv_block_size = 16;
+  // Layers to offload to the GPU: -1 all (plus the output head), 0 none (CPU
+  // only), N the last N. Default kGpuLayersFromEnv: env JARVIS_GPU_LAYERS,
+  // else all when a GPU is usable. Values below -2 are InvalidArgument.
+  int32_t gpu_layers = kGpuLayersFromEnv;
 };
 
 class Engine {
@@ -48,14 +62,32 @@ class Engine {
   KvCache& kv() { return *kv_; }
   int32_t n_ctx() const { return n_ctx_; }
   int32_t n_threads() const { return pool_.size(); }
+  // Where the forward pass runs, one line: "cpu (avx512)" or the offload's
+  // Describe(), e.g. "cuda:0 NVIDIA H100 (16/16 layers + output)".
+  std::string backend() const;
+  // Layers running on the GPU (0: all on the CPU).
+  int32_t gpu_layers() const;
+
+  // Replaces the offload (nullptr: back to the CPU alone) and wires the KV
+  // cache's block copies to it. Create does this for the GPU; tests install a
+  // stand-in. Only before the first Decode: the new offload's KV starts empty.
+  // The host KV pool must hold the layers the CPU then runs (an engine created
+  // with a GPU offload keeps only those; Decode is InvalidArgument otherwise).
+  void SetOffload(std::unique_ptr<LayerOffload> offload);
 
  private:
   Engine(const Model& model, int32_t n_threads) : model_(model), pool_(n_threads), graph_(model, pool_) {}
+
+  // The GPU offload `options` asks for, or nullptr (logging why, if the GPU
+  // was asked for). `layout`: the whole model's KV geometry.
+  std::unique_ptr<LayerOffload> MakeOffload(const EngineOptions& options, const KvLayout& layout,
+                                            int32_t n_blocks) const;
 
   const Model& model_;
   ThreadPool pool_;
   LlamaGraph graph_;
   std::unique_ptr<KvCache> kv_;
+  std::unique_ptr<LayerOffload> offload_;  // null: CPU only; installed in graph_
   int32_t n_ctx_ = 0;
 };
 

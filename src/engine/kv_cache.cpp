@@ -162,6 +162,13 @@ Status KvCache::Truncate(int32_t seq, int32_t n_positions) {
       const size_t bytes = view_.layout.block_bytes();
       std::memcpy(view_.base + static_cast<size_t>(copy) * bytes, view_.base + static_cast<size_t>(last) * bytes,
                   bytes);
+      if (copy_listener_) {
+        const Status copied = copy_listener_(last, copy);
+        if (!copied.ok()) {
+          Release(copy);
+          return copied;
+        }
+      }
       Release(last);
       s.table[keep - 1] = copy;
     } else {

@@ -20,10 +20,15 @@
 // free blocks; free_blocks() == n_blocks() - used_blocks() counts every block
 // a Reserve may take (free + evictable cached).
 //
+// Block copies (Truncate into a shared block) are reported to the block copy
+// listener, so a second copy of the pool (a GPU offload's K/V of its layers,
+// model/layer_offload.h) copies the same block.
+//
 // Thread safety: not thread-safe; the engine's step thread owns it.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <unordered_map>
@@ -74,8 +79,14 @@ class KvCache {
   // Forgets positions >= n_positions (their references are dropped). If the
   // block that keeps the last positions is shared it is copied first, and if
   // it is registered it leaves the index, since it will be written again.
-  // ResourceExhausted if a copy is needed and no block is free.
+  // ResourceExhausted if a copy is needed and no block is free; the listener's
+  // error if it fails (nothing changes then either).
   Status Truncate(int32_t seq, int32_t n_positions);
+
+  // Called after this pool copied block `src` to block `dst` (all layers);
+  // its error fails the operation that copied. Empty: none (the default).
+  using BlockCopyListener = std::function<Status(int32_t src, int32_t dst)>;
+  void set_block_copy_listener(BlockCopyListener listener) { copy_listener_ = std::move(listener); }
 
   // --- prefix cache -------------------------------------------------------
   // The longest run of registered full blocks matching the start of
@@ -148,6 +159,7 @@ class KvCache {
   std::unordered_map<uint64_t, int32_t> index_;  // chain hash -> block
   std::vector<SeqInfo> seqs_;                  // by sequence id
   KvCacheStats stats_;
+  BlockCopyListener copy_listener_;
 };
 
 }  // namespace jarvis

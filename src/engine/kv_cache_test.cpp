@@ -220,6 +220,52 @@ TEST(KvCacheTest, TruncateIntoSharedBlockCopiesIt) {
   EXPECT_EQ(kv->used_blocks(), 0);
 }
 
+TEST(KvCacheTest, BlockCopiesAreReportedToTheListener) {
+  auto kv = MakeCache(8);
+  std::vector<std::pair<int32_t, int32_t>> copies;
+  kv->set_block_copy_listener([&](int32_t src, int32_t dst) {
+    copies.emplace_back(src, dst);
+    return Status::Ok();
+  });
+  const int32_t a = Prefill(*kv, Iota(9));
+  const int32_t shared = kv->block_table(a)[1];
+  const int32_t b = kv->CreateSequence();
+  ASSERT_TRUE(kv->AttachPrefix(b, kv->MatchPrefix(Iota(9))).ok());
+  ASSERT_TRUE(kv->Truncate(b, 6).ok());
+  ASSERT_EQ(copies.size(), 1u);
+  EXPECT_EQ(copies[0].first, shared);
+  EXPECT_EQ(copies[0].second, kv->block_table(b)[1]);
+  // No copy, no call: truncating the sole owner, or at a block boundary.
+  ASSERT_TRUE(kv->Truncate(a, 6).ok());
+  ASSERT_TRUE(kv->Truncate(b, 4).ok());
+  EXPECT_EQ(copies.size(), 1u);
+}
+
+TEST(KvCacheTest, FailingCopyListenerChangesNothing) {
+  auto kv = MakeCache(8);
+  int calls = 0;
+  kv->set_block_copy_listener([&](int32_t, int32_t) {
+    ++calls;
+    return Status::ResourceExhausted("device memory");
+  });
+  const int32_t a = Prefill(*kv, Iota(9));
+  const int32_t b = kv->CreateSequence();
+  ASSERT_TRUE(kv->AttachPrefix(b, kv->MatchPrefix(Iota(9))).ok());
+  const std::vector<int32_t> table(kv->block_table(b).begin(), kv->block_table(b).end());
+  const int32_t used = kv->used_blocks();
+  const int32_t free_before = kv->free_blocks();
+  const Status st = kv->Truncate(b, 6);
+  EXPECT_EQ(st.code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(std::vector<int32_t>(kv->block_table(b).begin(), kv->block_table(b).end()), table);
+  EXPECT_EQ(kv->used_blocks(), used);
+  EXPECT_EQ(kv->free_blocks(), free_before);
+  EXPECT_EQ(kv->ref_count(table[1]), 2);
+  kv->FreeSequence(a);
+  kv->FreeSequence(b);
+  EXPECT_EQ(kv->used_blocks(), 0);
+}
+
 TEST(KvCacheTest, NoLeaksAfterManyCycles) {
   auto kv = MakeCache(32);
   std::mt19937 rng(7);

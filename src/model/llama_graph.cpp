@@ -18,14 +18,14 @@ void Grow(std::vector<float>& v, size_t n) {
 
 LlamaGraph::LlamaGraph(const Model& model, ThreadPool& pool) : model_(model), pool_(pool) {}
 
-Status LlamaGraph::Validate(const Batch& batch, const KvPoolView& kv) const {
+Status LlamaGraph::Validate(const Batch& batch, const KvPoolView& kv, int32_t kv_layers) const {
   const HParams& hp = model_.hparams();
   const size_t n = batch.tokens.size();
   if (n == 0) return Status::InvalidArgument("empty batch");
   if (batch.positions.size() != n || batch.seq.size() != n || batch.logits.size() != n) {
     return Status::InvalidArgument("batch arrays differ in length");
   }
-  if (kv.layout.n_layer != hp.n_layer || kv.layout.n_embd_kv != hp.n_embd_kv()) {
+  if (kv.layout.n_layer < kv_layers || kv.layout.n_embd_kv != hp.n_embd_kv()) {
     return Status::InvalidArgument("KV pool geometry does not match the model");
   }
   for (size_t i = 0; i < n; ++i) {
@@ -89,21 +89,49 @@ void LlamaGraph::Attention(const Batch& batch, const KvPoolView& kv, int32_t lay
 }
 
 Status LlamaGraph::Forward(const Batch& batch, const KvPoolView& kv, float* logits) {
-  JARVIS_RETURN_IF_ERROR(Validate(batch, kv));
+  const HParams& hp = model_.hparams();
+  const int32_t n = batch.size();
+  const int64_t d = hp.n_embd;
+  const int32_t cpu_layers = offload_ != nullptr ? std::clamp(offload_->first_layer(), 0, hp.n_layer) : hp.n_layer;
+  JARVIS_RETURN_IF_ERROR(Validate(batch, kv, cpu_layers));
+  EnsureScratch(n, *std::max_element(batch.positions.begin(), batch.positions.end()));
+  for (int32_t t = 0; t < n; ++t) DequantizeWeightRow(model_.weights().tok_embd, batch.tokens[t], &x_[t * d]);
+  Layers(batch, kv, 0, cpu_layers, x_.data());
+  if (offload_ != nullptr) return offload_->Forward(batch, x_.data(), logits);
+  HeadRows(batch, x_.data(), logits);
+  return Status::Ok();
+}
+
+Status LlamaGraph::RunLayers(const Batch& batch, const KvPoolView& kv, int32_t first, int32_t last, float* x) {
+  if (first < 0 || first > last || last > model_.hparams().n_layer) {
+    return Status::InvalidArgument("layer range [" + std::to_string(first) + ", " + std::to_string(last) +
+                                   ") outside the model's " + std::to_string(model_.hparams().n_layer) + " layers");
+  }
+  JARVIS_RETURN_IF_ERROR(Validate(batch, kv, last));
+  EnsureScratch(batch.size(), *std::max_element(batch.positions.begin(), batch.positions.end()));
+  Layers(batch, kv, first, last, x);
+  return Status::Ok();
+}
+
+Status LlamaGraph::Head(const Batch& batch, const float* x, float* logits) {
+  if (batch.tokens.empty()) return Status::InvalidArgument("empty batch");
+  if (batch.logits.size() != batch.tokens.size()) return Status::InvalidArgument("batch arrays differ in length");
+  EnsureScratch(batch.size(), 0);
+  HeadRows(batch, x, logits);
+  return Status::Ok();
+}
+
+void LlamaGraph::Layers(const Batch& batch, const KvPoolView& kv, int32_t first, int32_t last, float* x) {
   const HParams& hp = model_.hparams();
   const ModelWeights& w = model_.weights();
   const int32_t n = batch.size();
   const int64_t d = hp.n_embd;
   const int64_t dq = hp.n_embd_q();
   const int64_t dkv = hp.n_embd_kv();
-  EnsureScratch(n, *std::max_element(batch.positions.begin(), batch.positions.end()));
-
-  for (int32_t t = 0; t < n; ++t) DequantizeWeightRow(w.tok_embd, batch.tokens[t], &x_[t * d]);
-
-  for (int32_t il = 0; il < hp.n_layer; ++il) {
+  for (int32_t il = first; il < last; ++il) {
     const LayerWeights& l = w.layers[static_cast<size_t>(il)];
     // Attention block.
-    for (int32_t t = 0; t < n; ++t) RmsNorm(&x_[t * d], l.attn_norm, d, hp.rms_eps, &h_[t * d]);
+    for (int32_t t = 0; t < n; ++t) RmsNorm(&x[t * d], l.attn_norm, d, hp.rms_eps, &h_[t * d]);
     MatMul(l.wq, h_.data(), n, q_.data(), pool_);
     MatMul(l.wk, h_.data(), n, k_.data(), pool_);
     MatMul(l.wv, h_.data(), n, v_.data(), pool_);
@@ -123,24 +151,29 @@ Status LlamaGraph::Forward(const Batch& batch, const KvPoolView& kv, float* logi
     }
     Attention(batch, kv, il);
     MatMul(l.wo, att_.data(), n, out_.data(), pool_);
-    AddInPlace(x_.data(), out_.data(), n * d);
+    AddInPlace(x, out_.data(), n * d);
 
     // Feed-forward block: down(silu(gate(h)) * up(h)).
-    for (int32_t t = 0; t < n; ++t) RmsNorm(&x_[t * d], l.ffn_norm, d, hp.rms_eps, &h_[t * d]);
+    for (int32_t t = 0; t < n; ++t) RmsNorm(&x[t * d], l.ffn_norm, d, hp.rms_eps, &h_[t * d]);
     MatMul(l.w_gate, h_.data(), n, gate_.data(), pool_);
     MatMul(l.w_up, h_.data(), n, up_.data(), pool_);
     SiluMul(gate_.data(), up_.data(), static_cast<int64_t>(n) * hp.n_ff);
     MatMul(l.w_down, gate_.data(), n, out_.data(), pool_);
-    AddInPlace(x_.data(), out_.data(), n * d);
+    AddInPlace(x, out_.data(), n * d);
   }
+}
 
+void LlamaGraph::HeadRows(const Batch& batch, const float* x, float* logits) {
+  const HParams& hp = model_.hparams();
+  const ModelWeights& w = model_.weights();
+  const int32_t n = batch.size();
+  const int64_t d = hp.n_embd;
   // Final norm and output projection, only for the rows that want logits.
   int32_t n_out = 0;
   for (int32_t t = 0; t < n; ++t) {
-    if (batch.logits[t]) RmsNorm(&x_[t * d], w.output_norm, d, hp.rms_eps, &h_[n_out++ * d]);
+    if (batch.logits[t]) RmsNorm(&x[t * d], w.output_norm, d, hp.rms_eps, &h_[n_out++ * d]);
   }
   if (n_out > 0) MatMul(w.output, h_.data(), n_out, logits, pool_);
-  return Status::Ok();
 }
 
 }  // namespace jarvis

@@ -12,6 +12,10 @@
 namespace jarvis {
 namespace {
 
+// SchedulerOptions::gpu_layers spells kGpuLayersFromEnv as a literal to keep
+// the GPU header out of scheduler.h.
+static_assert(kGpuLayersFromEnv == -2);
+
 Status ValidateOptions(const SchedulerOptions& o) {
   if (o.max_sequences < 1) return Status::InvalidArgument("max_sequences must be >= 1");
   if (o.max_batch_tokens < o.max_sequences) {
@@ -55,6 +59,7 @@ Result<std::unique_ptr<Scheduler>> Scheduler::Create(const Model& model, const S
   eo.n_ctx = n_ctx;
   eo.kv_f16 = options.kv_f16;
   eo.kv_block_size = options.kv_block_size;
+  eo.gpu_layers = options.gpu_layers;
   eo.max_sequences = static_cast<int32_t>(
       options.kv_budget_bytes > 0 ? want_blocks / blocks_per_seq : (want_blocks + blocks_per_seq - 1) / blocks_per_seq);
   JARVIS_ASSIGN_OR_RETURN(std::unique_ptr<Engine> engine, Engine::Create(model, eo));
@@ -84,6 +89,8 @@ Scheduler::Impl::Impl(const Model& model, const SchedulerOptions& options, std::
       inbox_(std::make_shared<Inbox>()),
       engine_(std::move(engine)) {
   inbox_->stats.kv_blocks_total = engine_->kv().n_blocks();
+  inbox_->stats.backend = engine_->backend();
+  inbox_->stats.gpu_layers = engine_->gpu_layers();
 }
 
 Scheduler::Impl::~Impl() { Shutdown(std::chrono::milliseconds(0)); }

@@ -39,6 +39,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
 
 #include "jarvis/request.h"
 #include "jarvis/status.h"
@@ -69,6 +70,10 @@ struct SchedulerStats {
   int64_t prompt_tokens_computed = 0;
   int64_t prompt_tokens_cached = 0;
   int64_t generated_tokens = 0;
+  // Where the engine runs (fixed at Create): Engine::backend() and the number
+  // of layers offloaded to the GPU (0: CPU only).
+  std::string backend;
+  int32_t gpu_layers = 0;
 };
 
 struct SchedulerOptions {
@@ -88,6 +93,9 @@ struct SchedulerOptions {
   bool kv_f16 = true;
   // Engine threads. Default 0: one per physical core.
   int32_t n_threads = 0;
+  // GPU offload, as EngineOptions::gpu_layers: -1 all, 0 none, N the last N;
+  // default: env JARVIS_GPU_LAYERS, else all when a GPU is usable.
+  int32_t gpu_layers = -2;  // kGpuLayersFromEnv (gpu/gpu_backend.h)
   // Reuse cached prompt prefixes. Default true.
   bool prefix_cache = true;
   // false: run one request at a time (a baseline for `bench serve`). Default true.

@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "gpu/gpu_backend.h"
 #include "model/model.h"
 #include "scheduler/request_state.h"
 #include "service/service_impl.h"
@@ -130,8 +131,10 @@ Service::Impl::Impl(const ServiceOptions& options, std::vector<ModelSource> sour
     mm.loads = &m.GetCounter("model_loads_total", l);
     mm.unloads = &m.GetCounter("model_unloads_total", l);
   }
-  engine_fingerprint_ = fmt::format("kv={};ctx={};block={}", options_.scheduler.kv_f16 ? "f16" : "f32",
-                                    options_.scheduler.n_ctx, options_.scheduler.kv_block_size);
+  // GPU kernels round differently from the CPU's: cached answers are per placement.
+  engine_fingerprint_ = fmt::format("kv={};ctx={};block={};gpu={}", options_.scheduler.kv_f16 ? "f16" : "f32",
+                                    options_.scheduler.n_ctx, options_.scheduler.kv_block_size,
+                                    options_.scheduler.gpu_layers);
 
   ModelManagerOptions mo;
   mo.max_loaded_models = options_.max_loaded_models;
@@ -155,7 +158,11 @@ Service::Impl::Impl(const ServiceOptions& options, std::vector<ModelSource> sour
   ModelLoader loader = [this](const ModelSource& src) -> Result<std::unique_ptr<LoadedModel>> {
     const size_t slot = SlotOf(src);
     auto loaded = std::make_unique<LoadedModel>();
-    JARVIS_ASSIGN_OR_RETURN(loaded->model, Model::Load(src.path));
+    ModelLoadOptions load;
+    load.cpu_layers = [gpu = options_.scheduler.gpu_layers](int32_t n_layer) {
+      return n_layer - ResolveGpuLayers(gpu, n_layer);
+    };
+    JARVIS_ASSIGN_OR_RETURN(loaded->model, Model::Load(src.path, load));
     SchedulerOptions so = options_.scheduler;
     ModelMetrics* mm = &per_model_[slot];
     GlobalMetrics* g = &global_;

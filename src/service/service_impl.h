@@ -131,5 +131,7 @@ class Service::Impl {
 std::string FormatTime(std::chrono::system_clock::time_point t);
 // Steady time point -> wall clock, relative to now.
 std::chrono::system_clock::time_point ToSystem(std::chrono::steady_clock::time_point t);
+// "cpu", or "cpu+cuda" when this binary has the CUDA backend (build info).
+const char* BuiltBackends();
 
 }  // namespace jarvis

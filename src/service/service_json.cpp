@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include "gpu/gpu_backend.h"
 #include "jarvis/build_info.h"
 #include "kernels/cpu/isa.h"
 #include "service/service_impl.h"
@@ -29,7 +30,31 @@ nlohmann::json TimeOrNull(const std::optional<std::chrono::steady_clock::time_po
 
 double KeepAliveSeconds(std::chrono::milliseconds ms) { return std::chrono::duration<double>(ms).count(); }
 
+// Which backends this binary has and which devices the machine offers.
+nlohmann::json BackendsJson() {
+  const GpuProbe& probe = ProbeGpus();
+  nlohmann::json devices = nlohmann::json::array();
+  for (const GpuDevice& d : probe.devices) {
+    devices.push_back({{"index", d.index},
+                       {"name", d.name},
+                       {"compute_capability", fmt::format("{}.{}", d.compute_major, d.compute_minor)},
+                       {"memory_total_bytes", d.memory_total_bytes}});
+  }
+  return {
+      {"cpu", {{"kernels", KernelIsaName(ActiveKernelIsa())}}},
+      {"cuda",
+       {{"built", probe.cuda_built},
+        {"version", probe.cuda_built ? nlohmann::json(probe.cuda_build_version) : nlohmann::json(nullptr)},
+        {"driver_version", probe.driver_version > 0 ? nlohmann::json(probe.driver_version) : nlohmann::json(nullptr)},
+        {"devices", devices},
+        {"reason", probe.devices.empty() ? nlohmann::json(probe.unavailable_reason) : nlohmann::json(nullptr)}}},
+  };
+}
+
+
 }  // namespace
+
+const char* BuiltBackends() { return ProbeGpus().cuda_built ? "cpu+cuda" : "cpu"; }
 
 std::chrono::system_clock::time_point ToSystem(std::chrono::steady_clock::time_point t) {
   const auto sys_now = std::chrono::system_clock::now();
@@ -99,11 +124,12 @@ nlohmann::json Service::Impl::SystemMetrics() const {
   j["build"] = {
       {"version", JARVIS_VERSION_STRING},
       {"commit", JARVIS_GIT_COMMIT},
-      {"backend", "cpu"},
+      {"backend", BuiltBackends()},
       {"kernel_isa", KernelIsaName(ActiveKernelIsa())},
       {"cpu_features", GetCpuFeatures().ToString()},
       {"compiler", fmt::format("g++ {}.{}.{}", __GNUC__, __GNUC_MINOR__, __GNUC_PATCHLEVEL__)},
   };
+  j["backends"] = BackendsJson();
   return j;
 }
 
@@ -130,6 +156,8 @@ nlohmann::json Service::Impl::ModelsStats() const {
         {"size_bytes", st.source.size_bytes},
         {"quantization", facts.quantization},
         {"state", st.loaded ? "loaded" : "loading"},
+        {"backend", st.loaded ? nlohmann::json(sch.backend) : nlohmann::json(nullptr)},
+        {"gpu_layers", sch.gpu_layers},
         {"pinned", st.pinned},
         {"unload_requested", st.unload_requested},
         {"load_ms", st.load_ms},

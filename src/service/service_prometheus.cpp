@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "gpu/gpu_backend.h"
 #include "jarvis/build_info.h"
 #include "service/service_impl.h"
 
@@ -169,10 +170,19 @@ std::string Service::Impl::PrometheusText() const {
   opt_gauge("jarvis_gpu_memory_total_bytes", "GPU memory, all devices.", s.gpu_memory_total_gb,
             1024.0 * 1024.0 * 1024.0);
   opt_gauge("jarvis_gpu_utilization_percent", "GPU utilisation, mean over devices.", s.gpu_utilization_percent);
+  const GpuProbe& probe = ProbeGpus();
+  w.Family("jarvis_cuda_built", "gauge", "1 if this binary has the CUDA backend.");
+  w.Sample("jarvis_cuda_built", {}, probe.cuda_built ? 1 : 0);
+  w.Family("jarvis_gpu_devices", "gauge", "Usable CUDA devices found at startup.");
+  w.Sample("jarvis_gpu_devices", {}, static_cast<double>(probe.devices.size()));
+  w.Family("jarvis_model_gpu_layers", "gauge", "Layers of the loaded model offloaded to the GPU.");
+  for (const ModelStatus& st : models) {
+    if (st.loaded) w.Sample("jarvis_model_gpu_layers", {{"model", st.source.name}}, st.scheduler.gpu_layers);
+  }
   w.Family("jarvis_uptime_seconds", "gauge", "Seconds since the service started.");
   w.Sample("jarvis_uptime_seconds", {}, s.uptime_seconds);
   w.Family("jarvis_build_info", "gauge", "Build facts (value is always 1).");
-  w.Sample("jarvis_build_info", {{"version", JARVIS_VERSION_STRING}, {"commit", JARVIS_GIT_COMMIT}, {"backend", "cpu"}},
+  w.Sample("jarvis_build_info", {{"version", JARVIS_VERSION_STRING}, {"commit", JARVIS_GIT_COMMIT}, {"backend", BuiltBackends()}},
            1);
   return w.Take();
 }

@@ -6,6 +6,8 @@
 
 #include <thread>
 
+#include "gpu/gpu_backend.h"
+#include "kernels/cpu/isa.h"
 #include "support/test_paths.h"
 #include "util/perf_monitor.h"
 
@@ -155,7 +157,7 @@ TEST(ServiceTest, MonitoringDocuments) {
   EXPECT_EQ(perf["gauges"]["loaded_models"], 1);
 
   const nlohmann::json sys = svc->SystemMetrics();
-  EXPECT_EQ(sys["build"]["backend"], "cpu");
+  EXPECT_EQ(sys["build"]["backend"], ProbeGpus().cuda_built ? "cpu+cuda" : "cpu");
   EXPECT_TRUE(sys["process_rss_bytes"].is_number());
   EXPECT_GE(sys["uptime_seconds"].get<double>(), 0.0);
 
@@ -178,6 +180,57 @@ TEST(ServiceTest, MonitoringDocuments) {
             std::string::npos);
   EXPECT_NE(prom.find("jarvis_models_loaded 1\n"), std::string::npos);
   EXPECT_EQ(prom.back(), '\n');
+}
+
+// Where models run: the backends the binary has, the devices found, and per
+// loaded model its placement (CPU here: gpu_layers 0 is explicit).
+TEST(ServiceTest, BackendsAndPlacementInMonitoringDocuments) {
+  ServiceOptions o = Options();
+  o.scheduler.gpu_layers = 0;
+  auto svc = MakeService(o);
+  ASSERT_TRUE(svc);
+  ASSERT_TRUE(svc->LoadModel("stories260K").ok());
+  const GpuProbe& probe = ProbeGpus();
+
+  const nlohmann::json b = svc->SystemMetrics()["backends"];
+  EXPECT_EQ(b["cpu"]["kernels"], KernelIsaName(ActiveKernelIsa()));
+  EXPECT_EQ(b["cuda"]["built"], probe.cuda_built);
+  EXPECT_EQ(b["cuda"]["version"].is_null(), !probe.cuda_built);
+  ASSERT_EQ(b["cuda"]["devices"].size(), probe.devices.size());
+  for (size_t i = 0; i < probe.devices.size(); ++i) {
+    const nlohmann::json& d = b["cuda"]["devices"][i];
+    EXPECT_EQ(d["name"], probe.devices[i].name);
+    EXPECT_EQ(d["memory_total_bytes"], probe.devices[i].memory_total_bytes);
+    EXPECT_TRUE(d["compute_capability"].is_string());
+  }
+  if (probe.devices.empty()) {
+    EXPECT_EQ(b["cuda"]["reason"], probe.unavailable_reason);
+    EXPECT_FALSE(probe.unavailable_reason.empty());
+  }
+
+  const nlohmann::json m = svc->ModelsStats()["loaded"][0];
+  EXPECT_EQ(m["backend"], std::string("cpu (") + KernelIsaName(ActiveKernelIsa()) + ")");
+  EXPECT_EQ(m["gpu_layers"], 0);
+
+  const std::string prom = svc->PrometheusText();
+  EXPECT_NE(prom.find(std::string("\njarvis_cuda_built ") + (probe.cuda_built ? "1" : "0") + "\n"), std::string::npos);
+  EXPECT_NE(prom.find("\njarvis_gpu_devices " + std::to_string(probe.devices.size()) + "\n"), std::string::npos);
+  EXPECT_NE(prom.find("\njarvis_model_gpu_layers{model=\"stories260K\"} 0\n"), std::string::npos);
+}
+
+// Asking for every layer on the GPU where none is usable still serves, from the CPU.
+TEST(ServiceTest, GpuRequestWithoutGpuServesFromTheCpu) {
+  if (!ProbeGpus().devices.empty()) GTEST_SKIP() << "a GPU is present: " << DescribeGpuBackend();
+  ServiceOptions o = Options();
+  o.scheduler.gpu_layers = -1;
+  auto svc = MakeService(o);
+  ASSERT_TRUE(svc);
+  const GenerateResult r = RunOne(*svc, Greedy());
+  EXPECT_GT(r.completion_tokens, 1);
+  EXPECT_NE(r.finish, FinishReason::kError);
+  const nlohmann::json m = svc->ModelsStats()["loaded"][0];
+  EXPECT_EQ(m["gpu_layers"], 0);
+  EXPECT_EQ(m["backend"].get<std::string>().rfind("cpu (", 0), 0u);
 }
 
 TEST(ServiceTest, ModelControlAndErrors) {

@@ -21,16 +21,14 @@ struct IsaKernels {
   bool (*wants_int8)(GgmlType);
   int64_t (*row_tile)();
   void (*quantize)(GgmlType, const float*, int64_t, int64_t, const ki::QuantActs&);
-  int64_t (*packed_groups)(GgmlType, int64_t);
-  void (*pack)(GgmlType, int64_t, int64_t, const ki::QuantActs&);
   size_t (*scratch_bytes)(const ki::MatMulArgs&);
   void (*rows)(const ki::MatMulArgs&, int64_t, int64_t, uint8_t*);
 };
 
 #define JARVIS_ISA_KERNELS(ns)                                                                    \
   IsaKernels {                                                                                   \
-    ki::ns::HasKernel, ki::ns::WantsInt8, ki::ns::RowTile, ki::ns::QuantizeActs, ki::ns::PackedGroups, \
-        ki::ns::PackActs, ki::ns::ScratchBytes, ki::ns::MatMulRows                                \
+    ki::ns::HasKernel, ki::ns::WantsInt8, ki::ns::RowTile, ki::ns::QuantizeActs, ki::ns::ScratchBytes, \
+        ki::ns::MatMulRows                                                                        \
   }
 constexpr IsaKernels kAvx2 = JARVIS_ISA_KERNELS(avx2);
 constexpr IsaKernels kAvx512 = JARVIS_ISA_KERNELS(avx512);
@@ -55,10 +53,9 @@ bool IsKType(GgmlType type) {
   return type == GgmlType::kQ4_K || type == GgmlType::kQ5_K || type == GgmlType::kQ6_K;
 }
 
-// Carves the int8 activation arrays for n_tokens x cols (and n_groups packed
-// groups of 16 tokens) out of `buf`, each 64-byte aligned.
-ki::QuantActs LayoutActs(std::vector<uint8_t>& buf, GgmlType type, int64_t n_tokens, int64_t cols,
-                         int64_t n_groups) {
+// Carves the int8 activation arrays for n_tokens x cols out of `buf`, each
+// 64-byte aligned.
+ki::QuantActs LayoutActs(std::vector<uint8_t>& buf, GgmlType type, int64_t n_tokens, int64_t cols) {
   ki::QuantActs a;
   a.n_tokens = n_tokens;
   a.cols = cols;
@@ -72,13 +69,7 @@ ki::QuantActs LayoutActs(std::vector<uint8_t>& buf, GgmlType type, int64_t n_tok
   const size_t corr_bytes = a.block == 32 ? align(n * nb * sizeof(int32_t)) : 0;
   const size_t s16_bytes = a.block == 256 ? align(n * (c / 16) * sizeof(int16_t)) : 0;
   const size_t s32_bytes = a.block == 256 ? align(n * (c / 32) * sizeof(int16_t)) : 0;
-  const auto g = static_cast<size_t>(n_groups);
-  const size_t bt_bytes = g * 16 * c;
-  const size_t dxt_bytes = g * nb * 16 * sizeof(float);
-  const size_t s32t_bytes = a.block == 256 ? g * nb * 8 * 16 * sizeof(float) : 0;
-  const size_t s16t_bytes = a.block == 256 ? g * nb * 16 * 16 * sizeof(float) : 0;
-  const size_t total =
-      qs_bytes + d_bytes + corr_bytes + s16_bytes + s32_bytes + bt_bytes + dxt_bytes + s32t_bytes + s16t_bytes + 64;
+  const size_t total = qs_bytes + d_bytes + corr_bytes + s16_bytes + s32_bytes + 64;
   if (buf.size() < total) buf.resize(total);
   uint8_t* p = buf.data();
   p += (64 - reinterpret_cast<uintptr_t>(p) % 64) % 64;
@@ -91,17 +82,6 @@ ki::QuantActs LayoutActs(std::vector<uint8_t>& buf, GgmlType type, int64_t n_tok
   if (s16_bytes > 0) a.sum16 = reinterpret_cast<int16_t*>(p);
   p += s16_bytes;
   if (s32_bytes > 0) a.sum32 = reinterpret_cast<int16_t*>(p);
-  p += s32_bytes;
-  if (n_groups > 0) {
-    a.n_groups = n_groups;
-    a.bt = p;
-    p += bt_bytes;
-    a.dxt = reinterpret_cast<float*>(p);
-    p += dxt_bytes;
-    if (s32t_bytes > 0) a.s32t = reinterpret_cast<float*>(p);
-    p += s32t_bytes;
-    if (s16t_bytes > 0) a.s16t = reinterpret_cast<float*>(p);
-  }
   return a;
 }
 
@@ -124,21 +104,17 @@ void MatMul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, T
   args.rows = w.rows;
   args.cols = w.cols;
   args.row_bytes = w.row_bytes;
+  args.packed = w.packed;
   args.x = x;
   args.n_tokens = n_tokens;
   args.y = y;
   if (k->wants_int8(w.type)) {
     thread_local std::vector<uint8_t> acts;
-    const int64_t n_groups = k->packed_groups(w.type, n_tokens);
-    args.acts = LayoutActs(acts, w.type, n_tokens, w.cols, n_groups);
+    args.acts = LayoutActs(acts, w.type, n_tokens, w.cols);
     if (n_tokens < 4 || pool.size() == 1) {
       k->quantize(w.type, x, 0, n_tokens, args.acts);
-      k->pack(w.type, 0, n_groups, args.acts);
     } else {
       pool.ParallelFor(n_tokens, 1, [&](int64_t begin, int64_t end) { k->quantize(w.type, x, begin, end, args.acts); });
-      if (n_groups > 0) {
-        pool.ParallelFor(n_groups, 1, [&](int64_t begin, int64_t end) { k->pack(w.type, begin, end, args.acts); });
-      }
     }
   }
   // Row tiles are handed out in small chunks from a shared counter rather

@@ -24,6 +24,9 @@ struct WeightMatrix {
   int64_t rows = 0;
   int64_t cols = 0;
   size_t row_bytes = 0;
+  // Optional lane-interleaved copy of `data` for the int8 kernels
+  // (weight_pack.h); `data` stays the source of truth for everything else.
+  const uint8_t* packed = nullptr;
 
   const uint8_t* row(int64_t r) const { return data + static_cast<size_t>(r) * row_bytes; }
 };
@@ -37,14 +40,17 @@ std::string ComputeWeightTypeList();
 // on the kernels of ActiveKernelIsa() (kernels/cpu/isa.h):
 //   - scalar: MatMulReference below.
 //   - avx2 / avx512 / amx: F32, F16 and BF16 weights in F32 arithmetic
-//     (vector lanes, fixed reduction tree); Q4_0, Q8_0, Q4_K and Q6_K weights
-//     against activations quantized to int8 on the fly (blocks of 32 for
-//     Q4_0 / Q8_0, of 256 for the K types), with exact integer dot products,
+//     (vector lanes, fixed reduction tree); Q4_0, Q4_1, Q5_0, Q5_1, Q8_0,
+//     Q4_K, Q5_K and Q6_K weights against activations quantized to int8 on
+//     the fly (blocks of 32 for the legacy types, of 256 for the K types),
+//     with exact integer dot products,
 //     so results differ from the reference by the int8 rounding of x
 //     (relative error around 1e-2 of the row's magnitude). amx runs groups of
-//     16 tokens on AMX tiles with the same per-output float operations as
-//     avx512 (bit-identical); avx2 and avx512 also give identical bits. Other
-//     types fall back to the reference.
+//     16 tokens of packed Q4_0 / Q8_0 / Q4_K / Q6_K weights (w.packed) on
+//     AMX tiles (other types: the avx512 kernels) with the same
+//     per-output float operations as avx512 (bit-identical); avx2 and avx512
+//     also give identical bits, on either weight layout. Other types fall
+//     back to the reference.
 // Within one ISA the determinism contract above holds for every path.
 // Allocates nothing once its per-thread scratch has grown to the largest call.
 // REQUIRES: IsComputeWeightType(w.type); x and y do not overlap.

@@ -7,6 +7,7 @@ namespace jarvis::kernels_internal::avx512 {
 namespace {
 using V = V512;
 #include "kernels/cpu/matmul_int8_impl.h"
+#include "kernels/cpu/matmul_int8_more_impl.h"
 #include "kernels/cpu/matmul_float_impl.h"
 }  // namespace
 

@@ -11,6 +11,10 @@ bool HasKernel(GgmlType type) {
     case GgmlType::kQ8_0:
     case GgmlType::kQ4_K:
     case GgmlType::kQ6_K:
+    case GgmlType::kQ4_1:
+    case GgmlType::kQ5_0:
+    case GgmlType::kQ5_1:
+    case GgmlType::kQ5_K:
       return true;
     default:
       return false;
@@ -30,16 +34,11 @@ void QuantizeActs(GgmlType type, const float* x, int64_t t_begin, int64_t t_end,
       QuantizeKRow(x + t * cols, cols, out.qs + t * cols, out.d + t * (cols / 256), out.sum16 + t * (cols / 16),
                    out.sum32 + t * (cols / 32));
     } else {
-      const int32_t offset = type == GgmlType::kQ4_0 ? 8 : V::kQ8_0Offset;
-      QuantizeLegacyRow(x + t * cols, cols, offset, out.qs + t * cols, out.d + t * (cols / 32),
+      QuantizeLegacyRow(x + t * cols, cols, LegacyZeroPoint(type), out.qs + t * cols, out.d + t * (cols / 32),
                         out.corr + t * (cols / 32));
     }
   }
 }
-
-int64_t PackedGroups(GgmlType, int64_t) { return 0; }
-
-void PackActs(GgmlType, int64_t, int64_t, const QuantActs&) {}
 
 size_t ScratchBytes(const MatMulArgs&) { return 0; }
 
@@ -56,6 +55,18 @@ void MatMulRows(const MatMulArgs& a, int64_t r_begin, int64_t r_end, uint8_t* /*
       break;
     case GgmlType::kQ6_K:
       RunInt8Rows<KernelQ6_K>(a, r_begin, r_end);
+      break;
+    case GgmlType::kQ4_1:
+      RunInt8Rows<KernelQ4_1>(a, r_begin, r_end);
+      break;
+    case GgmlType::kQ5_0:
+      RunInt8Rows<KernelQ5_0>(a, r_begin, r_end);
+      break;
+    case GgmlType::kQ5_1:
+      RunInt8Rows<KernelQ5_1>(a, r_begin, r_end);
+      break;
+    case GgmlType::kQ5_K:
+      RunInt8Rows<KernelQ5_K>(a, r_begin, r_end);
       break;
     case GgmlType::kF32:
       RunFloatRows<LoadF32W>(a, r_begin, r_end);

@@ -21,7 +21,8 @@
 //               order of the loop below; acc = fma(s, d_x, acc);
 //               acc = acc - float(C) * ((32 * d_w) * d_x), C = sum_j sc_j * sum_x(j).
 // A single token and the same token inside a batch of any size give the same
-// bits; the test matmul_test.cpp checks it.
+// bits, and so do the GGUF and the packed (weight_pack.h) weight layouts; the
+// test matmul_test.cpp checks both.
 //
 // (No #pragma once: included once per ISA, inside a namespace. Must not include
 // headers itself.)
@@ -69,26 +70,86 @@ inline void PrefetchNext(const Tile& tl, int64_t b, int64_t nb) {
   for (int64_t l = begin; l < end; ++l) _mm_prefetch(reinterpret_cast<const char*>(tl.next + 64 * l), _MM_HINT_T0);
 }
 
-template <int NT>
-inline void StoreTile(const MatMulArgs& a, const Tile& tl, int64_t t0, const F* acc) {
+// A tile of the packed copy (weight_pack.h): kL lanes of a 16-row packed
+// tile (AVX2 reads half of one).
+struct PackedTile {
+  const uint8_t* base;   // the 16-row tile's block 0
+  int64_t block_stride;  // kPackLanes * block_bytes
+  int word_lane_off;     // bytes into each 64-byte word line where lane 0 is
+  int half_lane_off;     // bytes into the scale run where lane 0's is
+  int n;
+  int64_t r0;
+};
+
+inline PackedTile MakePackedTile(const MatMulArgs& a, int64_t r0, int n, int32_t block_bytes) {
+  PackedTile t;
+  const int sub = static_cast<int>(r0 % kPackLanes) / kL;
+  t.base = a.packed + static_cast<size_t>(r0 / kPackLanes) * kPackLanes * a.row_bytes;
+  t.block_stride = static_cast<int64_t>(kPackLanes) * block_bytes;
+  t.word_lane_off = sub * kL * 4;
+  t.half_lane_off = sub * kL * 2;
+  t.n = n;
+  t.r0 = r0;
+  return t;
+}
+
+// The kernels read weights only through these, overloaded on the tile kind:
+// Load4 gives g[j] lane i = word j of the 16 bytes at byte `off` of block b of
+// row i; Half gives the block's fp16 scale (at L.half_at) per lane.
+template <PackLayout L>
+inline void Load4(const Tile& t, int64_t b, int off, I g[4]) {
+  V::LoadT(t.rows, static_cast<size_t>(b) * L.block_bytes + off, g);
+}
+template <PackLayout L>
+inline void Load4(const PackedTile& t, int64_t b, int off, I g[4]) {
+  const uint8_t* p = t.base + b * t.block_stride + L.word_off + 16 * (off - L.word_begin) + t.word_lane_off;
+  for (int j = 0; j < 4; ++j) g[j] = V::LoadI(p + 64 * j);
+}
+template <PackLayout L>
+inline F Half(const Tile& t, int64_t b) {
+  const size_t off = static_cast<size_t>(b) * L.block_bytes + L.half_at;
+  // Gather 32-bit words that stay inside the row (Q6_K's d ends it).
+  if constexpr (L.half_at + 4 <= L.block_bytes) {
+    return V::HalfLo(V::Gather(t.rows[0] + off, t.offsets));
+  } else {
+    return V::HalfHi(V::Gather(t.rows[0] + off - 2, t.offsets));
+  }
+}
+template <PackLayout L>
+inline F Half(const PackedTile& t, int64_t b) {
+  return V::LoadHalves(t.base + b * t.block_stride + L.half_off + t.half_lane_off);
+}
+inline void Prefetch(const Tile& t, int64_t b, int64_t nb) { PrefetchNext(t, b, nb); }
+// Packed tiles are read front to back, and the next tile follows in memory:
+// prefetch one block's worth of lines kPackedPrefetchBytes ahead. (2 KiB
+// measured best of 0 / 1 / 2 / 4 KiB on llama3-1b q8_0: B=16 decode +16%,
+// single decode +5% over the hardware prefetcher alone.)
+constexpr int64_t kPackedPrefetchBytes = 2048;
+inline void Prefetch(const PackedTile& t, int64_t b, int64_t) {
+  const uint8_t* p = t.base + b * t.block_stride + kPackedPrefetchBytes;
+  for (int64_t off = 0; off < t.block_stride; off += 64) _mm_prefetch(reinterpret_cast<const char*>(p + off), _MM_HINT_T0);
+}
+
+template <int NT, class T>
+inline void StoreTile(const MatMulArgs& a, const T& tl, int64_t t0, const F* acc) {
   for (int t = 0; t < NT; ++t) V::Store(a.y + (t0 + t) * a.rows + tl.r0, acc[t], tl.n);
 }
 
 // ---- Q4_0: 18-byte blocks {fp16 d, 16 bytes of nibbles} -------------------
 struct KernelQ4_0 {
+  static constexpr PackLayout kLayout = PackLayoutFor(GgmlType::kQ4_0);
   static constexpr int kMaxNT = kL == 16 ? 8 : 4;
-  template <int NT>
-  static void Run(const MatMulArgs& a, const Tile& tl, int64_t t0) {
+  template <int NT, class T>
+  static void Run(const MatMulArgs& a, const T& tl, int64_t t0) {
     const int64_t nb = a.cols / 32;
     const I m4 = V::Set1(0x0F0F0F0F);
     F acc[NT];
     for (int t = 0; t < NT; ++t) acc[t] = V::ZeroF();
     for (int64_t b = 0; b < nb; ++b) {
-      if (t0 == 0) PrefetchNext(tl, b, nb);  // first pass over this tile
-      const size_t off = static_cast<size_t>(b) * 18;
-      const F dw = V::HalfLo(V::Gather(tl.rows[0] + off, tl.offsets));
+      if (t0 == 0) Prefetch(tl, b, nb);  // first pass over this tile
+      const F dw = Half<kLayout>(tl, b);
       I g[4], lo[4], hi[4];
-      V::LoadT(tl.rows, off + 2, g);
+      Load4<kLayout>(tl, b, 2, g);
       for (int j = 0; j < 4; ++j) {
         lo[j] = V::And(g[j], m4);                  // values 4j .. 4j+3
         hi[j] = V::And(V::template Srl16<4>(g[j]), m4);  // values 16+4j ..
@@ -116,19 +177,19 @@ struct KernelQ4_0 {
 
 // ---- Q8_0: 34-byte blocks {fp16 d, 32 int8} -------------------------------
 struct KernelQ8_0 {
+  static constexpr PackLayout kLayout = PackLayoutFor(GgmlType::kQ8_0);
   static constexpr int kMaxNT = kL == 16 ? 8 : 4;
-  template <int NT>
-  static void Run(const MatMulArgs& a, const Tile& tl, int64_t t0) {
+  template <int NT, class T>
+  static void Run(const MatMulArgs& a, const T& tl, int64_t t0) {
     const int64_t nb = a.cols / 32;
     F acc[NT];
     for (int t = 0; t < NT; ++t) acc[t] = V::ZeroF();
     for (int64_t b = 0; b < nb; ++b) {
-      if (t0 == 0) PrefetchNext(tl, b, nb);  // first pass over this tile
-      const size_t off = static_cast<size_t>(b) * 34;
-      const F dw = V::HalfLo(V::Gather(tl.rows[0] + off, tl.offsets));
+      if (t0 == 0) Prefetch(tl, b, nb);  // first pass over this tile
+      const F dw = Half<kLayout>(tl, b);
       I g[8];
-      V::LoadT(tl.rows, off + 2, g);
-      V::LoadT(tl.rows, off + 18, g + 4);
+      Load4<kLayout>(tl, b, 2, g);
+      Load4<kLayout>(tl, b, 18, g + 4);
       for (int j = 0; j < 8; ++j) g[j] = V::PrepQ8(g[j]);
 #pragma GCC unroll 16
       for (int t = 0; t < NT; ++t) {
@@ -174,9 +235,10 @@ inline F ByteAsFloat(I v) {
 
 // ---- Q4_K: 144-byte super-blocks {d, dmin, 12 scale bytes, 128 nibbles} --
 struct KernelQ4_K {
+  static constexpr PackLayout kLayout = PackLayoutFor(GgmlType::kQ4_K);
   static constexpr int kMaxNT = kL == 16 ? 6 : 3;
-  template <int NT>
-  static void Run(const MatMulArgs& a, const Tile& tl, int64_t t0) {
+  template <int NT, class T>
+  static void Run(const MatMulArgs& a, const T& tl, int64_t t0) {
     const int64_t nb = a.cols / 256;
     const I m4 = V::Set1(0x0F0F0F0F);
     const I m6 = V::Set1(0x3F3F3F3F);
@@ -185,12 +247,11 @@ struct KernelQ4_K {
     F acc[NT];
     for (int t = 0; t < NT; ++t) acc[t] = V::ZeroF();
     for (int64_t b = 0; b < nb; ++b) {
-      if (t0 == 0) PrefetchNext(tl, b, nb);  // first pass over this tile
-      const size_t off = static_cast<size_t>(b) * 144;
+      if (t0 == 0) Prefetch(tl, b, nb);  // first pass over this tile
       F s[NT];
       for (int t = 0; t < NT; ++t) s[t] = V::ZeroF();
       I h[4];
-      V::LoadT(tl.rows, off, h);
+      Load4<kLayout>(tl, b, 0, h);
       const F d = V::HalfLo(h[0]);
       const F dmin = V::HalfHi(h[0]);
       const I sc03 = V::And(h[1], m6);
@@ -206,8 +267,8 @@ struct KernelQ4_K {
                        V::template Srl16<8>(mn47)};
       for (int c = 0; c < 4; ++c) {
         I g[8], lo[8], hi[8];
-        V::LoadT(tl.rows, off + 16 + 32 * c, g);
-        V::LoadT(tl.rows, off + 32 + 32 * c, g + 4);
+        Load4<kLayout>(tl, b, 16 + 32 * c, g);
+        Load4<kLayout>(tl, b, 32 + 32 * c, g + 4);
         for (int i = 0; i < 8; ++i) {
           lo[i] = V::And(g[i], m4);                        // values 64c + 4i ..
           hi[i] = V::And(V::template Srl16<4>(g[i]), m4);  // values 64c + 32 + 4i ..
@@ -244,23 +305,22 @@ inline F SignedByteAsFloat(I v) {
 
 // ---- Q6_K: 210-byte super-blocks {ql[128], qh[64], int8 scales[16], d} ----
 struct KernelQ6_K {
+  static constexpr PackLayout kLayout = PackLayoutFor(GgmlType::kQ6_K);
   static constexpr int kMaxNT = kL == 16 ? 6 : 3;
-  template <int NT>
-  static void Run(const MatMulArgs& a, const Tile& tl, int64_t t0) {
+  template <int NT, class T>
+  static void Run(const MatMulArgs& a, const T& tl, int64_t t0) {
     const int64_t nb = a.cols / 256;
     const I m4 = V::Set1(0x0F0F0F0F);
     const I m2 = V::Set1(0x30303030);
     F acc[NT];
     for (int t = 0; t < NT; ++t) acc[t] = V::ZeroF();
     for (int64_t b = 0; b < nb; ++b) {
-      if (t0 == 0) PrefetchNext(tl, b, nb);  // first pass over this tile
-      const size_t off = static_cast<size_t>(b) * 210;
+      if (t0 == 0) Prefetch(tl, b, nb);  // first pass over this tile
       F s[NT];
       for (int t = 0; t < NT; ++t) s[t] = V::ZeroF();
-      // d is the last 2 bytes of the block: load the word ending there.
-      const F d = V::HalfHi(V::Gather(tl.rows[0] + off + 206, tl.offsets));
+      const F d = Half<kLayout>(tl, b);
       I sv[4];
-      V::LoadT(tl.rows, off + 192, sv);  // sv[i] = scales 4i .. 4i+3
+      Load4<kLayout>(tl, b, 192, sv);  // sv[i] = scales 4i .. 4i+3
       F sd[16];
       for (int i = 0; i < 4; ++i) {
         sd[4 * i + 0] = V::Mul(SignedByteAsFloat<0>(sv[i]), d);
@@ -270,15 +330,15 @@ struct KernelQ6_K {
       }
       for (int half = 0; half < 2; ++half) {
         I qh[8];
-        V::LoadT(tl.rows, off + 128 + 32 * half, qh);
-        V::LoadT(tl.rows, off + 144 + 32 * half, qh + 4);
+        Load4<kLayout>(tl, b, 128 + 32 * half, qh);
+        Load4<kLayout>(tl, b, 144 + 32 * half, qh + 4);
         for (int p = 0; p < 2; ++p) {
           // ql bytes 32p .. 32p+31 of this half: low nibbles are values
           // 128h + 32p + l, high nibbles 128h + 64 + 32p + l; the two high bits
           // sit in qh at bit 2p (low) and 4 + 2p (high).
           I ql[8], lo[8], hi[8];
-          V::LoadT(tl.rows, off + 64 * half + 32 * p, ql);
-          V::LoadT(tl.rows, off + 64 * half + 32 * p + 16, ql + 4);
+          Load4<kLayout>(tl, b, 64 * half + 32 * p, ql);
+          Load4<kLayout>(tl, b, 64 * half + 32 * p + 16, ql + 4);
           for (int i = 0; i < 8; ++i) {
             const I hl = p == 0 ? V::template Sll16<4>(qh[i]) : V::template Sll16<2>(qh[i]);
             const I hh = p == 0 ? qh[i] : V::template Srl16<2>(qh[i]);
@@ -322,8 +382,8 @@ struct KernelQ6_K {
 
 // ---- driver ---------------------------------------------------------------
 
-template <class K, int N>
-void RunTokens(int n, const MatMulArgs& a, const Tile& tl, int64_t t0) {
+template <class K, int N, class T>
+void RunTokens(int n, const MatMulArgs& a, const T& tl, int64_t t0) {
   if constexpr (N > 1) {
     if (n < N) {
       RunTokens<K, N - 1>(n, a, tl, t0);
@@ -342,9 +402,17 @@ void RunInt8Rows(const MatMulArgs& a, int64_t r_begin, int64_t r_end) {
   for (int64_t tb = 0; tb < a.n_tokens; tb += kTokenBlock) {
     const int64_t te = Min64(a.n_tokens, tb + kTokenBlock);
     for (int64_t r0 = r_begin; r0 < r_end; r0 += kL) {
-      const Tile tl = MakeTile(a, r0, static_cast<int>(Min64(kL, r_end - r0)));
-      for (int64_t t0 = tb; t0 < te; t0 += K::kMaxNT) {
-        RunTokens<K, K::kMaxNT>(static_cast<int>(Min64(K::kMaxNT, te - t0)), a, tl, t0);
+      const int n = static_cast<int>(Min64(kL, r_end - r0));
+      if (a.packed != nullptr) {
+        const PackedTile tl = MakePackedTile(a, r0, n, K::kLayout.block_bytes);
+        for (int64_t t0 = tb; t0 < te; t0 += K::kMaxNT) {
+          RunTokens<K, K::kMaxNT>(static_cast<int>(Min64(K::kMaxNT, te - t0)), a, tl, t0);
+        }
+      } else {
+        const Tile tl = MakeTile(a, r0, n);
+        for (int64_t t0 = tb; t0 < te; t0 += K::kMaxNT) {
+          RunTokens<K, K::kMaxNT>(static_cast<int>(Min64(K::kMaxNT, te - t0)), a, tl, t0);
+        }
       }
     }
   }

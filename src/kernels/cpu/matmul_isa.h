@@ -14,23 +14,20 @@
 //   d[t * nb + b]      float scale of block b (max |x| / 127)
 //   corr[t * nb + b]   legacy only: -offset * sum(qs of block b), offset the
 //                      weight type's zero point folded into the int8 dot
+//                      (Q4_1 / Q5_1: offset -1, so corr = +sum(qs), which
+//                      the kernels scale by the block's m)
 //   sum16, sum32       K only: sums of qs over 16 / 32 values, in each group
 //                      of four stored as [s0, s2, s1, s3] so that one 32-bit
 //                      load pairs s0 with s2 (and s1 with s3), matching how the
 //                      kernels pair the weights' scales or mins.
-// For the AMX kernels the first 16 * n_groups tokens are also packed by
-// groups of 16 tokens (g) and blocks of 32 values (k = i / 32):
-//   bt[((g * nk + k) * 8 + j) * 64 + 4 * t + i] = qs[(16g + t) * cols + 32k + 4j + i]
-//                      (an AMX B tile: 8 rows of 4 values x 16 tokens)
-//   dxt[(g * nb + b) * 16 + t]      = d[(16g + t) * nb + b]
-//   s32t[((g * nb + b) * 8 + j) * 16 + t] = sum of qs over 32-value group j (K)
-//   s16t[((g * nb + b) * 16 + j) * 16 + t] = sum of qs over 16-value group j (K)
+// The AMX kernels read qs in place as A tiles (16 tokens, row stride cols).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 
 #include "kernels/cpu/matmul.h"
+#include "kernels/cpu/weight_pack.h"
 
 namespace jarvis::kernels_internal {
 
@@ -43,11 +40,6 @@ struct QuantActs {
   int32_t* corr = nullptr;  // n_tokens * nb (legacy)
   int16_t* sum16 = nullptr; // n_tokens * cols / 16 (K)
   int16_t* sum32 = nullptr; // n_tokens * cols / 32 (K)
-  int64_t n_groups = 0;     // token groups packed for AMX (0: none)
-  uint8_t* bt = nullptr;
-  float* dxt = nullptr;
-  float* s32t = nullptr;
-  float* s16t = nullptr;
 };
 
 // One MatMul call as the kernels see it.
@@ -57,6 +49,7 @@ struct MatMulArgs {
   int64_t rows = 0;
   int64_t cols = 0;
   size_t row_bytes = 0;
+  const uint8_t* packed = nullptr;  // weight_pack.h layout of w, or null
   const float* x = nullptr;    // n_tokens x cols (float kernels)
   QuantActs acts;              // int8 kernels
   int64_t n_tokens = 0;
@@ -64,9 +57,8 @@ struct MatMulArgs {
 };
 
 // Per ISA: which weight types have a fast kernel, whether that kernel wants
-// int8 activations, the activation quantizer, how many token groups to pack
-// for AMX (0: none) and the packer, the per-thread scratch the row kernel
-// needs, and the row-range kernel. Rows are computed in tiles of RowTile()
+// int8 activations, the activation quantizer, the per-thread scratch the row
+// kernel needs, and the row-range kernel. Rows are computed in tiles of RowTile()
 // rows; MatMulRows(args, begin, end, scratch) needs begin to be a multiple of
 // RowTile() (end may be anything <= rows) and ScratchBytes(args) bytes of
 // 64-byte aligned scratch.
@@ -76,8 +68,6 @@ struct MatMulArgs {
   bool WantsInt8(GgmlType type);                                                               \
   int64_t RowTile();                                                                           \
   void QuantizeActs(GgmlType type, const float* x, int64_t t_begin, int64_t t_end, const QuantActs& out); \
-  int64_t PackedGroups(GgmlType type, int64_t n_tokens);                                       \
-  void PackActs(GgmlType type, int64_t g_begin, int64_t g_end, const QuantActs& acts);          \
   size_t ScratchBytes(const MatMulArgs& args);                                                 \
   void MatMulRows(const MatMulArgs& args, int64_t r_begin, int64_t r_end, uint8_t* scratch);   \
   }

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "kernels/cpu/isa.h"
+#include "kernels/cpu/weight_pack.h"
 #include "quant/quantize.h"
 
 namespace jarvis {
@@ -20,11 +21,12 @@ namespace {
 // A random weight matrix stored as `type`, with its dequantized values.
 struct TestWeights {
   std::vector<uint8_t> bytes;
-  std::vector<float> dequant;  // rows x cols
+  std::vector<uint8_t> packed;  // weight_pack.h copy, when asked for
+  std::vector<float> dequant;   // rows x cols
   WeightMatrix w;
 };
 
-TestWeights MakeWeights(GgmlType type, int64_t rows, int64_t cols, uint32_t seed) {
+TestWeights MakeWeights(GgmlType type, int64_t rows, int64_t cols, uint32_t seed, bool packed = false) {
   std::mt19937 rng(seed);
   std::normal_distribution<float> normal(0.0f, 1.0f);
   TestWeights t;
@@ -40,6 +42,11 @@ TestWeights MakeWeights(GgmlType type, int64_t rows, int64_t cols, uint32_t seed
     EXPECT_TRUE(DequantizeRow(type, t.bytes.data() + r * row_bytes, t.dequant.data() + r * cols, cols).ok());
   }
   t.w = {type, t.bytes.data(), rows, cols, row_bytes};
+  if (packed && CanPackWeights(type)) {
+    t.packed.resize(PackedWeightBytes(rows, row_bytes));
+    PackWeightTiles(type, t.bytes.data(), rows, row_bytes, 0, (rows + kPackLanes - 1) / kPackLanes, t.packed.data());
+    t.w.packed = t.packed.data();
+  }
   return t;
 }
 
@@ -92,15 +99,21 @@ const GgmlType kTypes[] = {GgmlType::kF32,  GgmlType::kF16,  GgmlType::kBF16, Gg
                            GgmlType::kQ4_0, GgmlType::kQ4_1, GgmlType::kQ5_0, GgmlType::kQ5_1,
                            GgmlType::kQ4_K, GgmlType::kQ5_K, GgmlType::kQ6_K};
 
+// Each ISA and type, on GGUF-layout weights and (types with a packed layout)
+// on the packed copy (AMX runs only on packed weights).
 struct Param {
   KernelIsa isa;
   GgmlType type;
+  bool packed;
 };
 
 std::vector<Param> Params() {
   std::vector<Param> ps;
   for (KernelIsa isa : {KernelIsa::kScalar, KernelIsa::kAvx2, KernelIsa::kAvx512, KernelIsa::kAmx}) {
-    for (GgmlType t : kTypes) ps.push_back({isa, t});
+    for (GgmlType t : kTypes) {
+      ps.push_back({isa, t, false});
+      if (CanPackWeights(t)) ps.push_back({isa, t, true});
+    }
   }
   return ps;
 }
@@ -112,6 +125,7 @@ class MatMulTest : public ::testing::TestWithParam<Param> {
   }
   KernelIsa isa() const { return GetParam().isa; }
   GgmlType type() const { return GetParam().type; }
+  bool packed() const { return GetParam().packed; }
   // Columns: K types need multiples of 256; the others get an odd multiple of
   // their block (and the float types a length that leaves a vector tail).
   int64_t Cols() const {
@@ -123,7 +137,7 @@ class MatMulTest : public ::testing::TestWithParam<Param> {
 TEST_P(MatMulTest, AgreesWithReference) {
   const int64_t rows = 37;  // not a multiple of any row tile
   const int64_t cols = Cols();
-  const TestWeights tw = MakeWeights(type(), rows, cols, 11);
+  const TestWeights tw = MakeWeights(type(), rows, cols, 11, packed());
   ThreadPool pool(2);
   const bool int8_acts = isa() != KernelIsa::kScalar && IsQuantized(type()) && HasFastMatMul(type(), isa());
   for (int64_t n : {1, 3, 17, 35}) {
@@ -152,7 +166,7 @@ TEST_P(MatMulTest, AgreesWithReference) {
 // reference): relative error over the whole output, per type family.
 TEST_P(MatMulTest, RelativeErrorIsSmall) {
   const int64_t rows = 64, cols = Cols(), n = 4;
-  const TestWeights tw = MakeWeights(type(), rows, cols, 5);
+  const TestWeights tw = MakeWeights(type(), rows, cols, 5, packed());
   const std::vector<float> x = MakeActivations(n, cols, 6);
   ThreadPool pool(1);
   std::vector<float> got(static_cast<size_t>(n * rows));
@@ -181,7 +195,7 @@ TEST_P(MatMulTest, RelativeErrorIsSmall) {
 // rest runs AVX-512), or on 1 or 2 threads.
 TEST_P(MatMulTest, BatchAndThreadInvariant) {
   const int64_t rows = 45, cols = Cols(), n = 40;
-  const TestWeights tw = MakeWeights(type(), rows, cols, 21);
+  const TestWeights tw = MakeWeights(type(), rows, cols, 21, packed());
   const std::vector<float> x = MakeActivations(n, cols, 22);
   ScopedKernelIsa pin(isa());
   ThreadPool one(1), two(2);
@@ -204,7 +218,70 @@ TEST_P(MatMulTest, BatchAndThreadInvariant) {
   }
 }
 
+// The packed copy (weight_pack.h) gives the same bits as the GGUF layout,
+// for single tokens, small batches and AMX groups of 16 (+ a remainder), on
+// row counts that leave partial tiles of 16 and of 8.
+class PackedMatMulTest : public MatMulTest {};
+
+TEST_P(PackedMatMulTest, PackedLayoutIsBitIdentical) {
+  const int64_t rows = 45, cols = Cols();
+  const TestWeights tw = MakeWeights(type(), rows, cols, 31);
+  std::vector<uint8_t> packed(PackedWeightBytes(rows, tw.w.row_bytes) + 1, 0xAB);
+  const int64_t tiles = (rows + kPackLanes - 1) / kPackLanes;
+  PackWeightTiles(type(), tw.w.data, rows, tw.w.row_bytes, 0, 1, packed.data());  // in two calls
+  PackWeightTiles(type(), tw.w.data, rows, tw.w.row_bytes, 1, tiles, packed.data());
+  EXPECT_EQ(packed.back(), 0xAB) << "wrote past the packed size";
+  WeightMatrix pw = tw.w;
+  pw.packed = packed.data();
+  ScopedKernelIsa pin(isa());
+  ThreadPool pool(2);
+  for (int64_t n : {1, 2, 5, 16, 37}) {
+    const std::vector<float> x = MakeActivations(n, cols, static_cast<uint32_t>(300 + n));
+    std::vector<float> plain(static_cast<size_t>(n * rows), -1.0f), got(plain.size(), -2.0f);
+    MatMul(tw.w, x.data(), n, plain.data(), pool);
+    MatMul(pw, x.data(), n, got.data(), pool);
+    ASSERT_EQ(got, plain) << "n " << n;
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(AllIsasAndTypes, MatMulTest, ::testing::ValuesIn(Params()),
+                         [](const ::testing::TestParamInfo<Param>& p) {
+                           return std::string(KernelIsaName(p.param.isa)) + "_" + TypeName(p.param.type) +
+                                  (p.param.packed ? "_packed" : "");
+                         });
+
+// The int8 kernels promise the same bits on avx2 (8 lanes, vpmaddubsw) and
+// avx512 (16 lanes, VNNI): the same float operations per output, exact ints.
+TEST(MatMulFastPaths, Avx2AndAvx512GiveIdenticalBitsOnQuantizedTypes) {
+  if (!CpuSupportsIsa(KernelIsa::kAvx2) || !CpuSupportsIsa(KernelIsa::kAvx512)) GTEST_SKIP() << "needs both ISAs";
+  ThreadPool pool(2);
+  for (GgmlType type : kTypes) {
+    if (!IsQuantized(type) || !HasFastMatMul(type, KernelIsa::kAvx2)) continue;
+    const int64_t rows = 45, cols = ActBlock(type) == 256 ? 512 : 32 * 7, n = 7;
+    const TestWeights tw = MakeWeights(type, rows, cols, 41, /*packed=*/true);
+    const std::vector<float> x = MakeActivations(n, cols, 42);
+    std::vector<float> y2(static_cast<size_t>(n * rows), -1.0f), y512(y2.size(), -2.0f);
+    {
+      ScopedKernelIsa pin(KernelIsa::kAvx2);
+      MatMul(tw.w, x.data(), n, y2.data(), pool);
+    }
+    {
+      ScopedKernelIsa pin(KernelIsa::kAvx512);
+      MatMul(tw.w, x.data(), n, y512.data(), pool);
+    }
+    EXPECT_EQ(y2, y512) << TypeName(type);
+  }
+}
+
+std::vector<Param> PackedParams() {
+  std::vector<Param> ps;
+  for (const Param& p : Params()) {
+    if (p.packed) ps.push_back(p);
+  }
+  return ps;
+}
+
+INSTANTIATE_TEST_SUITE_P(PackableTypes, PackedMatMulTest, ::testing::ValuesIn(PackedParams()),
                          [](const ::testing::TestParamInfo<Param>& p) {
                            return std::string(KernelIsaName(p.param.isa)) + "_" + TypeName(p.param.type);
                          });
@@ -213,7 +290,8 @@ TEST(MatMulFastPaths, CoverTheCommonWeightTypes) {
   for (KernelIsa isa : {KernelIsa::kAvx2, KernelIsa::kAvx512, KernelIsa::kAmx}) {
     if (!CpuSupportsIsa(isa)) continue;
     for (GgmlType t : {GgmlType::kF32, GgmlType::kF16, GgmlType::kBF16, GgmlType::kQ8_0, GgmlType::kQ4_0,
-                       GgmlType::kQ4_K, GgmlType::kQ6_K}) {
+                       GgmlType::kQ4_1, GgmlType::kQ5_0, GgmlType::kQ5_1, GgmlType::kQ4_K, GgmlType::kQ5_K,
+                       GgmlType::kQ6_K}) {
       EXPECT_TRUE(HasFastMatMul(t, isa)) << KernelIsaName(isa) << " " << TypeName(t);
     }
   }

@@ -63,6 +63,13 @@ struct V256 {
   static F HalfLo(I a) { return Halves(_mm256_and_si256(a, _mm256_set1_epi32(0xFFFF))); }
   static F HalfHi(I a) { return Halves(_mm256_srli_epi32(a, 16)); }
 
+  // A whole register from p (unaligned), and 8 halves at p as float: the
+  // packed-weight loads (weight_pack.h).
+  static I LoadI(const uint8_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
+  static F LoadHalves(const uint8_t* p) {
+    return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+  }
+
   static I Gather(const uint8_t* base, I off) {
     return _mm256_i32gather_epi32(reinterpret_cast<const int*>(base), off, 1);
   }

@@ -63,6 +63,13 @@ struct V512 {
   static F HalfLo(I a) { return _mm512_cvtph_ps(_mm512_cvtepi32_epi16(a)); }
   static F HalfHi(I a) { return _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(a, 16))); }
 
+  // A whole register from p (unaligned), and 16 halves at p as float: the
+  // packed-weight loads (weight_pack.h).
+  static I LoadI(const uint8_t* p) { return _mm512_loadu_si512(p); }
+  static F LoadHalves(const uint8_t* p) {
+    return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+  }
+
   // 32-bit loads at base + off[i] (off in bytes).
   static I Gather(const uint8_t* base, I off) { return _mm512_i32gather_epi32(off, base, 1); }
   static I Offsets(int64_t stride, int n_valid) {
@@ -83,6 +90,12 @@ struct V512 {
       v = _mm512_inserti32x4(v, _mm_loadu_si128(reinterpret_cast<const __m128i*>(rows[k + 12] + off)), 3);
       z[k] = v;
     }
+    Transpose4x4(z, g);
+  }
+
+  // 4x4 transposes of 32-bit words inside each 128-bit lane: g[j] word i of
+  // lane m = z[i] word j of lane m. Its own inverse.
+  static void Transpose4x4(const I z[4], I g[4]) {
     const I t0 = _mm512_unpacklo_epi32(z[0], z[1]);
     const I t1 = _mm512_unpackhi_epi32(z[0], z[1]);
     const I t2 = _mm512_unpacklo_epi32(z[2], z[3]);

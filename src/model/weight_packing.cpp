@@ -1,0 +1,121 @@
+#include "model/weight_packing.h"
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "kernels/cpu/isa.h"
+#include "kernels/cpu/weight_pack.h"
+
+namespace jarvis {
+namespace {
+
+std::vector<WeightMatrix*> PackableMatrices(ModelWeights* w, int32_t cpu_layers) {
+  std::vector<WeightMatrix*> out;
+  auto add = [&](WeightMatrix& m) {
+    if (CanPackWeights(m.type) && m.rows > 0) out.push_back(&m);
+  };
+  const auto n_cpu = std::min(w->layers.size(), static_cast<size_t>(std::max(0, cpu_layers)));
+  for (size_t i = 0; i < n_cpu; ++i) {
+    LayerWeights& l = w->layers[i];
+    for (WeightMatrix* m : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down}) add(*m);
+  }
+  if (n_cpu == w->layers.size()) add(w->output);
+  return out;
+}
+
+size_t AlignUp(size_t v, size_t a) { return (v + a - 1) / a * a; }
+
+// Drops this process's pages of [p, p + n) that lie wholly inside the range.
+void ReleasePages(const uint8_t* p, size_t n) {
+  const auto page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  const uintptr_t begin = AlignUp(reinterpret_cast<uintptr_t>(p), page);
+  const uintptr_t end = (reinterpret_cast<uintptr_t>(p) + n) / page * page;
+  if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
+}
+
+}  // namespace
+
+bool PackedWeights::Enabled() {
+  const char* env = std::getenv("JARVIS_REPACK");
+  if (env != nullptr && std::string(env) == "0") return false;
+  return CpuSupportsIsa(KernelIsa::kAvx2) && ActiveKernelIsa() != KernelIsa::kScalar;
+}
+
+PackedWeights::~PackedWeights() {
+  if (base_ != nullptr) munmap(base_, bytes_);
+}
+
+Result<std::unique_ptr<PackedWeights>> PackedWeights::Pack(ModelWeights* w, int32_t cpu_layers) {
+  if (!Enabled()) return std::unique_ptr<PackedWeights>();
+  const std::vector<WeightMatrix*> mats = PackableMatrices(w, cpu_layers);
+  if (mats.empty()) return std::unique_ptr<PackedWeights>();
+  const auto start = std::chrono::steady_clock::now();
+
+  // One anonymous mapping for all matrices, each 64-byte aligned. Huge pages
+  // where the kernel grants them: fewer TLB misses while streaming weights.
+  std::vector<size_t> offsets;
+  size_t total = 0;
+  for (const WeightMatrix* m : mats) {
+    offsets.push_back(total);
+    total = AlignUp(total + PackedWeightBytes(m->rows, m->row_bytes), 64);
+  }
+  void* base = mmap(nullptr, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (base == MAP_FAILED) {
+    return Status::ResourceExhausted("cannot allocate " + std::to_string(total >> 20) +
+                                     " MiB for the packed weights (set JARVIS_REPACK=0 to run without)");
+  }
+  madvise(base, total, MADV_HUGEPAGE);
+  std::unique_ptr<PackedWeights> pw(new PackedWeights());
+  pw->base_ = base;
+  pw->bytes_ = total;
+  pw->matrices_ = static_cast<int>(mats.size());
+
+  // Work items of up to 64 row tiles, spread over the machine's threads.
+  struct Item {
+    size_t mat;
+    int64_t tile_begin, tile_end;
+  };
+  std::vector<Item> items;
+  for (size_t i = 0; i < mats.size(); ++i) {
+    const int64_t tiles = (mats[i]->rows + kPackLanes - 1) / kPackLanes;
+    for (int64_t t = 0; t < tiles; t += 64) items.push_back({i, t, std::min(tiles, t + 64)});
+  }
+  auto* bytes = static_cast<uint8_t*>(base);
+  // Items left per matrix: whoever packs a matrix's last item releases its
+  // GGUF pages, so resident memory peaks near one copy of the weights.
+  std::vector<std::atomic<int64_t>> left(mats.size());
+  for (const Item& it : items) left[it.mat].fetch_add(1, std::memory_order_relaxed);
+  std::atomic<size_t> next{0};
+  auto worker = [&] {
+    for (size_t k; (k = next.fetch_add(1)) < items.size();) {
+      const Item& it = items[k];
+      const WeightMatrix& m = *mats[it.mat];
+      PackWeightTiles(m.type, m.data, m.rows, m.row_bytes, it.tile_begin, it.tile_end, bytes + offsets[it.mat]);
+      if (left[it.mat].fetch_sub(1, std::memory_order_acq_rel) == 1) {
+        ReleasePages(m.data, static_cast<size_t>(m.rows) * m.row_bytes);
+      }
+    }
+  };
+  const unsigned n_threads = std::clamp(std::thread::hardware_concurrency(), 1u, 16u);
+  std::vector<std::thread> threads;
+  for (unsigned t = 1; t < n_threads; ++t) threads.emplace_back(worker);
+  worker();
+  for (std::thread& t : threads) t.join();
+
+  // Tied embeddings: the output matrix is token_embd, whose GGUF rows the
+  // embedding lookups keep reading (faulted back in on demand).
+  for (size_t i = 0; i < mats.size(); ++i) mats[i]->packed = bytes + offsets[i];
+  pw->seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return pw;
+}
+
+}  // namespace jarvis
