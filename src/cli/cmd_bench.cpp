@@ -178,6 +178,10 @@ void Bench(const BenchFlags& f) {
   const double bandwidth = f.no_bandwidth ? 0.0 : MeasureTriadBandwidth(size_t{384} << 20, 2, 3);
   std::fprintf(stderr, "jarvis bench: %s | kernels %s (cpu: %s) | memory bandwidth %.1f GB/s (triad, 2 threads)\n",
                f.model.c_str(), KernelIsaName(ActiveKernelIsa()), GetCpuFeatures().ToString().c_str(), bandwidth);
+  if (const PackedWeights* packed = model->packed()) {
+    std::fprintf(stderr, "  packed weights: %d matrices, %s, in %.2f s at load (JARVIS_REPACK=0: off)\n",
+                 packed->matrices(), Size(static_cast<double>(packed->bytes())).c_str(), packed->seconds());
+  }
 
   std::vector<Row> rows;
   std::string backend;

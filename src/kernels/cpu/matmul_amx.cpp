@@ -243,14 +243,9 @@ void GroupLegacy(const MatMulArgs& a, const PackedTile& tl, const uint8_t* stage
 
 void GroupQ4_K(const MatMulArgs& a, const PackedTile& tl, const uint8_t* stage, int64_t t0, int32_t* cbuf) {
   const int64_t nb = a.cols / 256;
-  const I m4 = V::Set1(0x0F0F0F0F);
-  const I m6 = V::Set1(0x3F3F3F3F);
-  const I m2 = V::Set1(0x30303030);
-  const I m8 = V::Set1(0x00FF00FF);
   F acc[16], s[16];
   for (int t = 0; t < 16; ++t) acc[t] = s[t] = V::ZeroF();
-  F sd[8], dmin;
-  I mp[4];
+  KHead k;
   // Product i is sub-block i % 8 of super-block i / 8.
   auto product = [&](auto set, int64_t i, int32_t* c) {
     TileProduct<decltype(set)::value, false>(a.acts.qs + t0 * a.cols + 32 * i, a.cols, stage + i * 8 * kBRow, c);
@@ -261,37 +256,12 @@ void GroupQ4_K(const MatMulArgs& a, const PackedTile& tl, const uint8_t* stage, 
     if (j == 0) {  // the super-block's scales and mins, as KernelQ4_K
       I h[4];
       Load4<KernelQ4_K::kLayout>(tl, b, 0, h);
-      const F d = V::HalfLo(h[0]);
-      dmin = V::HalfHi(h[0]);
-      const I sc03 = V::And(h[1], m6);
-      const I mn03 = V::And(h[2], m6);
-      const I sc47 = V::Or(V::And(h[3], m4), V::And(V::template Srl32<2>(h[1]), m2));
-      const I mn47 = V::Or(V::And(V::template Srl32<4>(h[3]), m4), V::And(V::template Srl32<2>(h[2]), m2));
-      sd[0] = V::Mul(ByteAsFloat<0>(sc03), d);
-      sd[1] = V::Mul(ByteAsFloat<1>(sc03), d);
-      sd[2] = V::Mul(ByteAsFloat<2>(sc03), d);
-      sd[3] = V::Mul(ByteAsFloat<3>(sc03), d);
-      sd[4] = V::Mul(ByteAsFloat<0>(sc47), d);
-      sd[5] = V::Mul(ByteAsFloat<1>(sc47), d);
-      sd[6] = V::Mul(ByteAsFloat<2>(sc47), d);
-      sd[7] = V::Mul(ByteAsFloat<3>(sc47), d);
-      mp[0] = V::And(mn03, m8);
-      mp[1] = V::template Srl16<8>(mn03);
-      mp[2] = V::And(mn47, m8);
-      mp[3] = V::template Srl16<8>(mn47);
+      k = DecodeKHead(h);
     }
-    for (int t = 0; t < 16; ++t) s[t] = V::Fma(CRow(c, t), sd[j], s[t]);
+    for (int t = 0; t < 16; ++t) s[t] = V::Fma(CRow(c, t), k.sd[j], s[t]);
     if (j < 7) return;
     for (int t = 0; t < 16; ++t) {
-      const int64_t xb = (t0 + t) * nb + b;
-      const int16_t* s32 = a.acts.sum32 + xb * 8;
-      I m = V::Dot16(V::Zero(), mp[0], V::Bcast(s32));
-      m = V::Dot16(m, mp[1], V::Bcast(s32 + 2));
-      m = V::Dot16(m, mp[2], V::Bcast(s32 + 4));
-      m = V::Dot16(m, mp[3], V::Bcast(s32 + 6));
-      const F dx = V::Set1F(a.acts.d[xb]);
-      acc[t] = V::Fma(s[t], dx, acc[t]);
-      acc[t] = V::Fnma(V::Cvt(m), V::Mul(dmin, dx), acc[t]);
+      acc[t] = FinishKSuperBlock(a, k, (t0 + t) * nb + b, s[t], acc[t]);
       s[t] = V::ZeroF();
     }
   };

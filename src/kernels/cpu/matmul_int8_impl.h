@@ -25,7 +25,7 @@
 // test matmul_test.cpp checks both.
 //
 // (No #pragma once: included once per ISA, inside a namespace. Must not include
-// headers itself.)
+// system headers; it pulls in its sibling matmul_tiles_impl.h.)
 
 using I = V::I;
 using F = V::F;
@@ -33,107 +33,7 @@ constexpr int kL = V::kLanes;
 
 inline int64_t Min64(int64_t a, int64_t b) { return a < b ? a : b; }
 
-// The rows of one tile. Rows past the matrix end repeat the last row (their
-// lanes are computed and never stored), so every lane loads valid memory.
-struct Tile {
-  const uint8_t* rows[kL];
-  I offsets;  // rows[i] - rows[0], for gathers
-  int n;      // valid rows
-  int64_t r0;
-  // The next tile's rows (contiguous), prefetched a slice per block so that
-  // decode keeps memory busy across tile boundaries.
-  const uint8_t* next = nullptr;
-  int64_t next_lines = 0;
-};
-
-inline Tile MakeTile(const MatMulArgs& a, int64_t r0, int n) {
-  Tile t;
-  for (int i = 0; i < kL; ++i) {
-    t.rows[i] = a.w + static_cast<size_t>(r0 + (i < n ? i : n - 1)) * a.row_bytes;
-  }
-  t.offsets = V::Offsets(static_cast<int64_t>(a.row_bytes), n);
-  t.n = n;
-  t.r0 = r0;
-  const int64_t next_rows = Min64(kL, a.rows - (r0 + kL));
-  if (next_rows > 0) {
-    t.next = a.w + static_cast<size_t>(r0 + kL) * a.row_bytes;
-    t.next_lines = (next_rows * static_cast<int64_t>(a.row_bytes) + 63) / 64;
-  }
-  return t;
-}
-
-// Prefetches block b's share (of nb) of the next tile's cache lines.
-inline void PrefetchNext(const Tile& tl, int64_t b, int64_t nb) {
-  if (tl.next == nullptr) return;
-  const int64_t begin = tl.next_lines * b / nb;
-  const int64_t end = tl.next_lines * (b + 1) / nb;
-  for (int64_t l = begin; l < end; ++l) _mm_prefetch(reinterpret_cast<const char*>(tl.next + 64 * l), _MM_HINT_T0);
-}
-
-// A tile of the packed copy (weight_pack.h): kL lanes of a 16-row packed
-// tile (AVX2 reads half of one).
-struct PackedTile {
-  const uint8_t* base;   // the 16-row tile's block 0
-  int64_t block_stride;  // kPackLanes * block_bytes
-  int word_lane_off;     // bytes into each 64-byte word line where lane 0 is
-  int half_lane_off;     // bytes into the scale run where lane 0's is
-  int n;
-  int64_t r0;
-};
-
-inline PackedTile MakePackedTile(const MatMulArgs& a, int64_t r0, int n, int32_t block_bytes) {
-  PackedTile t;
-  const int sub = static_cast<int>(r0 % kPackLanes) / kL;
-  t.base = a.packed + static_cast<size_t>(r0 / kPackLanes) * kPackLanes * a.row_bytes;
-  t.block_stride = static_cast<int64_t>(kPackLanes) * block_bytes;
-  t.word_lane_off = sub * kL * 4;
-  t.half_lane_off = sub * kL * 2;
-  t.n = n;
-  t.r0 = r0;
-  return t;
-}
-
-// The kernels read weights only through these, overloaded on the tile kind:
-// Load4 gives g[j] lane i = word j of the 16 bytes at byte `off` of block b of
-// row i; Half gives the block's fp16 scale (at L.half_at) per lane.
-template <PackLayout L>
-inline void Load4(const Tile& t, int64_t b, int off, I g[4]) {
-  V::LoadT(t.rows, static_cast<size_t>(b) * L.block_bytes + off, g);
-}
-template <PackLayout L>
-inline void Load4(const PackedTile& t, int64_t b, int off, I g[4]) {
-  const uint8_t* p = t.base + b * t.block_stride + L.word_off + 16 * (off - L.word_begin) + t.word_lane_off;
-  for (int j = 0; j < 4; ++j) g[j] = V::LoadI(p + 64 * j);
-}
-template <PackLayout L>
-inline F Half(const Tile& t, int64_t b) {
-  const size_t off = static_cast<size_t>(b) * L.block_bytes + L.half_at;
-  // Gather 32-bit words that stay inside the row (Q6_K's d ends it).
-  if constexpr (L.half_at + 4 <= L.block_bytes) {
-    return V::HalfLo(V::Gather(t.rows[0] + off, t.offsets));
-  } else {
-    return V::HalfHi(V::Gather(t.rows[0] + off - 2, t.offsets));
-  }
-}
-template <PackLayout L>
-inline F Half(const PackedTile& t, int64_t b) {
-  return V::LoadHalves(t.base + b * t.block_stride + L.half_off + t.half_lane_off);
-}
-inline void Prefetch(const Tile& t, int64_t b, int64_t nb) { PrefetchNext(t, b, nb); }
-// Packed tiles are read front to back, and the next tile follows in memory:
-// prefetch one block's worth of lines kPackedPrefetchBytes ahead. (2 KiB
-// measured best of 0 / 1 / 2 / 4 KiB on llama3-1b q8_0: B=16 decode +16%,
-// single decode +5% over the hardware prefetcher alone.)
-constexpr int64_t kPackedPrefetchBytes = 2048;
-inline void Prefetch(const PackedTile& t, int64_t b, int64_t) {
-  const uint8_t* p = t.base + b * t.block_stride + kPackedPrefetchBytes;
-  for (int64_t off = 0; off < t.block_stride; off += 64) _mm_prefetch(reinterpret_cast<const char*>(p + off), _MM_HINT_T0);
-}
-
-template <int NT, class T>
-inline void StoreTile(const MatMulArgs& a, const T& tl, int64_t t0, const F* acc) {
-  for (int t = 0; t < NT; ++t) V::Store(a.y + (t0 + t) * a.rows + tl.r0, acc[t], tl.n);
-}
+#include "kernels/cpu/matmul_tiles_impl.h"
 
 // ---- Q4_0: 18-byte blocks {fp16 d, 16 bytes of nibbles} -------------------
 struct KernelQ4_0 {
@@ -233,6 +133,56 @@ inline F ByteAsFloat(I v) {
   return V::Cvt(V::And(V::template Srl32<8 * K>(v), V::Set1(0xFF)));
 }
 
+// The 16-byte head shared by Q4_K and Q5_K super-blocks ({d, dmin, 12 bytes
+// of 6-bit scales and mins}, words 0..3 in h), per lane: sd[j] = scale_j * d
+// and the mins as 16-bit pairs (m0,m2) (m1,m3) (m4,m6) (m5,m7), matching
+// sum32's order.
+struct KHead {
+  F sd[8];
+  F dmin;
+  I mp[4];
+};
+
+inline KHead DecodeKHead(const I h[4]) {
+  const I m4 = V::Set1(0x0F0F0F0F);
+  const I m6 = V::Set1(0x3F3F3F3F);
+  const I m2 = V::Set1(0x30303030);
+  const I m8 = V::Set1(0x00FF00FF);
+  KHead k;
+  const F d = V::HalfLo(h[0]);
+  k.dmin = V::HalfHi(h[0]);
+  const I sc03 = V::And(h[1], m6);
+  const I mn03 = V::And(h[2], m6);
+  const I sc47 = V::Or(V::And(h[3], m4), V::And(V::template Srl32<2>(h[1]), m2));
+  const I mn47 = V::Or(V::And(V::template Srl32<4>(h[3]), m4), V::And(V::template Srl32<2>(h[2]), m2));
+  k.sd[0] = V::Mul(ByteAsFloat<0>(sc03), d);
+  k.sd[1] = V::Mul(ByteAsFloat<1>(sc03), d);
+  k.sd[2] = V::Mul(ByteAsFloat<2>(sc03), d);
+  k.sd[3] = V::Mul(ByteAsFloat<3>(sc03), d);
+  k.sd[4] = V::Mul(ByteAsFloat<0>(sc47), d);
+  k.sd[5] = V::Mul(ByteAsFloat<1>(sc47), d);
+  k.sd[6] = V::Mul(ByteAsFloat<2>(sc47), d);
+  k.sd[7] = V::Mul(ByteAsFloat<3>(sc47), d);
+  k.mp[0] = V::And(mn03, m8);
+  k.mp[1] = V::template Srl16<8>(mn03);
+  k.mp[2] = V::And(mn47, m8);
+  k.mp[3] = V::template Srl16<8>(mn47);
+  return k;
+}
+
+// The end of a Q4_K / Q5_K super-block for activation block xb: acc gets the
+// scaled sum s, minus the mins term M = sum_j min_j * sum_x(j) (exact).
+inline F FinishKSuperBlock(const MatMulArgs& a, const KHead& k, int64_t xb, F s, F acc) {
+  const int16_t* s32 = a.acts.sum32 + xb * 8;
+  I m = V::Dot16(V::Zero(), k.mp[0], V::Bcast(s32));
+  m = V::Dot16(m, k.mp[1], V::Bcast(s32 + 2));
+  m = V::Dot16(m, k.mp[2], V::Bcast(s32 + 4));
+  m = V::Dot16(m, k.mp[3], V::Bcast(s32 + 6));
+  const F dx = V::Set1F(a.acts.d[xb]);
+  acc = V::Fma(s, dx, acc);
+  return V::Fnma(V::Cvt(m), V::Mul(k.dmin, dx), acc);
+}
+
 // ---- Q4_K: 144-byte super-blocks {d, dmin, 12 scale bytes, 128 nibbles} --
 struct KernelQ4_K {
   static constexpr PackLayout kLayout = PackLayoutFor(GgmlType::kQ4_K);
@@ -241,9 +191,6 @@ struct KernelQ4_K {
   static void Run(const MatMulArgs& a, const T& tl, int64_t t0) {
     const int64_t nb = a.cols / 256;
     const I m4 = V::Set1(0x0F0F0F0F);
-    const I m6 = V::Set1(0x3F3F3F3F);
-    const I m2 = V::Set1(0x30303030);
-    const I m8 = V::Set1(0x00FF00FF);
     F acc[NT];
     for (int t = 0; t < NT; ++t) acc[t] = V::ZeroF();
     for (int64_t b = 0; b < nb; ++b) {
@@ -252,19 +199,7 @@ struct KernelQ4_K {
       for (int t = 0; t < NT; ++t) s[t] = V::ZeroF();
       I h[4];
       Load4<kLayout>(tl, b, 0, h);
-      const F d = V::HalfLo(h[0]);
-      const F dmin = V::HalfHi(h[0]);
-      const I sc03 = V::And(h[1], m6);
-      const I mn03 = V::And(h[2], m6);
-      const I sc47 = V::Or(V::And(h[3], m4), V::And(V::template Srl32<2>(h[1]), m2));
-      const I mn47 = V::Or(V::And(V::template Srl32<4>(h[3]), m4), V::And(V::template Srl32<2>(h[2]), m2));
-      // (scale_j * d) per sub-block j; mins as 16-bit pairs (m0,m2) (m1,m3) (m4,m6) (m5,m7).
-      const F sd[8] = {V::Mul(ByteAsFloat<0>(sc03), d), V::Mul(ByteAsFloat<1>(sc03), d),
-                       V::Mul(ByteAsFloat<2>(sc03), d), V::Mul(ByteAsFloat<3>(sc03), d),
-                       V::Mul(ByteAsFloat<0>(sc47), d), V::Mul(ByteAsFloat<1>(sc47), d),
-                       V::Mul(ByteAsFloat<2>(sc47), d), V::Mul(ByteAsFloat<3>(sc47), d)};
-      const I mp[4] = {V::And(mn03, m8), V::template Srl16<8>(mn03), V::And(mn47, m8),
-                       V::template Srl16<8>(mn47)};
+      const KHead k = DecodeKHead(h);
       for (int c = 0; c < 4; ++c) {
         I g[8], lo[8], hi[8];
         Load4<kLayout>(tl, b, 16 + 32 * c, g);
@@ -276,22 +211,12 @@ struct KernelQ4_K {
 #pragma GCC unroll 16
         for (int t = 0; t < NT; ++t) {
           const int8_t* q = a.acts.qs + ((t0 + t) * nb + b) * 256 + 64 * c;
-          s[t] = V::Fma(V::Cvt(Dot32(lo, q)), sd[2 * c], s[t]);
-          s[t] = V::Fma(V::Cvt(Dot32(hi, q + 32)), sd[2 * c + 1], s[t]);
+          s[t] = V::Fma(V::Cvt(Dot32(lo, q)), k.sd[2 * c], s[t]);
+          s[t] = V::Fma(V::Cvt(Dot32(hi, q + 32)), k.sd[2 * c + 1], s[t]);
         }
       }
 #pragma GCC unroll 16
-      for (int t = 0; t < NT; ++t) {
-        const int64_t xb = (t0 + t) * nb + b;
-        const int16_t* s32 = a.acts.sum32 + xb * 8;
-        I m = V::Dot16(V::Zero(), mp[0], V::Bcast(s32));
-        m = V::Dot16(m, mp[1], V::Bcast(s32 + 2));
-        m = V::Dot16(m, mp[2], V::Bcast(s32 + 4));
-        m = V::Dot16(m, mp[3], V::Bcast(s32 + 6));
-        const F dx = V::Set1F(a.acts.d[xb]);
-        acc[t] = V::Fma(s[t], dx, acc[t]);
-        acc[t] = V::Fnma(V::Cvt(m), V::Mul(dmin, dx), acc[t]);
-      }
+      for (int t = 0; t < NT; ++t) acc[t] = FinishKSuperBlock(a, k, (t0 + t) * nb + b, s[t], acc[t]);
     }
     StoreTile<NT>(a, tl, t0, acc);
   }

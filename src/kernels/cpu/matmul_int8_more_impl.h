@@ -199,50 +199,24 @@ struct KernelQ5_K {
   template <int NT, class T>
   static void Run(const MatMulArgs& a, const T& tl, int64_t t0) {
     const int64_t nb = a.cols / 256;
-    const I m4 = V::Set1(0x0F0F0F0F);
-    const I m6 = V::Set1(0x3F3F3F3F);
-    const I m2 = V::Set1(0x30303030);
-    const I m8 = V::Set1(0x00FF00FF);
     F acc[NT];
     for (int t = 0; t < NT; ++t) acc[t] = V::ZeroF();
     for (int64_t b = 0; b < nb; ++b) {
       if (t0 == 0) Prefetch(tl, b, nb);  // first pass over this tile
       F s[NT];
       for (int t = 0; t < NT; ++t) s[t] = V::ZeroF();
-      // Scales and mins: as Q4_K (same 16-byte head).
-      I h[4];
+      I h[4];  // scales and mins: the same 16-byte head as Q4_K
       Load4<kLayout>(tl, b, 0, h);
-      const F d = V::HalfLo(h[0]);
-      const F dmin = V::HalfHi(h[0]);
-      const I sc03 = V::And(h[1], m6);
-      const I mn03 = V::And(h[2], m6);
-      const I sc47 = V::Or(V::And(h[3], m4), V::And(V::template Srl32<2>(h[1]), m2));
-      const I mn47 = V::Or(V::And(V::template Srl32<4>(h[3]), m4), V::And(V::template Srl32<2>(h[2]), m2));
-      const F sd[8] = {V::Mul(ByteAsFloat<0>(sc03), d), V::Mul(ByteAsFloat<1>(sc03), d),
-                       V::Mul(ByteAsFloat<2>(sc03), d), V::Mul(ByteAsFloat<3>(sc03), d),
-                       V::Mul(ByteAsFloat<0>(sc47), d), V::Mul(ByteAsFloat<1>(sc47), d),
-                       V::Mul(ByteAsFloat<2>(sc47), d), V::Mul(ByteAsFloat<3>(sc47), d)};
-      const I mp[4] = {V::And(mn03, m8), V::template Srl16<8>(mn03), V::And(mn47, m8),
-                       V::template Srl16<8>(mn47)};
+      const KHead k = DecodeKHead(h);
       I qh[8];  // qh bytes 4i .. 4i+3 in word i
       Load4<kLayout>(tl, b, 16, qh);
       Load4<kLayout>(tl, b, 32, qh + 4);
-      Chunk<0, NT>(a, tl, t0, b, nb, qh, sd, s);
-      Chunk<1, NT>(a, tl, t0, b, nb, qh, sd, s);
-      Chunk<2, NT>(a, tl, t0, b, nb, qh, sd, s);
-      Chunk<3, NT>(a, tl, t0, b, nb, qh, sd, s);
+      Chunk<0, NT>(a, tl, t0, b, nb, qh, k.sd, s);
+      Chunk<1, NT>(a, tl, t0, b, nb, qh, k.sd, s);
+      Chunk<2, NT>(a, tl, t0, b, nb, qh, k.sd, s);
+      Chunk<3, NT>(a, tl, t0, b, nb, qh, k.sd, s);
 #pragma GCC unroll 16
-      for (int t = 0; t < NT; ++t) {
-        const int64_t xb = (t0 + t) * nb + b;
-        const int16_t* s32 = a.acts.sum32 + xb * 8;
-        I m = V::Dot16(V::Zero(), mp[0], V::Bcast(s32));
-        m = V::Dot16(m, mp[1], V::Bcast(s32 + 2));
-        m = V::Dot16(m, mp[2], V::Bcast(s32 + 4));
-        m = V::Dot16(m, mp[3], V::Bcast(s32 + 6));
-        const F dx = V::Set1F(a.acts.d[xb]);
-        acc[t] = V::Fma(s[t], dx, acc[t]);
-        acc[t] = V::Fnma(V::Cvt(m), V::Mul(dmin, dx), acc[t]);
-      }
+      for (int t = 0; t < NT; ++t) acc[t] = FinishKSuperBlock(a, k, (t0 + t) * nb + b, s[t], acc[t]);
     }
     StoreTile<NT>(a, tl, t0, acc);
   }
