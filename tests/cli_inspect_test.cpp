@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -102,3 +103,22 @@ TEST_F(CliInspectTest, BadInputsFailWithOneLine) {
 }
 
 }  // namespace
+
+namespace jarvis {
+namespace {
+
+// Serve's environment variables belong to serve: a bad JARVIS_PORT must not
+// break other commands, and serve itself still reports it.
+TEST(CliEnvironmentTest, ServeVariablesDoNotLeakIntoOtherCommands) {
+  setenv("JARVIS_PORT", "not-a-port", 1);
+  const test::JarvisRun inspect = test::RunJarvis("inspect " + test::ShellQuote(test::StoriesModelPath()));
+  const test::JarvisRun serve = test::RunJarvis("serve --no-preload");
+  unsetenv("JARVIS_PORT");
+  EXPECT_EQ(inspect.exit_code, 0) << inspect.err;
+  EXPECT_NE(inspect.out.find("GGUF v3"), std::string::npos);
+  EXPECT_NE(serve.exit_code, 0);
+  EXPECT_NE(serve.err.find("--port"), std::string::npos) << serve.err;
+}
+
+}  // namespace
+}  // namespace jarvis

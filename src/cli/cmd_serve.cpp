@@ -210,6 +210,10 @@ void RegisterServe(CLI::App& app) {
   cmd->add_option("--io-threads", f->io_threads, "Socket I/O threads")->envname("JARVIS_IO_THREADS")->capture_default_str();
   cmd->add_flag("--no-preload", f->no_preload, "Do not load the default model before becoming ready")
       ->envname("JARVIS_NO_PRELOAD");
+  // CLI11 reads the environment of a subcommand without a parse-complete
+  // callback even when another subcommand runs, so a bad JARVIS_PORT would
+  // break `jarvis inspect`; with one, serve's variables are read only for serve.
+  cmd->parse_complete_callback([] {});
   cmd->callback([f] { Serve(*f); });
 }
 

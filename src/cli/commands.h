@@ -47,5 +47,6 @@ void RegisterBench(CLI::App& app);
 void RegisterBenchServe(CLI::App& app);
 void RegisterTokenize(CLI::App& app);
 void RegisterServe(CLI::App& app);
+void RegisterDoctor(CLI::App& app);
 
 }  // namespace jarvis::cli

@@ -31,10 +31,14 @@ Result<std::string> CacheDir() {
 
 }  // namespace
 
-Result<std::string> DefaultModelPath() {
+Result<std::string> DefaultModelCachePath() {
   JARVIS_ASSIGN_OR_RETURN(std::string dir, CacheDir());
   // The name carries the recipe, so a change of recipe makes a new file.
-  const std::string path = dir + "/demo-tiny-q8_0-seed42.gguf";
+  return dir + "/demo-tiny-q8_0-seed42.gguf";
+}
+
+Result<std::string> DefaultModelPath() {
+  JARVIS_ASSIGN_OR_RETURN(std::string path, DefaultModelCachePath());
   struct stat st {};
   if (::stat(path.c_str(), &st) == 0) return path;
   JARVIS_RETURN_IF_ERROR(synth::WriteSyntheticModel("tiny", "q8_0", /*seed=*/42, path));

@@ -13,5 +13,8 @@ namespace jarvis::cli {
 
 // Returns the demo model's path, creating the file when it is missing.
 Result<std::string> DefaultModelPath();
+// Where DefaultModelPath() keeps the file, without creating it (the cache
+// folder is created). For `jarvis doctor`.
+Result<std::string> DefaultModelCachePath();
 
 }  // namespace jarvis::cli

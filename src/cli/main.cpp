@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   jarvis::cli::RegisterBenchServe(app);
   jarvis::cli::RegisterTokenize(app);
   jarvis::cli::RegisterServe(app);
+  jarvis::cli::RegisterDoctor(app);
 
   try {
     app.parse(argc, argv);

@@ -271,7 +271,13 @@ Status GgufWriter::WriteTo(int fd, const std::string& path, const FillFn& fill) 
   pad_to_alignment();
   JARVIS_RETURN_IF_ERROR(flush());
 
-  std::vector<uint8_t> data;  // reused for every tensor
+  // Reused for every tensor, sized once for the largest: growing it tensor by
+  // tensor would briefly hold the old and the new buffer together (an 8B
+  // synth peaked at 730 MB that way).
+  std::vector<uint8_t> data;
+  uint64_t largest = 0;
+  for (const GgufTensorPlan& t : tensors_) largest = std::max(largest, t.n_bytes);
+  data.reserve(largest);
   for (size_t i = 0; i < tensors_.size(); ++i) {
     const GgufTensorPlan& t = tensors_[i];
     data.assign(t.n_bytes, 0);

@@ -51,7 +51,6 @@ nlohmann::json BackendsJson() {
   };
 }
 
-
 }  // namespace
 
 const char* BuiltBackends() { return ProbeGpus().cuda_built ? "cpu+cuda" : "cpu"; }

@@ -113,6 +113,10 @@ export interface LoadedModel {
   prompt_tokens_computed: number;
   prompt_tokens_cached: number;
   generated_tokens: number;
+  // Where the model runs: "cpu (amx)" or the GPU offload's description;
+  // absent while loading.
+  backend?: string | null;
+  gpu_layers?: number;
 }
 
 export interface AvailableModel {

@@ -97,7 +97,9 @@ export class ModelsTable {
     setText(row.state, state);
     row.state.dataset.state = state;
     setText(row.cells[2], fmtBytes(m.size_bytes));
-    setText(row.cells[3], m.quantization || kDash);
+    const onGpu = (m.gpu_layers ?? 0) > 0;
+    setText(row.cells[3], m.quantization ? `${m.quantization}${onGpu ? ' · GPU' : ''}` : kDash);
+    row.cells[3].title = m.backend ? `runs on ${m.backend}` : '';
     setText(row.cells[4], m.state === 'loading' ? kDash : fmtMs(m.load_ms));
     setText(row.cells[5], fmtAgo(m.last_used, nowMs));
     setText(row.cells[6], keepAliveText(m, nowMs));
