@@ -1,0 +1,127 @@
+// The doctor's model checks: does the file load, do its weight types have
+// fast kernels here, does it fit in RAM, and would it go to the GPU.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cli/doctor_checks.h"
+#include "cli/doctor_util.h"
+#include "gpu/gpu_backend.h"
+#include "kernels/cpu/isa.h"
+#include "kernels/cpu/matmul.h"
+#include "model/model.h"
+
+namespace jarvis::cli {
+namespace {
+
+using namespace doctor_internal;  // NOLINT: the helpers every check uses
+
+std::string Count(uint64_t n) {
+  char buf[32];
+  const double d = static_cast<double>(n);
+  if (n >= 1'000'000'000) {
+    std::snprintf(buf, sizeof(buf), "%.2fB", d / 1e9);
+  } else if (n >= 1'000'000) {
+    std::snprintf(buf, sizeof(buf), "%.1fM", d / 1e6);
+  } else {
+    std::snprintf(buf, sizeof(buf), "%.1fK", d / 1e3);
+  }
+  return buf;
+}
+
+uint64_t MatrixBytes(const WeightMatrix& w) { return static_cast<uint64_t>(w.rows) * w.row_bytes; }
+
+DoctorCheck CheckModelKernels(const ModelWeights& w) {
+  // The matrices MatMul runs on: every layer's projections and the output
+  // head (token embeddings are looked up row by row, not multiplied).
+  std::map<GgmlType, int> counts;
+  for (const LayerWeights& l : w.layers) {
+    for (const WeightMatrix* m : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down}) ++counts[m->type];
+  }
+  ++counts[w.output.type];
+  const KernelIsa isa = ActiveKernelIsa();
+  std::string fast, slow;
+  for (const auto& [type, n] : counts) {
+    std::string& list = HasFastMatMul(type, isa) ? fast : slow;
+    list += std::string(list.empty() ? "" : ", ") + TypeName(type) + " (" + std::to_string(n) + " matrices)";
+  }
+  if (slow.empty()) return Ok("model_kernels", std::string("fast ") + KernelIsaName(isa) + " kernels for " + fast);
+  return Warn("model_kernels",
+              slow + " run on the slow scalar path with " + KernelIsaName(isa) + " kernels" +
+                  (fast.empty() ? "" : "; fast: " + fast),
+              isa == KernelIsa::kScalar ? "see the kernels check"
+                                        : "re-quantize to a type with fast kernels: jarvis quantize IN OUT q8_0 (or q4_k)");
+}
+
+DoctorCheck CheckModelGpu(const Model& m) {
+  const HParams& hp = m.hparams();
+  const GpuProbe& probe = ProbeGpus();
+  const int32_t layers = ResolveGpuLayers(kGpuLayersFromEnv, hp.n_layer);
+  if (layers == 0) {
+    return Ok("model_gpu", probe.devices.empty() ? "runs on the CPU (no usable GPU)"
+                                                 : "runs on the CPU (JARVIS_GPU_LAYERS=0)");
+  }
+  // Rough: a layer's matrices plus its f16 K and V for one context of up to
+  // 4096 tokens (the server's default cap); the output head on top.
+  const uint64_t ctx = static_cast<uint64_t>(std::min(hp.n_ctx_train > 0 ? hp.n_ctx_train : 4096, 4096));
+  const LayerWeights& l = m.weights().layers.front();
+  uint64_t per_layer = 2 * ctx * static_cast<uint64_t>(hp.n_embd_kv()) * 2;
+  for (const WeightMatrix* w : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down}) per_layer += MatrixBytes(*w);
+  const uint64_t head = MatrixBytes(m.weights().output);
+  const GpuDevice& d = probe.devices.front();
+  const uint64_t free_bytes = d.memory_free_bytes;
+  const int64_t fit = free_bytes > head ? static_cast<int64_t>((free_bytes - head) / per_layer) : 0;
+  const std::string need = Bytes(head + per_layer * static_cast<uint64_t>(layers));
+  const std::string target = std::to_string(layers) + " of " + std::to_string(hp.n_layer) + " layers";
+  if (fit >= layers) {
+    return Ok("model_gpu", target + " on " + d.name + " (~" + need + " of " + Bytes(free_bytes) + " free)");
+  }
+  return Warn("model_gpu",
+              target + " want ~" + need + " but " + Bytes(free_bytes) + " is free on " + d.name +
+                  ": loading falls back to the CPU",
+              "offload what fits: --gpu-layers " + std::to_string(std::max<int64_t>(fit, 0)) +
+                  " (or JARVIS_GPU_LAYERS), or free GPU memory");
+}
+
+}  // namespace
+
+std::vector<DoctorCheck> RunModelChecks(const std::string& path) {
+  ModelLoadOptions options;
+  options.cpu_layers = [](int32_t) { return 0; };  // skip packing: it costs a pass over the weights
+  const auto start = std::chrono::steady_clock::now();
+  auto loaded = Model::Load(path, options);
+  if (!loaded.ok()) {
+    // Load's errors name the file (and the key or tensor at fault).
+    const std::string& why = loaded.status().message();
+    return {Failed("model", "does not load: " + (why.find(path) == std::string::npos ? path + ": " + why : why),
+                   "check the path; jarvis runs llama and qwen2 GGUF files (jarvis inspect FILE shows what it holds)")};
+  }
+  const Model& m = **loaded;
+  const HParams& hp = m.hparams();
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+  const uint64_t bytes = m.gguf().TensorBytes();
+  std::vector<DoctorCheck> checks;
+  checks.push_back(Ok("model", path + ": " + hp.arch_name + ", " + std::to_string(hp.n_layer) + " layers, " +
+                                   Count(m.gguf().ParameterCount()) + " parameters, " + Bytes(bytes) +
+                                   "; loads (" + std::to_string(ms.count()) + " ms, unpacked)"));
+  checks.push_back(CheckModelKernels(m.weights()));
+  const std::optional<uint64_t> available = MemorySnapshot().memory_available_bytes;
+  if (!available) {
+    checks.push_back(Warn("model_memory", Bytes(bytes) + " of weights; available RAM unknown",
+                          "make sure about that much memory is free"));
+  } else if (bytes > *available) {
+    checks.push_back(Warn("model_memory", Bytes(bytes) + " of weights but " + Bytes(*available) +
+                                              " RAM available: pages will be re-read from disk",
+                          "free memory, offload to a GPU, or use a smaller quantization (jarvis quantize IN OUT q4_k)"));
+  } else {
+    checks.push_back(Ok("model_memory", Bytes(bytes) + " of weights, " + Bytes(*available) + " RAM available"));
+  }
+  checks.push_back(CheckModelGpu(m));
+  return checks;
+}
+
+}  // namespace jarvis::cli
