@@ -46,7 +46,7 @@ std::string ComputeWeightTypeList();
 //     with exact integer dot products,
 //     so results differ from the reference by the int8 rounding of x
 //     (relative error around 1e-2 of the row's magnitude). amx runs groups of
-//     16 tokens of packed Q4_0 / Q8_0 / Q4_K / Q6_K weights (w.packed) on
+//     16 tokens of packed Q4_0 / Q8_0 / Q4_K / Q5_K / Q6_K weights (w.packed) on
 //     AMX tiles (other types: the avx512 kernels) with the same
 //     per-output float operations as avx512 (bit-identical); avx2 and avx512
 //     also give identical bits, on either weight layout. Other types fall

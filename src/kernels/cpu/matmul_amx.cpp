@@ -1,5 +1,5 @@
 // AMX-INT8 matmul for batches on packed weights (weight_pack.h): Q4_0, Q8_0,
-// Q4_K and Q6_K against groups of 16 tokens. Everything else (GGUF-layout
+// Q4_K, Q5_K and Q6_K against groups of 16 tokens. Everything else (GGUF-layout
 // weights, other types, the last n_tokens % 16 tokens) runs the AVX-512
 // kernels.
 //
@@ -22,6 +22,7 @@ namespace {
 
 using V = avx512::V512;
 #include "kernels/cpu/matmul_int8_impl.h"
+#include "kernels/cpu/matmul_int8_more_impl.h"
 
 constexpr int kGroup = 16;  // tokens per A tile
 
@@ -81,7 +82,8 @@ void ConfigureTiles(int kK) {
 }
 
 bool AmxType(GgmlType type) {
-  return type == GgmlType::kQ4_0 || type == GgmlType::kQ8_0 || type == GgmlType::kQ4_K || type == GgmlType::kQ6_K;
+  return type == GgmlType::kQ4_0 || type == GgmlType::kQ8_0 || type == GgmlType::kQ4_K || type == GgmlType::kQ5_K ||
+         type == GgmlType::kQ6_K;
 }
 
 // C (16 tokens x 16 rows int32) = A x B for one block, stored at c. A is read
@@ -151,6 +153,8 @@ inline F CRow(const int32_t* c, int t) { return V::Cvt(_mm512_load_si512(c + 16 
 // Q4_0: per block, B rows [lo(w0..w3) - 8, hi(w0..w3) - 8] (values 0..31).
 // Q4_K: per super-block, 8 sub-blocks x 8 rows: sub-block 2c = low nibbles of
 //       words 4 + 8c .. 4 + 8c + 7, sub-block 2c + 1 = their high nibbles.
+// Q5_K: as Q4_K (its quants are words 12 + 8c ..), plus the fifth bits from
+//       qh (bit 2c for the low nibbles, 2c + 1 for the high ones).
 // Q6_K: per super-block, 16 sub-blocks of 16 values x 4 rows (values 0..63),
 //       assembled as KernelQ6_K does. Q8_0 needs no stage.
 constexpr size_t kBRow = 64;
@@ -184,6 +188,34 @@ void StageQ4_K(const MatMulArgs& a, const PackedTile& tl, uint8_t* stage) {
         _mm512_store_si512(st + (16 * c + 8 + i) * kBRow, V::And(V::template Srl16<4>(g[i]), m4));
       }
     }
+  }
+}
+
+template <int C>
+void StageQ5_KChunk(const PackedTile& tl, int64_t b, const I* qh, uint8_t* st) {
+  constexpr PackLayout L = KernelQ5_K::kLayout;
+  const I m4 = V::Set1(0x0F0F0F0F);
+  I g[8];
+  Load4<L>(tl, b, 48 + 32 * C, g);
+  Load4<L>(tl, b, 64 + 32 * C, g + 4);
+  for (int i = 0; i < 8; ++i) {
+    _mm512_store_si512(st + (16 * C + i) * kBRow, WithBit<2 * C>(V::And(g[i], m4), qh[i]));
+    _mm512_store_si512(st + (16 * C + 8 + i) * kBRow,
+                       WithBit<2 * C + 1>(V::And(V::template Srl16<4>(g[i]), m4), qh[i]));
+  }
+}
+
+void StageQ5_K(const MatMulArgs& a, const PackedTile& tl, uint8_t* stage) {
+  constexpr PackLayout L = KernelQ5_K::kLayout;
+  for (int64_t b = 0; b < a.cols / 256; ++b) {
+    uint8_t* st = stage + b * 64 * kBRow;
+    I qh[8];
+    Load4<L>(tl, b, 16, qh);
+    Load4<L>(tl, b, 32, qh + 4);
+    StageQ5_KChunk<0>(tl, b, qh, st);
+    StageQ5_KChunk<1>(tl, b, qh, st);
+    StageQ5_KChunk<2>(tl, b, qh, st);
+    StageQ5_KChunk<3>(tl, b, qh, st);
   }
 }
 
@@ -241,7 +273,9 @@ void GroupLegacy(const MatMulArgs& a, const PackedTile& tl, const uint8_t* stage
   StoreTile<16>(a, tl, t0, acc);
 }
 
-void GroupQ4_K(const MatMulArgs& a, const PackedTile& tl, const uint8_t* stage, int64_t t0, int32_t* cbuf) {
+// Q4_K and Q5_K (K = KernelQ4_K or KernelQ5_K): the same head and epilogue.
+template <class K>
+void GroupK(const MatMulArgs& a, const PackedTile& tl, const uint8_t* stage, int64_t t0, int32_t* cbuf) {
   const int64_t nb = a.cols / 256;
   F acc[16], s[16];
   for (int t = 0; t < 16; ++t) acc[t] = s[t] = V::ZeroF();
@@ -253,9 +287,9 @@ void GroupQ4_K(const MatMulArgs& a, const PackedTile& tl, const uint8_t* stage, 
   auto epilogue = [&](int64_t i, const int32_t* c) {
     const int64_t b = i / 8;
     const int j = static_cast<int>(i % 8);
-    if (j == 0) {  // the super-block's scales and mins, as KernelQ4_K
+    if (j == 0) {  // the super-block's scales and mins, as KernelQ4_K / KernelQ5_K
       I h[4];
-      Load4<KernelQ4_K::kLayout>(tl, b, 0, h);
+      Load4<K::kLayout>(tl, b, 0, h);
       k = DecodeKHead(h);
     }
     for (int t = 0; t < 16; ++t) s[t] = V::Fma(CRow(c, t), k.sd[j], s[t]);
@@ -364,7 +398,13 @@ void MatMulRows(const MatMulArgs& a, int64_t r_begin, int64_t r_end, uint8_t* sc
           case GgmlType::kQ4_K: {
             const PackedTile tl = MakePackedTile(a, r0, n, KernelQ4_K::kLayout.block_bytes);
             StageQ4_K(a, tl, stage);
-            for (int64_t g = g0; g < g1; ++g) GroupQ4_K(a, tl, stage, g * kGroup, cbuf);
+            for (int64_t g = g0; g < g1; ++g) GroupK<KernelQ4_K>(a, tl, stage, g * kGroup, cbuf);
+            break;
+          }
+          case GgmlType::kQ5_K: {
+            const PackedTile tl = MakePackedTile(a, r0, n, KernelQ5_K::kLayout.block_bytes);
+            StageQ5_K(a, tl, stage);
+            for (int64_t g = g0; g < g1; ++g) GroupK<KernelQ5_K>(a, tl, stage, g * kGroup, cbuf);
             break;
           }
           default: {
