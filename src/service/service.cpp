@@ -79,57 +79,41 @@ Service::Impl::Impl(const ServiceOptions& options, std::vector<ModelSource> sour
           std::chrono::duration_cast<std::chrono::milliseconds>(std::max(options.cache_ttl, std::chrono::seconds(0))),
           options.cache_bytes, {}}) {
   PerfMonitor& m = monitor_;
-  global_.inference = Timer(m, metric::kInference);
-  global_.ttft = Timer(m, metric::kTtft);
-  global_.tpot = Timer(m, metric::kTpot);
-  global_.queue_wait = Timer(m, metric::kQueueWait);
-  global_.model_load = Timer(m, metric::kModelLoad);
-  global_.step = Timer(m, metric::kStep);
   const std::vector<double> token_bounds = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096};
   const std::vector<double> seq_bounds = {1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 64};
-  global_.batch_tokens = &m.GetHistogram(metric::kBatchTokens, {}, token_bounds);
-  global_.batch_sequences = &m.GetHistogram(metric::kBatchSequences, {}, seq_bounds);
+  // Both scopes share metric names, told apart by the model label; request
+  // outcomes are llm_requests_<outcome> process-wide and
+  // requests{model, outcome} per model.
+  auto resolve = [&](ScopeMetrics& s, const MetricLabels& l, const auto& outcome) {
+    s.inference = Timer(m, metric::kInference, l);
+    s.ttft = Timer(m, metric::kTtft, l);
+    s.tpot = Timer(m, metric::kTpot, l);
+    s.queue_wait = Timer(m, metric::kQueueWait, l);
+    s.model_load = Timer(m, metric::kModelLoad, l);
+    s.step = Timer(m, metric::kStep, l);
+    s.batch_tokens = &m.GetHistogram(metric::kBatchTokens, l, token_bounds);
+    s.batch_sequences = &m.GetHistogram(metric::kBatchSequences, l, seq_bounds);
+    s.ok = outcome("ok");
+    s.failed = outcome("failed");
+    s.rejected = outcome("rejected");
+    s.cancelled = outcome("cancelled");
+    s.prefix_hits = &m.GetCounter("prefix_cache_hits", l);
+    s.prefix_misses = &m.GetCounter("prefix_cache_misses", l);
+    s.prompt_tokens = &m.GetCounter("prompt_tokens_total", l);
+    s.cached_prompt_tokens = &m.GetCounter("prompt_tokens_cached_total", l);
+    s.generated_tokens = &m.GetCounter("generated_tokens_total", l);
+    s.loads = &m.GetCounter("model_loads_total", l);
+    s.unloads = &m.GetCounter("model_unloads_total", l);
+  };
+  resolve(global_, {}, [&](const char* o) { return &m.GetCounter(std::string("llm_requests_") + o); });
   global_.requests_total = &m.GetCounter("llm_requests_total");
-  global_.ok = &m.GetCounter("llm_requests_ok");
-  global_.failed = &m.GetCounter("llm_requests_failed");
-  global_.rejected = &m.GetCounter("llm_requests_rejected");
-  global_.cancelled = &m.GetCounter("llm_requests_cancelled");
   global_.cache_hits = &m.GetCounter("llm_cache_hits");
   global_.cache_misses = &m.GetCounter("llm_cache_misses");
-  global_.prefix_hits = &m.GetCounter("prefix_cache_hits");
-  global_.prefix_misses = &m.GetCounter("prefix_cache_misses");
-  global_.prompt_tokens = &m.GetCounter("prompt_tokens_total");
-  global_.cached_prompt_tokens = &m.GetCounter("prompt_tokens_cached_total");
-  global_.generated_tokens = &m.GetCounter("generated_tokens_total");
-  global_.model_loads = &m.GetCounter("model_loads_total");
-  global_.model_unloads = &m.GetCounter("model_unloads_total");
-
   per_model_.resize(sources_.size());
   for (size_t i = 0; i < sources_.size(); ++i) {
-    const MetricLabels l = {{"model", sources_[i].name}};
-    ModelMetrics& mm = per_model_[i];
-    mm.inference = Timer(m, metric::kInference, l);
-    mm.ttft = Timer(m, metric::kTtft, l);
-    mm.tpot = Timer(m, metric::kTpot, l);
-    mm.queue_wait = Timer(m, metric::kQueueWait, l);
-    mm.model_load = Timer(m, metric::kModelLoad, l);
-    mm.step = Timer(m, metric::kStep, l);
-    mm.batch_tokens = &m.GetHistogram(metric::kBatchTokens, l, token_bounds);
-    mm.batch_sequences = &m.GetHistogram(metric::kBatchSequences, l, seq_bounds);
-    auto outcome = [&](const char* o) {
-      return &m.GetCounter("requests", {{"model", sources_[i].name}, {"outcome", o}});
-    };
-    mm.ok = outcome("ok");
-    mm.failed = outcome("failed");
-    mm.rejected = outcome("rejected");
-    mm.cancelled = outcome("cancelled");
-    mm.prompt_tokens = &m.GetCounter("prompt_tokens_total", l);
-    mm.cached_prompt_tokens = &m.GetCounter("prompt_tokens_cached_total", l);
-    mm.generated_tokens = &m.GetCounter("generated_tokens_total", l);
-    mm.prefix_hits = &m.GetCounter("prefix_cache_hits", l);
-    mm.prefix_misses = &m.GetCounter("prefix_cache_misses", l);
-    mm.loads = &m.GetCounter("model_loads_total", l);
-    mm.unloads = &m.GetCounter("model_unloads_total", l);
+    const std::string& name = sources_[i].name;
+    resolve(per_model_[i], {{"model", name}},
+            [&](const char* o) { return &m.GetCounter("requests", {{"model", name}, {"outcome", o}}); });
   }
   // GPU kernels round differently from the CPU's: cached answers are per placement.
   engine_fingerprint_ = fmt::format("kv={};ctx={};block={};gpu={}", options_.scheduler.kv_f16 ? "f16" : "f32",
@@ -141,19 +125,16 @@ Service::Impl::Impl(const ServiceOptions& options, std::vector<ModelSource> sour
   mo.memory_budget_bytes = options_.memory_budget_bytes;
   mo.keep_alive = std::chrono::duration_cast<std::chrono::milliseconds>(options_.keep_alive);
   mo.on_load = [this](const ModelSource& src, double ms, const Status& status) {
-    const size_t slot = SlotOf(src);
-    global_.model_load->Record(ms, status.ok());
-    per_model_[slot].model_load->Record(ms, status.ok());
-    if (status.ok()) {
-      global_.model_loads->Increment();
-      per_model_[slot].loads->Increment();
-    } else {
+    ForBoth(global_, per_model_[SlotOf(src)], [&](ScopeMetrics& s) {
+      s.model_load->Record(ms, status.ok());
+      if (status.ok()) s.loads->Increment();
+    });
+    if (!status.ok()) {
       spdlog::error("loading model {} failed: {}", src.name, status.ToString());
     }
   };
   mo.on_unload = [this](const ModelSource& src, std::string_view) {
-    global_.model_unloads->Increment();
-    per_model_[SlotOf(src)].unloads->Increment();
+    ForBoth(global_, per_model_[SlotOf(src)], [](ScopeMetrics& s) { s.unloads->Increment(); });
   };
   ModelLoader loader = [this](const ModelSource& src) -> Result<std::unique_ptr<LoadedModel>> {
     const size_t slot = SlotOf(src);
@@ -169,12 +150,11 @@ Service::Impl::Impl(const ServiceOptions& options, std::vector<ModelSource> sour
     so.on_step = [mm, g, user = options_.scheduler.on_step](const StepStats& s) {
       if (s.batch_tokens > 0) {
         const int32_t seqs = s.decode_tokens + (s.prefill_tokens > 0 ? 1 : 0);
-        g->step->Record(s.step_ms);
-        mm->step->Record(s.step_ms);
-        g->batch_tokens->Record(s.batch_tokens);
-        mm->batch_tokens->Record(s.batch_tokens);
-        g->batch_sequences->Record(seqs);
-        mm->batch_sequences->Record(seqs);
+        ForBoth(*g, *mm, [&](ScopeMetrics& scope) {
+          scope.step->Record(s.step_ms);
+          scope.batch_tokens->Record(s.batch_tokens);
+          scope.batch_sequences->Record(seqs);
+        });
       }
       if (user) user(s);
     };
@@ -200,45 +180,37 @@ Result<size_t> Service::Impl::ResolveModel(const std::string& name) const {
 }
 
 void Service::Impl::CountOutcome(size_t slot, Outcome outcome) {
-  ModelMetrics& mm = per_model_[slot];
-  switch (outcome) {
-    case Outcome::kOk: global_.ok->Increment(); mm.ok->Increment(); break;
-    case Outcome::kFailed: global_.failed->Increment(); mm.failed->Increment(); break;
-    case Outcome::kRejected: global_.rejected->Increment(); mm.rejected->Increment(); break;
-    case Outcome::kCancelled: global_.cancelled->Increment(); mm.cancelled->Increment(); break;
-  }
+  ForBoth(global_, per_model_[slot], [outcome](ScopeMetrics& s) {
+    switch (outcome) {
+      case Outcome::kOk: s.ok->Increment(); break;
+      case Outcome::kFailed: s.failed->Increment(); break;
+      case Outcome::kRejected: s.rejected->Increment(); break;
+      case Outcome::kCancelled: s.cancelled->Increment(); break;
+    }
+  });
 }
 
 void Service::Impl::RecordCompletion(Inflight& inflight, const GenerateResult& r) {
-  ModelMetrics& mm = per_model_[inflight.slot];
   const Outcome outcome = r.finish == FinishReason::kError       ? Outcome::kFailed
                           : r.finish == FinishReason::kCancelled ? Outcome::kCancelled
                                                                  : Outcome::kOk;
   CountOutcome(inflight.slot, outcome);
   const bool success = outcome != Outcome::kFailed;
   const RequestTimings& t = r.timings;
-  global_.inference->Record(t.total_ms, success);
-  mm.inference->Record(t.total_ms, success);
-  if (r.completion_tokens > 0) {
-    global_.ttft->Record(t.ttft_ms);
-    mm.ttft->Record(t.ttft_ms);
-    global_.queue_wait->Record(t.queue_ms);
-    mm.queue_wait->Record(t.queue_ms);
-  }
-  if (r.completion_tokens >= 2) {
-    global_.tpot->Record(t.per_token_ms);
-    mm.tpot->Record(t.per_token_ms);
-  }
-  global_.prompt_tokens->Increment(r.prompt_tokens);
-  mm.prompt_tokens->Increment(r.prompt_tokens);
-  global_.cached_prompt_tokens->Increment(r.cached_prompt_tokens);
-  mm.cached_prompt_tokens->Increment(r.cached_prompt_tokens);
-  global_.generated_tokens->Increment(r.completion_tokens);
-  mm.generated_tokens->Increment(r.completion_tokens);
-  if (r.prompt_tokens > 0 && outcome != Outcome::kFailed) {
-    (r.cached_prompt_tokens > 0 ? global_.prefix_hits : global_.prefix_misses)->Increment();
-    (r.cached_prompt_tokens > 0 ? mm.prefix_hits : mm.prefix_misses)->Increment();
-  }
+  ForBoth(global_, per_model_[inflight.slot], [&](ScopeMetrics& s) {
+    s.inference->Record(t.total_ms, success);
+    if (r.completion_tokens > 0) {
+      s.ttft->Record(t.ttft_ms);
+      s.queue_wait->Record(t.queue_ms);
+    }
+    if (r.completion_tokens >= 2) s.tpot->Record(t.per_token_ms);
+    s.prompt_tokens->Increment(r.prompt_tokens);
+    s.cached_prompt_tokens->Increment(r.cached_prompt_tokens);
+    s.generated_tokens->Increment(r.completion_tokens);
+    if (r.prompt_tokens > 0 && outcome != Outcome::kFailed) {
+      (r.cached_prompt_tokens > 0 ? s.prefix_hits : s.prefix_misses)->Increment();
+    }
+  });
   if (!inflight.cache_key.empty() && outcome == Outcome::kOk) {
     std::vector<TokenEvent> events;
     {

@@ -37,8 +37,10 @@ inline constexpr const char* kBatchSequences = "batch_sequences";  // histogram,
 inline constexpr const char* kTimers[] = {kInference, kTtft, kTpot, kQueueWait, kModelLoad, kStep};
 }  // namespace metric
 
-// Metrics of one model (label model=<name>), resolved once.
-struct ModelMetrics {
+// The metrics kept twice, once for the whole process (no labels: the JSON
+// documents read these) and once per model (label model=<name>), resolved
+// once. Record into both with ForBoth().
+struct ScopeMetrics {
   PerfDistribution* inference = nullptr;
   PerfDistribution* ttft = nullptr;
   PerfDistribution* tpot = nullptr;
@@ -59,32 +61,21 @@ struct ModelMetrics {
   PerfCounter* loads = nullptr;
   PerfCounter* unloads = nullptr;
 };
+using ModelMetrics = ScopeMetrics;
 
-// Process-wide (unlabeled) metrics: the JSON documents read these.
-struct GlobalMetrics {
-  PerfDistribution* inference = nullptr;
-  PerfDistribution* ttft = nullptr;
-  PerfDistribution* tpot = nullptr;
-  PerfDistribution* queue_wait = nullptr;
-  PerfDistribution* model_load = nullptr;
-  PerfDistribution* step = nullptr;
-  PerfDistribution* batch_tokens = nullptr;
-  PerfDistribution* batch_sequences = nullptr;
+// Process-wide only: requests before a model is known, and the response cache.
+struct GlobalMetrics : ScopeMetrics {
   PerfCounter* requests_total = nullptr;
-  PerfCounter* ok = nullptr;
-  PerfCounter* failed = nullptr;
-  PerfCounter* rejected = nullptr;
-  PerfCounter* cancelled = nullptr;
   PerfCounter* cache_hits = nullptr;
   PerfCounter* cache_misses = nullptr;
-  PerfCounter* prefix_hits = nullptr;
-  PerfCounter* prefix_misses = nullptr;
-  PerfCounter* prompt_tokens = nullptr;
-  PerfCounter* cached_prompt_tokens = nullptr;
-  PerfCounter* generated_tokens = nullptr;
-  PerfCounter* model_loads = nullptr;
-  PerfCounter* model_unloads = nullptr;
 };
+
+// f(global), then f(model).
+template <class F>
+void ForBoth(ScopeMetrics& global, ScopeMetrics& model, const F& f) {
+  f(global);
+  f(model);
+}
 
 enum class Outcome { kOk, kFailed, kRejected, kCancelled };
 
