@@ -1,5 +1,7 @@
 #include "engine/kv_cache.h"
 
+#include <sys/mman.h>
+
 #include <xxhash.h>
 
 #include <algorithm>
@@ -27,12 +29,19 @@ Result<std::unique_ptr<KvCache>> KvCache::Create(const KvLayout& layout, int32_t
     return Status::InvalidArgument("KV cache needs a positive geometry and block count");
   }
   const size_t bytes = static_cast<size_t>(n_blocks) * layout.block_bytes();
-  const size_t rounded = (bytes + 63) / 64 * 64;
+  // Pools of 2 MiB and more sit on huge pages where the kernel grants them:
+  // attention reads a sequence's rows from blocks spread over the whole pool,
+  // and with 4 KiB pages nearly every block costs TLB misses (llama3-1b q4_0
+  // at 4.3K context: decode +10%, prompt +4% with them).
+  constexpr size_t kHuge = size_t{2} << 20;
+  const size_t align = bytes >= kHuge ? kHuge : 64;
+  const size_t rounded = (bytes + align - 1) / align * align;
   std::unique_ptr<KvCache> kv(new KvCache());
-  kv->memory_.reset(static_cast<uint8_t*>(std::aligned_alloc(64, rounded)));
+  kv->memory_.reset(static_cast<uint8_t*>(std::aligned_alloc(align, rounded)));
   if (!kv->memory_) {
     return Status::ResourceExhausted("cannot allocate " + std::to_string(bytes >> 20) + " MiB of KV cache");
   }
+  if (align == kHuge) madvise(kv->memory_.get(), rounded, MADV_HUGEPAGE);
   kv->view_.layout = layout;
   kv->view_.base = kv->memory_.get();
   kv->view_.n_blocks = n_blocks;

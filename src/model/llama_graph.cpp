@@ -63,7 +63,7 @@ void LlamaGraph::EnsureScratch(int32_t n_tokens, int32_t max_pos) {
   Grow(gate_, n * hp.n_ff);
   Grow(up_, n * hp.n_ff);
   scores_stride_ = std::max(scores_stride_, max_pos + 1);
-  Grow(scores_, static_cast<size_t>(scores_stride_) * pool_.size());
+  Grow(scores_, static_cast<size_t>(scores_stride_) * static_cast<size_t>(hp.n_head / hp.n_head_kv) * pool_.size());
 }
 
 void LlamaGraph::Attention(const Batch& batch, const KvPoolView& kv, int32_t layer) {
@@ -71,19 +71,21 @@ void LlamaGraph::Attention(const Batch& batch, const KvPoolView& kv, int32_t lay
   const int32_t n_tokens = batch.size();
   const int32_t group = hp.n_head / hp.n_head_kv;
   const float scale = 1.0f / std::sqrt(static_cast<float>(hp.head_dim));
-  // One work item per (token, head); each writes its own slice of att_.
+  // One work item per (token, KV head): the query heads that share the KV
+  // head read its cached rows once (AttentionGroup), each writing its own
+  // slice of att_.
   pool_.Run([&](int thread, int n_threads) {
-    float* scores = scores_.data() + static_cast<size_t>(thread) * scores_stride_;
-    const int64_t n_items = static_cast<int64_t>(n_tokens) * hp.n_head;
+    float* scores = scores_.data() + static_cast<size_t>(thread) * scores_stride_ * static_cast<size_t>(group);
+    const int64_t n_items = static_cast<int64_t>(n_tokens) * hp.n_head_kv;
     for (int64_t item = thread; item < n_items; item += n_threads) {
-      const int32_t t = static_cast<int32_t>(item / hp.n_head);
-      const int32_t h = static_cast<int32_t>(item % hp.n_head);
+      const int32_t t = static_cast<int32_t>(item / hp.n_head_kv);
+      const int32_t kvh = static_cast<int32_t>(item % hp.n_head_kv);
       const int32_t* table = batch.block_tables[static_cast<size_t>(batch.seq[t])].data();
       const KvRows k = kv.Rows(layer, /*values=*/false, table);
       const KvRows v = kv.Rows(layer, /*values=*/true, table);
-      const float* q = q_.data() + static_cast<size_t>(t) * hp.n_embd_q() + static_cast<size_t>(h) * hp.head_dim;
-      float* out = att_.data() + static_cast<size_t>(t) * hp.n_embd_q() + static_cast<size_t>(h) * hp.head_dim;
-      AttentionHead(q, k, v, h / group, hp.head_dim, batch.positions[t] + 1, scale, scores, out);
+      const size_t first = static_cast<size_t>(t) * hp.n_embd_q() + static_cast<size_t>(kvh * group) * hp.head_dim;
+      AttentionGroup(q_.data() + first, group, k, v, kvh, hp.head_dim, batch.positions[t] + 1, scale, scores,
+                     att_.data() + first);
     }
   });
 }

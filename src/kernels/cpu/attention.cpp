@@ -57,18 +57,26 @@ void AttentionHeadScalar(const float* q, const KvRows& k, const KvRows& v, int32
 
 }  // namespace
 
-void AttentionHead(const float* q, const KvRows& k, const KvRows& v, int32_t kv_head,
-                   int32_t head_dim, int32_t n_pos, float scale, float* scores, float* out) {
+void AttentionGroup(const float* q, int32_t n_heads, const KvRows& k, const KvRows& v, int32_t kv_head,
+                    int32_t head_dim, int32_t n_pos, float scale, float* scores, float* out) {
   switch (ActiveKernelIsa()) {
     case KernelIsa::kAvx512:
     case KernelIsa::kAmx:
-      return kernels_internal::avx512::AttentionHead(q, k, v, kv_head, head_dim, n_pos, scale, scores, out);
+      return kernels_internal::avx512::AttentionGroup(q, n_heads, k, v, kv_head, head_dim, n_pos, scale, scores, out);
     case KernelIsa::kAvx2:
-      return kernels_internal::avx2::AttentionHead(q, k, v, kv_head, head_dim, n_pos, scale, scores, out);
+      return kernels_internal::avx2::AttentionGroup(q, n_heads, k, v, kv_head, head_dim, n_pos, scale, scores, out);
     case KernelIsa::kScalar:
       break;
   }
-  AttentionHeadScalar(q, k, v, kv_head, head_dim, n_pos, scale, scores, out);
+  for (int32_t h = 0; h < n_heads; ++h) {
+    AttentionHeadScalar(q + static_cast<int64_t>(h) * head_dim, k, v, kv_head, head_dim, n_pos, scale,
+                        scores + static_cast<int64_t>(h) * n_pos, out + static_cast<int64_t>(h) * head_dim);
+  }
+}
+
+void AttentionHead(const float* q, const KvRows& k, const KvRows& v, int32_t kv_head, int32_t head_dim,
+                   int32_t n_pos, float scale, float* scores, float* out) {
+  AttentionGroup(q, 1, k, v, kv_head, head_dim, n_pos, scale, scores, out);
 }
 
 void StoreKvRow(const float* src, int64_t n, bool f16, uint8_t* dst) {

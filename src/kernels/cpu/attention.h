@@ -30,6 +30,14 @@ struct KvRows {
 void AttentionHead(const float* q, const KvRows& k, const KvRows& v, int32_t kv_head,
                    int32_t head_dim, int32_t n_pos, float scale, float* scores, float* out);
 
+// AttentionHead for the n_heads query heads that share KV head `kv_head`
+// (grouped-query attention): q and out hold the heads back to back
+// (n_heads x head_dim), scores is scratch of n_heads x n_pos floats. Each
+// head's result is bit-identical to AttentionHead's; the heads only share the
+// reads of the cached rows (one pass over them instead of one per head).
+void AttentionGroup(const float* q, int32_t n_heads, const KvRows& k, const KvRows& v, int32_t kv_head,
+                    int32_t head_dim, int32_t n_pos, float scale, float* scores, float* out);
+
 // Stores n values as one cached row (converting to F16 when the cache is F16).
 void StoreKvRow(const float* src, int64_t n, bool f16, uint8_t* dst);
 

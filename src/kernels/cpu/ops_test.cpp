@@ -103,6 +103,47 @@ TEST_P(VectorOpsTest, AttentionHeadMatchesScalar) {
   }
 }
 
+// AttentionGroup gives each query head exactly AttentionHead's bits, for
+// group sizes below, at and above the kernels' pass of 8 heads, head sizes
+// with and without a fixed-size kernel, and lengths around the chunk sizes.
+TEST_P(VectorOpsTest, AttentionGroupIsBitIdenticalPerHead) {
+  for (bool f16 : {true, false}) {
+    for (int32_t head_dim : {64, 40, 128}) {
+      const int32_t n_kv_heads = 2, block = 16, n_pos = 70;
+      const int32_t n_blocks = (n_pos + block - 1) / block;
+      const size_t row_bytes = static_cast<size_t>(n_kv_heads * head_dim) * (f16 ? 2 : 4);
+      std::vector<uint8_t> pool(static_cast<size_t>(n_blocks) * 2 * block * row_bytes);
+      std::vector<int32_t> table(static_cast<size_t>(n_blocks));
+      for (int32_t b = 0; b < n_blocks; ++b) table[static_cast<size_t>(b)] = n_blocks - 1 - b;
+      KvRows k{pool.data(), 2 * block * row_bytes, 0, row_bytes, block, table.data(), f16};
+      KvRows v = k;
+      v.layer_offset = block * row_bytes;
+      for (int32_t p = 0; p < n_pos; ++p) {
+        const auto kr = Random(static_cast<size_t>(n_kv_heads * head_dim), 1.0f, static_cast<uint32_t>(7 * p));
+        const auto vr = Random(static_cast<size_t>(n_kv_heads * head_dim), 1.0f, static_cast<uint32_t>(7 * p + 1));
+        StoreKvRow(kr.data(), n_kv_heads * head_dim, f16, const_cast<uint8_t*>(k.row(p)));
+        StoreKvRow(vr.data(), n_kv_heads * head_dim, f16, const_cast<uint8_t*>(v.row(p)));
+      }
+      ScopedKernelIsa pin(GetParam());
+      const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
+      for (int32_t group : {1, 4, 7, 8, 10}) {
+        const auto q = Random(static_cast<size_t>(group * head_dim), 1.0f, static_cast<uint32_t>(group));
+        for (int32_t len : {1, 3, 16, 17, 35, n_pos}) {
+          std::vector<float> scores(static_cast<size_t>(group * n_pos));
+          std::vector<float> grouped(static_cast<size_t>(group * head_dim), -1.0f), alone(grouped.size(), -2.0f);
+          AttentionGroup(q.data(), group, k, v, 1, head_dim, len, scale, scores.data(), grouped.data());
+          for (int32_t h = 0; h < group; ++h) {
+            AttentionHead(q.data() + h * head_dim, k, v, 1, head_dim, len, scale, scores.data(),
+                          alone.data() + h * head_dim);
+          }
+          ASSERT_EQ(grouped, alone) << (f16 ? "f16" : "f32") << " head_dim " << head_dim << " group " << group
+                                    << " len " << len;
+        }
+      }
+    }
+  }
+}
+
 TEST_P(VectorOpsTest, StoreKvRowF16BitsMatchScalar) {
   std::vector<float> src = Random(37, 100.0f, 4);
   src[3] = 1e-6f;   // half subnormal

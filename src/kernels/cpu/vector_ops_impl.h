@@ -76,6 +76,22 @@ inline const uint8_t* KvRow(const KvRows& kv, int32_t p) {
          static_cast<size_t>(p % kv.block_size) * kv.row_bytes;
 }
 
+// KvRow without a division per row when the block size is a power of two
+// (the default 16): a shift and a mask.
+struct KvCursor {
+  const KvRows& kv;
+  int shift = -1;  // log2(block_size), or -1
+  explicit KvCursor(const KvRows& rows) : kv(rows) {
+    const int32_t bs = rows.block_size;
+    if (bs > 0 && (bs & (bs - 1)) == 0) shift = __builtin_ctz(static_cast<unsigned>(bs));
+  }
+  const uint8_t* Row(int32_t p) const {
+    if (shift < 0) return KvRow(kv, p);
+    return kv.pool + static_cast<size_t>(kv.block_table[p >> shift]) * kv.block_bytes + kv.layer_offset +
+           static_cast<size_t>(p & (kv.block_size - 1)) * kv.row_bytes;
+  }
+};
+
 inline F LoadKv(const uint8_t* row, int64_t i, bool f16) {
   return f16 ? V::LoadF16(reinterpret_cast<const uint16_t*>(row) + i)
              : V::LoadF32(reinterpret_cast<const float*>(row) + i);
@@ -89,51 +105,93 @@ inline F LoadKvTail(const uint8_t* row, int64_t i, int n, bool f16) {
 // transposing reduction: ~2 shuffles per vector instead of ~7).
 inline F ReduceLanes(const F* v) { return V::TransposeSum(v); }
 
-// head_dim = NC * kL: q and the output accumulators live in registers. Scores
-// go kL positions at a time (ReduceLanes), the rest one by one; the weighted
-// sum of V keeps four sets of accumulators (position p in set p % 4), added
-// as (s0 + s1) + (s2 + s3) at the end. The order depends only on n_pos.
+// Up to kGroupMax query heads that share one KV head, head_dim = NC * kL.
+// For each head the float operations are those of one head alone: scores go
+// kL positions at a time (ReduceLanes), the rest one by one; the weighted sum
+// of V keeps four sets of accumulators (position p in set p % 4), added as
+// (s0 + s1) + (s2 + s3) at the end, so the order depends only on n_pos. The
+// heads only share the loads: each chunk of kL positions is read once for
+// every head (it stays in L1 between them), and the next chunk's rows are
+// prefetched (rows lie a whole cached row apart, too far apart for the
+// hardware prefetcher to follow). q, out: the group's heads back to back;
+// scores: group x score_stride.
+constexpr int kGroupMax = 8;
+
+// Rows are prefetched this many positions ahead of their use.
+constexpr int32_t kKvPrefetchAhead = 64;
+
+inline void PrefetchRows(const KvCursor& kv, int32_t p, int32_t end, int64_t head_off, int bytes) {
+  const int64_t elem = kv.kv.f16 ? 2 : 4;
+  for (int32_t i = p; i < end; ++i) {
+    const uint8_t* row = kv.Row(i) + head_off * elem;
+    for (int b = 0; b < bytes; b += 64) _mm_prefetch(reinterpret_cast<const char*>(row + b), _MM_HINT_T0);
+  }
+}
+
 template <int NC>
-void AttentionFixed(const float* q, const KvRows& k, const KvRows& v, int64_t head_off, int32_t n_pos,
-                    float scale, float* scores, float* out) {
-  F qv[NC];
-  for (int c = 0; c < NC; ++c) qv[c] = V::LoadF32(q + c * kL);
+void AttentionFixed(const float* q, int group, const KvRows& k, const KvRows& v, int64_t head_off, int32_t n_pos,
+                    float scale, float* scores, int64_t score_stride, float* out) {
   const F scale_v = V::Set1F(scale);
+  const int slice_bytes = NC * kL * (k.f16 ? 2 : 4);
+  const KvCursor kc(k), vc(v);
+  PrefetchRows(kc, 0, n_pos < kKvPrefetchAhead ? n_pos : kKvPrefetchAhead, head_off, slice_bytes);
   int32_t p = 0;
   for (; p + kL <= n_pos; p += kL) {
-    F acc[kL];
-    for (int i = 0; i < kL; ++i) {
-      const uint8_t* row = KvRow(k, p + i);
-      acc[i] = V::Mul(qv[0], LoadKv(row, head_off, k.f16));
-      for (int c = 1; c < NC; ++c) acc[i] = V::Fma(qv[c], LoadKv(row, head_off + c * kL, k.f16), acc[i]);
+    if (p + kKvPrefetchAhead + kL <= n_pos) PrefetchRows(kc, p + kKvPrefetchAhead, p + kKvPrefetchAhead + kL, head_off, slice_bytes);
+    for (int g = 0; g < group; ++g) {
+      const float* qg = q + g * NC * kL;
+      F acc[kL];
+      for (int i = 0; i < kL; ++i) {
+        const uint8_t* row = kc.Row(p + i);
+        acc[i] = V::Mul(V::LoadF32(qg), LoadKv(row, head_off, k.f16));
+        for (int c = 1; c < NC; ++c) acc[i] = V::Fma(V::LoadF32(qg + c * kL), LoadKv(row, head_off + c * kL, k.f16), acc[i]);
+      }
+      V::StoreF32(scores + g * score_stride + p, V::Mul(ReduceLanes(acc), scale_v));
     }
-    V::StoreF32(scores + p, V::Mul(ReduceLanes(acc), scale_v));
   }
   for (; p < n_pos; ++p) {
-    const uint8_t* row = KvRow(k, p);
-    F acc = V::Mul(qv[0], LoadKv(row, head_off, k.f16));
-    for (int c = 1; c < NC; ++c) acc = V::Fma(qv[c], LoadKv(row, head_off + c * kL, k.f16), acc);
-    scores[p] = V::ReduceAdd(acc) * scale;
+    const uint8_t* row = kc.Row(p);
+    for (int g = 0; g < group; ++g) {
+      const float* qg = q + g * NC * kL;
+      F acc = V::Mul(V::LoadF32(qg), LoadKv(row, head_off, k.f16));
+      for (int c = 1; c < NC; ++c) acc = V::Fma(V::LoadF32(qg + c * kL), LoadKv(row, head_off + c * kL, k.f16), acc);
+      scores[g * score_stride + p] = V::ReduceAdd(acc) * scale;
+    }
   }
-  SoftmaxImpl(scores, n_pos);
-  F o[4][NC];
-  for (int s = 0; s < 4; ++s) {
-    for (int c = 0; c < NC; ++c) o[s][c] = V::ZeroF();
+  for (int g = 0; g < group; ++g) SoftmaxImpl(scores + g * score_stride, n_pos);
+
+  F o[kGroupMax][4][NC];
+  for (int g = 0; g < group; ++g) {
+    for (int s = 0; s < 4; ++s) {
+      for (int c = 0; c < NC; ++c) o[g][s][c] = V::ZeroF();
+    }
   }
+  PrefetchRows(vc, 0, n_pos < kKvPrefetchAhead ? n_pos : kKvPrefetchAhead, head_off, slice_bytes);
   p = 0;
   for (; p + 4 <= n_pos; p += 4) {
+    if (p + kKvPrefetchAhead + 4 <= n_pos) PrefetchRows(vc, p + kKvPrefetchAhead, p + kKvPrefetchAhead + 4, head_off, slice_bytes);
     for (int s = 0; s < 4; ++s) {
-      const uint8_t* row = KvRow(v, p + s);
-      const F w = V::Set1F(scores[p + s]);
-      for (int c = 0; c < NC; ++c) o[s][c] = V::Fma(w, LoadKv(row, head_off + c * kL, v.f16), o[s][c]);
+      const uint8_t* row = vc.Row(p + s);
+      F vr[NC];
+      for (int c = 0; c < NC; ++c) vr[c] = LoadKv(row, head_off + c * kL, v.f16);
+      for (int g = 0; g < group; ++g) {
+        const F w = V::Set1F(scores[g * score_stride + p + s]);
+        for (int c = 0; c < NC; ++c) o[g][s][c] = V::Fma(w, vr[c], o[g][s][c]);
+      }
     }
   }
   for (int s = 0; p < n_pos; ++p, ++s) {
-    const uint8_t* row = KvRow(v, p);
-    const F w = V::Set1F(scores[p]);
-    for (int c = 0; c < NC; ++c) o[s][c] = V::Fma(w, LoadKv(row, head_off + c * kL, v.f16), o[s][c]);
+    const uint8_t* row = vc.Row(p);
+    for (int g = 0; g < group; ++g) {
+      const F w = V::Set1F(scores[g * score_stride + p]);
+      for (int c = 0; c < NC; ++c) o[g][s][c] = V::Fma(w, LoadKv(row, head_off + c * kL, v.f16), o[g][s][c]);
+    }
   }
-  for (int c = 0; c < NC; ++c) V::StoreF32(out + c * kL, V::Add(V::Add(o[0][c], o[1][c]), V::Add(o[2][c], o[3][c])));
+  for (int g = 0; g < group; ++g) {
+    for (int c = 0; c < NC; ++c) {
+      V::StoreF32(out + g * NC * kL + c * kL, V::Add(V::Add(o[g][0][c], o[g][1][c]), V::Add(o[g][2][c], o[g][3][c])));
+    }
+  }
 }
 
 // Any head_dim: chunks of kL and a masked tail; the output accumulates in memory.
