@@ -24,14 +24,42 @@ int32_t TokenAt(int64_t i, int32_t n_vocab) {
 
 Status Reserve(KvCache& kv, int32_t seq, int32_t n) { return kv.Reserve(seq, n); }
 
-// One prompt of n tokens in one batch; returns seconds.
-Result<double> RunPrompt(Engine& e, int32_t n) {
+// Caches positions [0, n) of each sequence in `seqs`, in batches of at most
+// 512 tokens (as the scheduler's chunked prefill does).
+Status Prefill(Engine& e, const std::vector<int32_t>& seqs, int32_t n) {
+  constexpr int32_t kChunk = 512;
+  KvCache& kv = e.kv();
+  const int32_t n_vocab = e.model().hparams().n_vocab;
+  Batch batch;
+  std::vector<float> logits;
+  for (size_t s = 0; s < seqs.size(); ++s) {
+    JARVIS_RETURN_IF_ERROR(Reserve(kv, seqs[s], n));
+    for (int32_t c = 0; c < n; c += kChunk) {
+      batch.Clear();
+      const int32_t end = std::min(n, c + kChunk);
+      for (int32_t i = c; i < end; ++i) batch.Add(TokenAt(1000 * static_cast<int64_t>(s) + i, n_vocab), i, 0, i + 1 == end);
+      batch.block_tables = {kv.block_table(seqs[s])};
+      JARVIS_RETURN_IF_ERROR(e.Decode(batch, &logits));
+    }
+  }
+  return Status::Ok();
+}
+
+// One prompt of n tokens in one batch after `depth` cached ones; returns seconds.
+Result<double> RunPrompt(Engine& e, int32_t n, int32_t depth) {
   KvCache& kv = e.kv();
   const int32_t seq = kv.CreateSequence();
-  JARVIS_RETURN_IF_ERROR(Reserve(kv, seq, n));
+  if (Status st = Prefill(e, {seq}, depth); !st.ok()) {
+    kv.FreeSequence(seq);
+    return st;
+  }
+  if (Status st = Reserve(kv, seq, depth + n); !st.ok()) {
+    kv.FreeSequence(seq);
+    return st;
+  }
   Batch batch;
   const int32_t n_vocab = e.model().hparams().n_vocab;
-  for (int32_t i = 0; i < n; ++i) batch.Add(TokenAt(i, n_vocab), i, 0, i + 1 == n);
+  for (int32_t i = 0; i < n; ++i) batch.Add(TokenAt(depth + i, n_vocab), depth + i, 0, i + 1 == n);
   batch.block_tables = {kv.block_table(seq)};
   std::vector<float> logits;
   const double start = Now();
@@ -54,19 +82,9 @@ Result<double> RunDecode(Engine& e, int32_t n_seq, int32_t prompt, int32_t n) {
   };
   Batch batch;
   std::vector<float> logits;
-  if (prompt > 0) {
-    for (int32_t s = 0; s < n_seq; ++s) {
-      if (Status st = Reserve(kv, seqs[s], prompt); !st.ok()) {
-        free_all();
-        return st;
-      }
-      for (int32_t i = 0; i < prompt; ++i) batch.Add(TokenAt(1000 * s + i, n_vocab), i, s, i + 1 == prompt);
-    }
-    for (int32_t s = 0; s < n_seq; ++s) batch.block_tables.push_back(kv.block_table(seqs[s]));
-    if (Status st = e.Decode(batch, &logits); !st.ok()) {
-      free_all();
-      return st;
-    }
+  if (Status st = Prefill(e, seqs, prompt); !st.ok()) {
+    free_all();
+    return st;
   }
   const double start = Now();
   for (int32_t step = 0; step < n; ++step) {
@@ -93,15 +111,15 @@ Result<double> RunDecode(Engine& e, int32_t n_seq, int32_t prompt, int32_t n) {
 Result<double> RunOnce(Engine& e, const BenchSpec& spec) {
   switch (spec.kind) {
     case BenchKind::kPrompt: {
-      JARVIS_ASSIGN_OR_RETURN(double s, RunPrompt(e, spec.n));
+      JARVIS_ASSIGN_OR_RETURN(double s, RunPrompt(e, spec.n, spec.depth));
       return spec.n / s;
     }
     case BenchKind::kGenerate: {
-      JARVIS_ASSIGN_OR_RETURN(double s, RunDecode(e, 1, 0, spec.n));
+      JARVIS_ASSIGN_OR_RETURN(double s, RunDecode(e, 1, spec.depth, spec.n));
       return spec.n / s;
     }
     case BenchKind::kBatched: {
-      JARVIS_ASSIGN_OR_RETURN(double s, RunDecode(e, spec.batch, kBatchedPrompt, spec.n));
+      JARVIS_ASSIGN_OR_RETURN(double s, RunDecode(e, spec.batch, kBatchedPrompt + spec.depth, spec.n));
       return static_cast<double>(spec.batch) * spec.n / s;
     }
   }
@@ -111,7 +129,7 @@ Result<double> RunOnce(Engine& e, const BenchSpec& spec) {
 }  // namespace
 
 std::string BenchSpec::Name() const {
-  char buf[48];
+  char buf[64];
   switch (kind) {
     case BenchKind::kPrompt:
       std::snprintf(buf, sizeof(buf), "pp%d", n);
@@ -123,6 +141,7 @@ std::string BenchSpec::Name() const {
       std::snprintf(buf, sizeof(buf), "b%d tg%d", batch, n);
       break;
   }
+  if (depth > 0) return std::string(buf) + " @ d" + std::to_string(depth);
   return buf;
 }
 
@@ -152,7 +171,7 @@ ModelCost ComputeModelCost(const Model& model) {
 int32_t ContextNeeded(const std::vector<BenchSpec>& specs) {
   int32_t n = 1;
   for (const BenchSpec& s : specs) {
-    n = std::max(n, s.kind == BenchKind::kBatched ? kBatchedPrompt + s.n : s.n);
+    n = std::max(n, s.depth + (s.kind == BenchKind::kBatched ? kBatchedPrompt + s.n : s.n));
   }
   return n;
 }

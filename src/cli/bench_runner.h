@@ -6,6 +6,9 @@
 //   b<B>    B sequences with 32-token prompts (prefilled, not timed), then N
 //           steps that each decode one token of every sequence in one batch:
 //           aggregate and per-sequence tokens/s.
+// With a depth D (llama-bench's -d), each sequence first gets D more cached
+// tokens (prefilled in chunks, not timed), so the test shows the cost of
+// attention over a long context: "pp512 @ d4096".
 // Token ids are fixed pseudo-random values (the speed does not depend on them).
 #pragma once
 
@@ -25,7 +28,8 @@ struct BenchSpec {
   BenchKind kind = BenchKind::kPrompt;
   int32_t n = 0;      // prompt tokens (pp) or generated tokens per sequence (tg, batched)
   int32_t batch = 1;  // sequences (batched)
-  std::string Name() const;  // "pp512", "tg64", "b16 (tg64)"
+  int32_t depth = 0;  // tokens already in each sequence's cache
+  std::string Name() const;  // "pp512", "tg64", "b16 tg64", "tg64 @ d4096"
 };
 
 struct BenchResult {

@@ -27,6 +27,7 @@ struct BenchFlags {
   std::vector<int32_t> generate = {64};
   std::vector<int32_t> threads;  // default: physical cores
   std::vector<int32_t> batch = {1, 4, 8, 16};
+  std::vector<int32_t> depth = {0};
   int32_t reps = 3;
   bool json = false;
   std::string kv_type = "f16";
@@ -129,6 +130,7 @@ void PrintJson(const std::string& path, double file_bytes, double params, double
                                                              : "batched";
     j["n"] = r.result.spec.n;
     j["batch"] = r.result.spec.batch;
+    j["depth"] = r.result.spec.depth;
     j["threads"] = r.result.threads;
     j["tokens_per_s"] = r.result.tokens_per_s;
     j["tokens_per_s_best"] = r.result.best();
@@ -147,16 +149,19 @@ void Bench(const BenchFlags& f) {
   if (f.reps < 1) Fail("-r must be at least 1", kExitUsageError);
   std::vector<BenchSpec> specs;
   int32_t max_batch = 1;
-  for (int32_t p : f.prompt) {
-    if (p > 0) specs.push_back({BenchKind::kPrompt, p, 1});
-  }
-  for (int32_t n : f.generate) {
-    if (n <= 0) continue;
-    specs.push_back({BenchKind::kGenerate, n, 1});
-    for (int32_t b : f.batch) {
-      if (b <= 0) continue;
-      specs.push_back({BenchKind::kBatched, n, b});
-      max_batch = std::max(max_batch, b);
+  for (int32_t d : f.depth) {
+    if (d < 0) Fail("-d values must be >= 0", kExitUsageError);
+    for (int32_t p : f.prompt) {
+      if (p > 0) specs.push_back({BenchKind::kPrompt, p, 1, d});
+    }
+    for (int32_t n : f.generate) {
+      if (n <= 0) continue;
+      specs.push_back({BenchKind::kGenerate, n, 1, d});
+      for (int32_t b : f.batch) {
+        if (b <= 0) continue;
+        specs.push_back({BenchKind::kBatched, n, b, d});
+        max_batch = std::max(max_batch, b);
+      }
     }
   }
   if (specs.empty()) Fail("nothing to run: give -p and/or -n values > 0", kExitUsageError);
@@ -234,6 +239,10 @@ void RegisterBench(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("-t,--threads", flags->threads, "Thread counts (default: physical cores)")->delimiter(',');
   cmd->add_option("-b,--batch", flags->batch, "Sequences decoding together, each after a 32-token prompt (0: none)")
+      ->delimiter(',')
+      ->capture_default_str();
+  cmd->add_option("-d,--depth", flags->depth,
+                  "Tokens already cached in each sequence before each test (long-context cost)")
       ->delimiter(',')
       ->capture_default_str();
   cmd->add_option("-r,--repetitions", flags->reps, "Timed repetitions per test")->capture_default_str();
