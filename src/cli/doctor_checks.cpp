@@ -205,14 +205,10 @@ DoctorCheck CheckPacking() {
 DoctorCheck CheckGpu(const std::vector<GpuDeviceInfo>& nvml_gpus) {
   const GpuProbe& probe = ProbeGpus();
   const char* env = Env("JARVIS_GPU_LAYERS");
-  // ResolveGpuLayers' own parsing, against a probe that has a device: 0 for
-  // "0" and for anything malformed, 1000 for -1.
-  GpuProbe usable;
-  usable.cuda_built = true;
-  usable.devices.resize(1);
-  const int32_t wanted = ResolveGpuLayers(kGpuLayersFromEnv, 1000, usable);
+  const GpuLayersEnv parsed = ReadGpuLayersEnv();
+  const int32_t wanted = parsed.request();  // -1: all layers
   const std::string env_text = env != nullptr ? std::string("JARVIS_GPU_LAYERS=") + env : "";
-  if (env != nullptr && wanted == 0 && std::string(env) != "0") {
+  if (parsed.set && !parsed.valid) {
     return Warn("gpu", env_text + " is not an integer >= -1, so it counts as 0: CPU only",
                 "set JARVIS_GPU_LAYERS to -1 (all layers), 0 (CPU only) or a layer count");
   }
@@ -221,8 +217,8 @@ DoctorCheck CheckGpu(const std::vector<GpuDeviceInfo>& nvml_gpus) {
     std::string detail = DescribeGpuBackend() + "; " + Bytes(d.memory_free_bytes) + " free on device " +
                          std::to_string(d.index);
     if (wanted == 0) return Ok("gpu", detail + "; not used (" + env_text + ")");
-    return Ok("gpu", detail + "; offloading " + (wanted >= 1000 ? std::string("all layers")
-                                                                : std::to_string(wanted) + " layers"));
+    return Ok("gpu", detail + "; offloading " + (wanted < 0 ? std::string("all layers")
+                                                             : std::to_string(wanted) + " layers"));
   }
   const std::string why = probe.cuda_built ? probe.unavailable_reason : "this build has no CUDA backend";
   const std::string rebuild = "rebuild with the CUDA toolkit installed (nvcc; -DJARVIS_CUDA=ON)";
@@ -233,7 +229,7 @@ DoctorCheck CheckGpu(const std::vector<GpuDeviceInfo>& nvml_gpus) {
                            "; running on the CPU",
                 probe.cuda_built ? driver : rebuild);
   }
-  if (env != nullptr && wanted != 0) {
+  if (parsed.asks_for_gpu()) {
     return Warn("gpu", env_text + " but no usable GPU (" + why + "): running on the CPU",
                 "unset JARVIS_GPU_LAYERS on this machine, or " + (probe.cuda_built ? driver : rebuild));
   }

@@ -4,8 +4,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cstdlib>
-#include <cstring>
 
 #include "kernels/cpu/isa.h"
 
@@ -16,8 +14,7 @@ namespace {
 // to the default, which quietly stays on the CPU when there is no GPU.
 bool GpuExplicitlyRequested(int32_t requested) {
   if (requested != kGpuLayersFromEnv) return requested != 0;
-  const char* env = std::getenv("JARVIS_GPU_LAYERS");
-  return env != nullptr && *env != '\0' && std::strcmp(env, "0") != 0;
+  return ReadGpuLayersEnv().asks_for_gpu();
 }
 
 }  // namespace

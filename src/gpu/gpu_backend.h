@@ -45,6 +45,20 @@ const GpuProbe& ProbeGpus();
 // "cuda (built 13.0; 1 device: NVIDIA H100 ...)" or "cuda (not built)", for --version.
 std::string DescribeGpuBackend();
 
+// JARVIS_GPU_LAYERS as found in the environment. The one parser of it:
+// ResolveGpuLayers, the engine's warning and `jarvis doctor` read it here.
+struct GpuLayersEnv {
+  bool set = false;    // present and non-empty
+  bool valid = false;  // an integer in [-1, 1000000]
+  int32_t value = 0;   // when valid
+  // The request it makes: unset -1 (every layer when a GPU is usable),
+  // malformed 0 (CPU only: a typo should not grab a GPU).
+  int32_t request() const { return !set ? -1 : valid ? value : 0; }
+  // Whether the user asked for the GPU through it (anything set but "0").
+  bool asks_for_gpu() const { return set && !(valid && value == 0); }
+};
+GpuLayersEnv ReadGpuLayersEnv();
+
 // How many layers to offload: `requested` -1 = all, 0 = none, N = the last N
 // (clamped to n_layer). Reads env JARVIS_GPU_LAYERS when `requested` is
 // kGpuLayersFromEnv (unset or empty: -1). Returns 0 when the build or the

@@ -35,6 +35,17 @@ inline int64_t Min64(int64_t a, int64_t b) { return a < b ? a : b; }
 
 #include "kernels/cpu/matmul_tiles_impl.h"
 
+// Exact int dot of 8 groups of 4 quants (32 values, w[i] = values 4i ..
+// 4i+3) with the activations at q, plus init (a zero-point correction).
+inline I Dot32(const I* w, const int8_t* q, I init = V::Zero()) {
+  I s0 = init, s1 = V::Zero();
+  for (int i = 0; i < 8; i += 2) {
+    s0 = V::Dot(s0, w[i], V::Bcast(q + 4 * i));
+    s1 = V::Dot(s1, w[i + 1], V::Bcast(q + 4 * i + 4));
+  }
+  return V::Add(s0, s1);
+}
+
 // ---- Q4_0: 18-byte blocks {fp16 d, 16 bytes of nibbles} -------------------
 struct KernelQ4_0 {
   static constexpr PackLayout kLayout = PackLayoutFor(GgmlType::kQ4_0);
@@ -48,27 +59,17 @@ struct KernelQ4_0 {
     for (int64_t b = 0; b < nb; ++b) {
       if (t0 == 0) Prefetch(tl, b, nb);  // first pass over this tile
       const F dw = Half<kLayout>(tl, b);
-      I g[4], lo[4], hi[4];
+      I g[4], w[8];
       Load4<kLayout>(tl, b, 2, g);
       for (int j = 0; j < 4; ++j) {
-        lo[j] = V::And(g[j], m4);                  // values 4j .. 4j+3
-        hi[j] = V::And(V::template Srl16<4>(g[j]), m4);  // values 16+4j ..
+        w[j] = V::And(g[j], m4);                             // values 4j .. 4j+3
+        w[4 + j] = V::And(V::template Srl16<4>(g[j]), m4);  // values 16+4j ..
       }
 #pragma GCC unroll 16
       for (int t = 0; t < NT; ++t) {
         const int64_t xb = (t0 + t) * nb + b;
-        const int8_t* q = a.acts.qs + xb * 32;
-        I s0 = V::Set1(a.acts.corr[xb]);
-        I s1 = V::Zero();
-        s0 = V::Dot(s0, lo[0], V::Bcast(q + 0));
-        s1 = V::Dot(s1, lo[1], V::Bcast(q + 4));
-        s0 = V::Dot(s0, lo[2], V::Bcast(q + 8));
-        s1 = V::Dot(s1, lo[3], V::Bcast(q + 12));
-        s0 = V::Dot(s0, hi[0], V::Bcast(q + 16));
-        s1 = V::Dot(s1, hi[1], V::Bcast(q + 20));
-        s0 = V::Dot(s0, hi[2], V::Bcast(q + 24));
-        s1 = V::Dot(s1, hi[3], V::Bcast(q + 28));
-        acc[t] = V::Fma(V::Cvt(V::Add(s0, s1)), V::Mul(dw, V::Set1F(a.acts.d[xb])), acc[t]);
+        const I sum = Dot32(w, a.acts.qs + xb * 32, V::Set1(a.acts.corr[xb]));
+        acc[t] = V::Fma(V::Cvt(sum), V::Mul(dw, V::Set1F(a.acts.d[xb])), acc[t]);
       }
     }
     StoreTile<NT>(a, tl, t0, acc);
@@ -107,16 +108,6 @@ struct KernelQ8_0 {
     StoreTile<NT>(a, tl, t0, acc);
   }
 };
-
-// Exact int dot of 8 groups of 4 quants (32 values) with the activations at q.
-inline I Dot32(const I* w, const int8_t* q) {
-  I s0 = V::Zero(), s1 = V::Zero();
-  for (int i = 0; i < 8; i += 2) {
-    s0 = V::Dot(s0, w[i], V::Bcast(q + 4 * i));
-    s1 = V::Dot(s1, w[i + 1], V::Bcast(q + 4 * i + 4));
-  }
-  return V::Add(s0, s1);
-}
 
 // Same for 4 groups (16 values).
 inline I Dot16Values(const I* w, const int8_t* q) {

@@ -121,7 +121,9 @@ struct KernelLegacyMore {
       } else {
         dw = Half<kLayout>(tl, b);
       }
-      I g[4], lo[4], hi[4];
+      I g[4], w[8];  // w[j]: values 4j .. 4j+3
+      I* lo = w;
+      I* hi = w + 4;
       Load4<kLayout>(tl, b, kQsAt, g);
       for (int j = 0; j < 4; ++j) {
         lo[j] = V::And(g[j], m4);                        // values 4j .. 4j+3
@@ -144,19 +146,9 @@ struct KernelLegacyMore {
 #pragma GCC unroll 16
       for (int t = 0; t < NT; ++t) {
         const int64_t xb = (t0 + t) * nb + b;
-        const int8_t* q = a.acts.qs + xb * 32;
-        I s0 = kHasMin ? V::Zero() : V::Set1(a.acts.corr[xb]);
-        I s1 = V::Zero();
-        s0 = V::Dot(s0, lo[0], V::Bcast(q + 0));
-        s1 = V::Dot(s1, lo[1], V::Bcast(q + 4));
-        s0 = V::Dot(s0, lo[2], V::Bcast(q + 8));
-        s1 = V::Dot(s1, lo[3], V::Bcast(q + 12));
-        s0 = V::Dot(s0, hi[0], V::Bcast(q + 16));
-        s1 = V::Dot(s1, hi[1], V::Bcast(q + 20));
-        s0 = V::Dot(s0, hi[2], V::Bcast(q + 24));
-        s1 = V::Dot(s1, hi[3], V::Bcast(q + 28));
+        const I sum = Dot32(w, a.acts.qs + xb * 32, kHasMin ? V::Zero() : V::Set1(a.acts.corr[xb]));
         const F dx = V::Set1F(a.acts.d[xb]);
-        acc[t] = V::Fma(V::Cvt(V::Add(s0, s1)), V::Mul(dw, dx), acc[t]);
+        acc[t] = V::Fma(V::Cvt(sum), V::Mul(dw, dx), acc[t]);
         if constexpr (kHasMin) {
           acc[t] = V::Fma(V::Set1F(static_cast<float>(a.acts.corr[xb])), V::Mul(mw, dx), acc[t]);
         }
