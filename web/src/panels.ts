@@ -5,6 +5,7 @@ import type { Timer } from './api';
 import { hitRate } from './derive';
 import type { History, Point, Snapshot } from './derive';
 import { byId, h, setMeter, setText } from './dom';
+import { gpuModelLines } from './gpu_models';
 import {
   fmtBytes,
   fmtDuration,
@@ -80,6 +81,13 @@ function renderSystem(s: Snapshot): void {
         (sys.gpu_memory_allocated_gb !== null ? ` (jarvis ${fmtSig(sys.gpu_memory_allocated_gb)} GiB)` : ''),
     );
   }
+  // Per model: its offloaded layers and their device memory (weights + KV).
+  const lines = gpuModelLines(s.models.loaded);
+  const list = byId('gpu-models');
+  list.hidden = lines.length === 0;
+  list.replaceChildren(
+    ...lines.map((l) => h('li', {}, h('span', { class: 'name', text: l.name }), h('span', { text: l.text }))),
+  );
 }
 
 function renderTimings(s: Snapshot): void {
