@@ -4,6 +4,7 @@
 #   2. The CPU rehearsal (JARVIS_GPU_CHECK_ALLOW_CPU=1) runs every step and
 #      passes: gpu_tests ran, greedy outputs compared, bench JSON parsed into
 #      the summary table.
+#   3. A failing step and a spent time budget give exit 1, named.
 # Usage: gpu_check_test.sh SCRIPT JARVIS GPU_TESTS SHARED_DIR
 set -euo pipefail
 script=$1 jarvis=$2 gpu_tests=$3 shared=$4
@@ -29,7 +30,7 @@ cat "$tmp/rehearsal.log"
 summary=$tmp/out/summary.txt
 expect "CPU REHEARSAL" "$summary"
 expect "gpu_tests: " "$summary"
-expect "equality stories260K (--gpu-layers 0 vs 0, F32 KV, 48 greedy tokens): EQUAL" "$summary"
+expect "equality stories260K (--gpu-layers 0 vs 0, F32 KV, 16 greedy tokens): EQUAL" "$summary"
 for type in q4_0 q4_k_m f32; do expect "equality tiny-$type (" "$summary"; done
 # Every bench result is a table row (parsed from the JSON), the partial run too.
 for row in "| tiny-q4_0 " "| tiny-q4_k_m " "| tiny-q4_0-batched " "| tiny-q4_0-partial0 "; do expect "$row" "$summary"; done
@@ -40,4 +41,13 @@ for f in nvidia-smi.txt version.log doctor.log gpu_tests.log gpu_tests.json benc
 done
 # The generated text is not empty (an empty pair would compare equal).
 [[ -s $tmp/out/equal-stories260K-gpu.txt ]] || problem "empty greedy output"
+
+# 3. Failures are reported: a failing gpu_tests and a spent budget make the
+# run exit 1 and say which steps.
+rc=0
+JARVIS_GPU_CHECK_ALLOW_CPU=1 JARVIS_GPU_TESTS=/bin/false JARVIS_GPU_CHECK_BUDGET_S=8 "$script" "$tmp/bad" \
+  >"$tmp/bad.log" 2>&1 || rc=$?
+[[ $rc -eq 1 ]] || problem "a failing run exited $rc, want 1: $(cat "$tmp/bad.log")"
+expect "FAILED: gpu_tests" "$tmp/bad/summary.txt"
+expect "SKIPPED (budget 8s spent" "$tmp/bad/summary.txt"
 echo "gpu-check rehearsal ok"

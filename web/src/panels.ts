@@ -67,12 +67,21 @@ function renderSystem(s: Snapshot): void {
     'sys-sub',
     `${sys.cpu_count} CPUs · RAM ${fmtBytes(sys.memory_total_bytes)} · process ${fmtPercent(sys.process_cpu_percent)} CPU`,
   );
-  const none = !sys.gpu_available || (sys.gpu_utilization_percent === null && sys.gpu_memory_total_gb === null);
+  // Per model: its offloaded layers and their device memory (weights + KV).
+  // A model on the GPU means there is one, even where NVML is not loaded.
+  const lines = gpuModelLines(s.models.loaded);
+  const list = byId('gpu-models');
+  list.hidden = lines.length === 0;
+  list.replaceChildren(
+    ...lines.map((l) => h('li', {}, h('span', { class: 'name', text: l.name }), h('span', { text: l.text }))),
+  );
+  const noNvml = !sys.gpu_available || (sys.gpu_utilization_percent === null && sys.gpu_memory_total_gb === null);
+  const none = noNvml && lines.length === 0;
   byId('gpu-none').hidden = !none;
-  byId('chart-gpu').hidden = none;
+  byId('chart-gpu').hidden = noNvml;
   byId('card-gpu').dataset.gpu = none ? 'none' : 'present';
-  if (none) {
-    setText('gpu-sub', 'not available');
+  if (noNvml) {
+    setText('gpu-sub', none ? 'not available' : 'NVML not loaded');
   } else {
     const names = sys.gpus.map((g) => g.name).join(', ');
     setText(
@@ -81,13 +90,6 @@ function renderSystem(s: Snapshot): void {
         (sys.gpu_memory_allocated_gb !== null ? ` (jarvis ${fmtSig(sys.gpu_memory_allocated_gb)} GiB)` : ''),
     );
   }
-  // Per model: its offloaded layers and their device memory (weights + KV).
-  const lines = gpuModelLines(s.models.loaded);
-  const list = byId('gpu-models');
-  list.hidden = lines.length === 0;
-  list.replaceChildren(
-    ...lines.map((l) => h('li', {}, h('span', { class: 'name', text: l.name }), h('span', { text: l.text }))),
-  );
 }
 
 function renderTimings(s: Snapshot): void {
