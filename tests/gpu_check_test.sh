@@ -32,6 +32,7 @@ expect "CPU REHEARSAL" "$summary"
 expect "gpu_tests: " "$summary"
 expect "equality stories260K (--gpu-layers 0 vs 0, F32 KV, 16 greedy tokens): EQUAL" "$summary"
 for type in q4_0 q4_k_m f32; do expect "equality tiny-$type (" "$summary"; done
+expect "doctor tiny-q4_0 --gpu-layers 0: all 2 layers + output on the CPU: " "$summary"
 # Every bench result is a table row (parsed from the JSON), the partial run too.
 for row in "| tiny-q4_0 " "| tiny-q4_k_m " "| tiny-q4_0-batched " "| tiny-q4_0-partial0 "; do expect "$row" "$summary"; done
 for test in "pp32" "tg8" "b2@tg8" "b4@tg8"; do expect "| $test " "$summary"; done
