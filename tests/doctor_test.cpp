@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "gpu/gpu_backend.h"
 #include "kernels/cpu/isa.h"
 #include "kernels/cpu/matmul.h"
 #include "support/run_jarvis.h"
@@ -125,7 +126,27 @@ TEST(DoctorTest, StoriesModelLoadsWithItsKernels) {
     EXPECT_NE(detail.find("f32 (36 matrices) run on the slow scalar path"), std::string::npos) << detail;
   }
   EXPECT_EQ(FindCheck(j, "model_memory")["status"], "ok");  // 1 MiB
-  EXPECT_FALSE(FindCheck(j, "model_gpu").is_null());
+  const json gpu = FindCheck(j, "model_gpu");
+  ASSERT_FALSE(gpu.is_null());
+  if (jarvis::ProbeGpus().devices.empty()) {
+    // No GPU: everything on the CPU, and why.
+    EXPECT_EQ(gpu["status"], "ok");
+    EXPECT_EQ(gpu["detail"].get<std::string>().rfind("all 5 layers + output on the CPU: no GPU (", 0), 0u) << gpu;
+  }
+}
+
+// --gpu-layers is explained: where a GPU exists it names the layer split.
+TEST(DoctorTest, ModelGpuExplainsGpuLayersFlag) {
+  JarvisRun r = Jarvis("doctor --json --gpu-layers 2 --model " + ShellQuote(jarvis::test::StoriesModelPath()));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string detail = FindCheck(json::parse(r.out), "model_gpu")["detail"];
+  if (jarvis::ProbeGpus().devices.empty()) {
+    EXPECT_EQ(detail.rfind("all 5 layers + output on the CPU: no GPU (", 0), 0u) << detail;
+  } else {
+    EXPECT_EQ(detail.rfind("layers 0-2 on the CPU, layers 3-4 + output on GPU 0 ", 0), 0u) << detail;
+    EXPECT_NE(detail.find("(--gpu-layers 2; "), std::string::npos) << detail;
+  }
+  EXPECT_EQ(Jarvis("doctor --gpu-layers -5").exit_code, 2);  // a usage error, as in run and bench
 }
 
 TEST(DoctorTest, MissingModelFailsWithExitOne) {

@@ -166,6 +166,8 @@ TEST_F(HttpServerTest, OllamaLoadOnlyAndModelRoutes) {
   EXPECT_EQ(t["models"][0]["details"]["quantization_level"], "F32");
   HttpReply ps = Fetch(port_, "GET", "/api/ps");
   EXPECT_TRUE(json::parse(ps.body)["models"][0].contains("expires_at"));
+  // size_vram is the offload's device memory, not a constant.
+  EXPECT_EQ(json::parse(ps.body)["models"][0]["size_vram"], uint64_t{3} << 20);
   HttpReply show = Fetch(port_, "POST", "/api/show", R"({"model":"fake"})");
   EXPECT_EQ(show.status, 200);
   EXPECT_EQ(json::parse(show.body)["model_info"]["general.architecture"], "llama");

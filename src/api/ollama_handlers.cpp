@@ -100,7 +100,8 @@ void Ps(ApiContext& ctx, ResponseSink& sink) {
     e.erase("modified_at");
     // Ollama reports a far-future time for "never expires".
     e["expires_at"] = m.expires_at ? Rfc3339(*m.expires_at) : "2318-01-01T00:00:00.000000000Z";
-    e["size_vram"] = 0;
+    // Device memory of the model's GPU offload (weights + KV); 0 on the CPU.
+    e["size_vram"] = m.scheduler.gpu_bytes;
     models.push_back(std::move(e));
   }
   sink.Send(JsonResponse(200, {{"models", std::move(models)}}));

@@ -141,6 +141,9 @@ class FakeBackend final : public ApiBackend {
     m.quantization = "f32";
     m.parameters = 260000;
     m.loaded = true;
+    // As if its GPU offload held 3 MiB of weights + KV (/api/ps: size_vram).
+    m.scheduler.gpu_layers = 2;
+    m.scheduler.gpu_bytes = uint64_t{3} << 20;
     return m;
   }
 

@@ -1,4 +1,4 @@
-// `jarvis doctor [--model FILE] [--json]`: whether this machine and build are
+// `jarvis doctor [--model FILE [--gpu-layers N]] [--json]`: whether this machine and build are
 // ready to serve, one line per check (ok / warn / fail) with advice for each
 // problem, like `brew doctor`. Exit 0 when no check failed, 1 otherwise (with
 // one "jarvis: error:" line naming the failed checks).
@@ -15,6 +15,8 @@
 
 #include "cli/commands.h"
 #include "cli/doctor_checks.h"
+#include "cli/gpu_placement.h"
+#include "gpu/gpu_backend.h"
 
 namespace jarvis::cli {
 namespace {
@@ -30,21 +32,34 @@ void PrintHuman(const std::vector<DoctorCheck>& checks, std::ostream& out) {
   }
 }
 
+// What the layers-to-GPU request is and where it comes from: the flag, else
+// JARVIS_GPU_LAYERS, else the default (all layers when a GPU is usable).
+GpuLayersRequest GpuRequest(int32_t flag) {
+  if (flag != kGpuLayersFromEnv) return {flag, "--gpu-layers " + std::to_string(flag)};
+  const GpuLayersEnv env = ReadGpuLayersEnv();
+  if (!env.set) return {-1, "default: all layers when a GPU is usable"};
+  if (!env.valid) return {0, "JARVIS_GPU_LAYERS is not an integer >= -1, so it counts as 0"};
+  return {env.value, "JARVIS_GPU_LAYERS=" + std::to_string(env.value)};
+}
+
 }  // namespace
 
 void RegisterDoctor(CLI::App& app) {
   struct Options {
     std::string model;
     bool json = false;
+    int32_t gpu_layers = kGpuLayersFromEnv;
   };
   auto opts = std::make_shared<Options>();
   CLI::App* cmd = app.add_subcommand("doctor", "Check that this machine and build are ready to serve, and how to fix them");
   cmd->add_option("--model", opts->model, "Also check a GGUF model: loads, fast kernels, fits in RAM / GPU memory");
   cmd->add_flag("--json", opts->json, "Print one JSON object with stable keys");
+  AddGpuLayersOption(cmd, &opts->gpu_layers)->description(
+      "With --model: the --gpu-layers to explain (default: env JARVIS_GPU_LAYERS, else all when a GPU is usable)");
   cmd->callback([opts] {
     std::vector<DoctorCheck> checks = RunMachineChecks();
     if (!opts->model.empty()) {
-      for (DoctorCheck& c : RunModelChecks(opts->model)) checks.push_back(std::move(c));
+      for (DoctorCheck& c : RunModelChecks(opts->model, GpuRequest(opts->gpu_layers))) checks.push_back(std::move(c));
     }
     int counts[3] = {0, 0, 0};  // by CheckStatus
     std::string failed;

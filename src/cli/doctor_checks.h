@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "cli/gpu_placement.h"
+
 namespace jarvis::cli {
 
 enum class CheckStatus { kOk, kWarn, kFail };
@@ -33,7 +35,8 @@ struct DoctorCheck {
 std::vector<DoctorCheck> RunMachineChecks();
 
 // model (loads `path`: fails when it does not load, and then the others are
-// left out), model_kernels, model_memory, model_gpu.
-std::vector<DoctorCheck> RunModelChecks(const std::string& path);
+// left out), model_kernels, model_memory, model_gpu (which layers run where
+// for `gpu_layers`, and why: cli/gpu_placement.h).
+std::vector<DoctorCheck> RunModelChecks(const std::string& path, const GpuLayersRequest& gpu_layers);
 
 }  // namespace jarvis::cli

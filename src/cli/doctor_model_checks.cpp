@@ -10,6 +10,7 @@
 
 #include "cli/doctor_checks.h"
 #include "cli/doctor_util.h"
+#include "cli/gpu_placement.h"
 #include "gpu/gpu_backend.h"
 #include "kernels/cpu/isa.h"
 #include "kernels/cpu/matmul.h"
@@ -33,8 +34,6 @@ std::string Count(uint64_t n) {
   return buf;
 }
 
-uint64_t MatrixBytes(const WeightMatrix& w) { return static_cast<uint64_t>(w.rows) * w.row_bytes; }
-
 DoctorCheck CheckModelKernels(const ModelWeights& w) {
   // The matrices MatMul runs on: every layer's projections and the output
   // head (token embeddings are looked up row by row, not multiplied).
@@ -57,39 +56,15 @@ DoctorCheck CheckModelKernels(const ModelWeights& w) {
                                         : "re-quantize to a type with fast kernels: jarvis quantize IN OUT q8_0 (or q4_k)");
 }
 
-DoctorCheck CheckModelGpu(const Model& m) {
-  const HParams& hp = m.hparams();
-  const GpuProbe& probe = ProbeGpus();
-  const int32_t layers = ResolveGpuLayers(kGpuLayersFromEnv, hp.n_layer);
-  if (layers == 0) {
-    return Ok("model_gpu", probe.devices.empty() ? "runs on the CPU (no usable GPU)"
-                                                 : "runs on the CPU (JARVIS_GPU_LAYERS=0)");
-  }
-  // Rough: a layer's matrices plus its f16 K and V for one context of up to
-  // 4096 tokens (the server's default cap); the output head on top.
-  const uint64_t ctx = static_cast<uint64_t>(std::min(hp.n_ctx_train > 0 ? hp.n_ctx_train : 4096, 4096));
-  const LayerWeights& l = m.weights().layers.front();
-  uint64_t per_layer = 2 * ctx * static_cast<uint64_t>(hp.n_embd_kv()) * 2;
-  for (const WeightMatrix* w : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down}) per_layer += MatrixBytes(*w);
-  const uint64_t head = MatrixBytes(m.weights().output);
-  const GpuDevice& d = probe.devices.front();
-  const uint64_t free_bytes = d.memory_free_bytes;
-  const int64_t fit = free_bytes > head ? static_cast<int64_t>((free_bytes - head) / per_layer) : 0;
-  const std::string need = Bytes(head + per_layer * static_cast<uint64_t>(layers));
-  const std::string target = std::to_string(layers) + " of " + std::to_string(hp.n_layer) + " layers";
-  if (fit >= layers) {
-    return Ok("model_gpu", target + " on " + d.name + " (~" + need + " of " + Bytes(free_bytes) + " free)");
-  }
-  return Warn("model_gpu",
-              target + " want ~" + need + " but " + Bytes(free_bytes) + " is free on " + d.name +
-                  ": loading falls back to the CPU",
-              "offload what fits: --gpu-layers " + std::to_string(std::max<int64_t>(fit, 0)) +
-                  " (or JARVIS_GPU_LAYERS), or free GPU memory");
+// Which layers run where, and why (cli/gpu_placement.h).
+DoctorCheck CheckModelGpu(const Model& m, const GpuLayersRequest& request) {
+  const Placement p = ExplainPlacement(ProbeGpus(), MeasureFootprint(m), request);
+  return p.fits ? Ok("model_gpu", p.detail) : Warn("model_gpu", p.detail, p.advice);
 }
 
 }  // namespace
 
-std::vector<DoctorCheck> RunModelChecks(const std::string& path) {
+std::vector<DoctorCheck> RunModelChecks(const std::string& path, const GpuLayersRequest& gpu_layers) {
   ModelLoadOptions options;
   options.cpu_layers = [](int32_t) { return 0; };  // skip packing: it costs a pass over the weights
   const auto start = std::chrono::steady_clock::now();
@@ -120,7 +95,7 @@ std::vector<DoctorCheck> RunModelChecks(const std::string& path) {
   } else {
     checks.push_back(Ok("model_memory", Bytes(bytes) + " of weights, " + Bytes(*available) + " RAM available"));
   }
-  checks.push_back(CheckModelGpu(m));
+  checks.push_back(CheckModelGpu(m, gpu_layers));
   return checks;
 }
 

@@ -67,6 +67,9 @@ class Engine {
   std::string backend() const;
   // Layers running on the GPU (0: all on the CPU).
   int32_t gpu_layers() const;
+  // Device memory held for this model by its offload (weights + KV; 0 on the
+  // CPU): LayerOffload::DeviceBytes.
+  uint64_t GpuBytes() const { return offload_ != nullptr ? offload_->DeviceBytes() : 0; }
 
   // Replaces the offload (nullptr: back to the CPU alone) and wires the KV
   // cache's block copies to it. Create does this for the GPU; tests install a

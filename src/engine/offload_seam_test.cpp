@@ -50,6 +50,10 @@ class CpuLayerOffload : public LayerOffload {
     return Status::Ok();
   }
   std::string Describe() const override { return "cpu-offload from layer " + std::to_string(first_); }
+  // What it holds beside the model: its KV pool (it reads the host weights).
+  uint64_t DeviceBytes() const override {
+    return static_cast<uint64_t>(kv_->n_blocks()) * kv_->layout().block_bytes();
+  }
 
   int forwards_ = 0;
   int copies_ = 0;
@@ -160,6 +164,7 @@ TEST_F(OffloadSeamTest, CpuStandInOffloadGivesBitIdenticalLogits) {
   auto plain = MakeEngine();
   ASSERT_NE(plain, nullptr);
   EXPECT_EQ(plain->gpu_layers(), 0);
+  EXPECT_EQ(plain->GpuBytes(), 0u);
   EXPECT_EQ(plain->backend().rfind("cpu (", 0), 0u) << plain->backend();
   const Trace expected = RunScript(*plain);
   ASSERT_EQ(expected.logits.size(), 11u);
@@ -174,6 +179,7 @@ TEST_F(OffloadSeamTest, CpuStandInOffloadGivesBitIdenticalLogits) {
     CpuLayerOffload* raw = offload.get();
     engine->SetOffload(std::move(offload));
     EXPECT_EQ(engine->gpu_layers(), n_layer - first);
+    EXPECT_EQ(engine->GpuBytes(), static_cast<uint64_t>(engine->kv().n_blocks()) * engine->kv().layout().block_bytes());
     EXPECT_EQ(engine->backend(), "cpu-offload from layer " + std::to_string(first));
 
     const Trace got = RunScript(*engine);

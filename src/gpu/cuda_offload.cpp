@@ -43,6 +43,7 @@ class CudaLayerOffload final : public LayerOffload {
   Status Forward(const Batch& batch, const float* x, float* logits) override;
   Status CopyKvBlock(int32_t src, int32_t dst) override;
   std::string Describe() const override;
+  uint64_t DeviceBytes() const override { return weights_.arena.bytes() + kv_pool_.bytes(); }
 
  private:
   Status SelectDevice() const {
@@ -290,7 +291,7 @@ std::string CudaLayerOffload::Describe() const {
   const int32_t n = hp_.n_layer - first_;
   return "cuda:" + std::to_string(device_.index) + " " + device_.name + " (" + std::to_string(n) + "/" +
          std::to_string(hp_.n_layer) + " layers + output, " +
-         std::to_string((weights_.arena.bytes() + kv_pool_.bytes()) >> 20) + " MiB weights+KV)";
+         std::to_string(DeviceBytes() >> 20) + " MiB weights+KV)";
 }
 
 }  // namespace

@@ -142,6 +142,24 @@ TEST_F(CudaOffloadTest, PartialOffloadAndKvBlockCopy) {
   auto offload = Offload(2);
   ASSERT_NE(offload, nullptr);
   EXPECT_EQ(offload->first_layer(), model_->hparams().n_layer - 2);
+  // DeviceBytes (/api/ps size_vram): at least the 2 layers' matrices, the
+  // output head and a KV pool of kBlocks blocks of 2 layers; at most that
+  // plus the arena's 256-byte alignment per tensor (12 per layer, 3 more).
+  uint64_t want_bytes = 0;
+  const ModelWeights& w = model_->weights();
+  for (int32_t il = model_->hparams().n_layer - 2; il < model_->hparams().n_layer; ++il) {
+    const LayerWeights& l = w.layers[static_cast<size_t>(il)];
+    for (const WeightMatrix* m : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down}) {
+      want_bytes += static_cast<uint64_t>(m->rows) * m->row_bytes;
+    }
+  }
+  want_bytes += static_cast<uint64_t>(w.output.rows) * w.output.row_bytes;
+  KvLayout two_layers = layout_;
+  two_layers.n_layer = 2;
+  want_bytes += static_cast<uint64_t>(kBlocks) * two_layers.block_bytes();
+  EXPECT_GE(offload->DeviceBytes(), want_bytes);
+  EXPECT_LE(offload->DeviceBytes(), want_bytes + 2 * 12 * 256 + 3 * 256 +
+                                        4 * static_cast<uint64_t>(model_->hparams().n_embd) * (2 * 2 + 1));
   gpu_graph.SetOffload(offload.get());
   std::vector<uint8_t> gpu_pool_memory(pool_memory_.size(), 0);
   KvPoolView gpu_view = view_;

@@ -41,6 +41,11 @@ class LayerOffload {
 
   // One line for logs and --version: "cuda:0 NVIDIA H100 (16/16 layers + output)".
   virtual std::string Describe() const = 0;
+
+  // Device memory this offload holds for the model: its weights plus its KV
+  // pool, fixed once created (scratch that grows with the batch is not
+  // counted). What /api/ps reports as size_vram.
+  virtual uint64_t DeviceBytes() const = 0;
 };
 
 }  // namespace jarvis

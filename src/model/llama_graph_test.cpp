@@ -113,6 +113,7 @@ class RecordingOffload : public LayerOffload {
   }
   Status CopyKvBlock(int32_t, int32_t) override { return Status::Ok(); }
   std::string Describe() const override { return "recording"; }
+  uint64_t DeviceBytes() const override { return 0; }  // holds nothing of its own
 
   int32_t first_;
   int64_t n_embd_;

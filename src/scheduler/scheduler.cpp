@@ -91,6 +91,7 @@ Scheduler::Impl::Impl(const Model& model, const SchedulerOptions& options, std::
   inbox_->stats.kv_blocks_total = engine_->kv().n_blocks();
   inbox_->stats.backend = engine_->backend();
   inbox_->stats.gpu_layers = engine_->gpu_layers();
+  inbox_->stats.gpu_bytes = engine_->GpuBytes();
 }
 
 Scheduler::Impl::~Impl() { Shutdown(std::chrono::milliseconds(0)); }

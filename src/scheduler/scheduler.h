@@ -70,10 +70,12 @@ struct SchedulerStats {
   int64_t prompt_tokens_computed = 0;
   int64_t prompt_tokens_cached = 0;
   int64_t generated_tokens = 0;
-  // Where the engine runs (fixed at Create): Engine::backend() and the number
-  // of layers offloaded to the GPU (0: CPU only).
+  // Where the engine runs (fixed at Create): Engine::backend(), the number
+  // of layers offloaded to the GPU (0: CPU only) and the device memory held
+  // for them (Engine::GpuBytes: weights + KV).
   std::string backend;
   int32_t gpu_layers = 0;
+  uint64_t gpu_bytes = 0;
 };
 
 struct SchedulerOptions {

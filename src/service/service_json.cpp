@@ -157,6 +157,7 @@ nlohmann::json Service::Impl::ModelsStats() const {
         {"state", st.loaded ? "loaded" : "loading"},
         {"backend", st.loaded ? nlohmann::json(sch.backend) : nlohmann::json(nullptr)},
         {"gpu_layers", sch.gpu_layers},
+        {"gpu_bytes", sch.gpu_bytes},
         {"pinned", st.pinned},
         {"unload_requested", st.unload_requested},
         {"load_ms", st.load_ms},

@@ -179,6 +179,12 @@ std::string Service::Impl::PrometheusText() const {
   for (const ModelStatus& st : models) {
     if (st.loaded) w.Sample("jarvis_model_gpu_layers", {{"model", st.source.name}}, st.scheduler.gpu_layers);
   }
+  w.Family("jarvis_model_gpu_bytes", "gauge", "Device memory (weights + KV) of the loaded model's GPU offload.");
+  for (const ModelStatus& st : models) {
+    if (st.loaded) {
+      w.Sample("jarvis_model_gpu_bytes", {{"model", st.source.name}}, static_cast<double>(st.scheduler.gpu_bytes));
+    }
+  }
   w.Family("jarvis_uptime_seconds", "gauge", "Seconds since the service started.");
   w.Sample("jarvis_uptime_seconds", {}, s.uptime_seconds);
   w.Family("jarvis_build_info", "gauge", "Build facts (value is always 1).");

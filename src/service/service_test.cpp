@@ -211,11 +211,15 @@ TEST(ServiceTest, BackendsAndPlacementInMonitoringDocuments) {
   const nlohmann::json m = svc->ModelsStats()["loaded"][0];
   EXPECT_EQ(m["backend"], std::string("cpu (") + KernelIsaName(ActiveKernelIsa()) + ")");
   EXPECT_EQ(m["gpu_layers"], 0);
+  EXPECT_EQ(m["gpu_bytes"], 0);
+  ASSERT_EQ(svc->ListModels().size(), 1u);
+  EXPECT_EQ(svc->ListModels()[0].scheduler.gpu_bytes, 0u);
 
   const std::string prom = svc->PrometheusText();
   EXPECT_NE(prom.find(std::string("\njarvis_cuda_built ") + (probe.cuda_built ? "1" : "0") + "\n"), std::string::npos);
   EXPECT_NE(prom.find("\njarvis_gpu_devices " + std::to_string(probe.devices.size()) + "\n"), std::string::npos);
   EXPECT_NE(prom.find("\njarvis_model_gpu_layers{model=\"stories260K\"} 0\n"), std::string::npos);
+  EXPECT_NE(prom.find("\njarvis_model_gpu_bytes{model=\"stories260K\"} 0\n"), std::string::npos);
 }
 
 // Asking for every layer on the GPU where none is usable still serves, from the CPU.

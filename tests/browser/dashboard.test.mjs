@@ -104,6 +104,7 @@ try {
   await page.waitForSelector(`#models-body tr[data-model="${model}"] .badge[data-state="loaded"]`);
   assert.equal(await page.getAttribute('#card-gpu', 'data-gpu'), 'none', 'no NVML on the test machine: GPU panel says so');
   assert.match(await page.textContent('#gpu-none'), /no GPU/);
+  assert.equal(await page.isHidden('#gpu-models'), true, 'the model runs on the CPU: no per-model GPU memory line');
   await page.waitForFunction(() => Number(document.querySelector('#chart-system')?.dataset.points ?? 0) >= 2);
   const requestsBefore = number(await page.textContent('#kpi-requests'));
   const throughputBefore = await seriesMax(page, 'chart-throughput');

@@ -117,6 +117,8 @@ export interface LoadedModel {
   // absent while loading.
   backend?: string | null;
   gpu_layers?: number;
+  // Device memory its GPU offload holds (weights + KV); 0 on the CPU.
+  gpu_bytes?: number;
 }
 
 export interface AvailableModel {

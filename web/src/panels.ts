@@ -5,6 +5,7 @@ import type { Timer } from './api';
 import { hitRate } from './derive';
 import type { History, Point, Snapshot } from './derive';
 import { byId, h, setMeter, setText } from './dom';
+import { gpuModelLines } from './gpu_models';
 import {
   fmtBytes,
   fmtDuration,
@@ -66,12 +67,21 @@ function renderSystem(s: Snapshot): void {
     'sys-sub',
     `${sys.cpu_count} CPUs · RAM ${fmtBytes(sys.memory_total_bytes)} · process ${fmtPercent(sys.process_cpu_percent)} CPU`,
   );
-  const none = !sys.gpu_available || (sys.gpu_utilization_percent === null && sys.gpu_memory_total_gb === null);
+  // Per model: its offloaded layers and their device memory (weights + KV).
+  // A model on the GPU means there is one, even where NVML is not loaded.
+  const lines = gpuModelLines(s.models.loaded);
+  const list = byId('gpu-models');
+  list.hidden = lines.length === 0;
+  list.replaceChildren(
+    ...lines.map((l) => h('li', {}, h('span', { class: 'name', text: l.name }), h('span', { text: l.text }))),
+  );
+  const noNvml = !sys.gpu_available || (sys.gpu_utilization_percent === null && sys.gpu_memory_total_gb === null);
+  const none = noNvml && lines.length === 0;
   byId('gpu-none').hidden = !none;
-  byId('chart-gpu').hidden = none;
+  byId('chart-gpu').hidden = noNvml;
   byId('card-gpu').dataset.gpu = none ? 'none' : 'present';
-  if (none) {
-    setText('gpu-sub', 'not available');
+  if (noNvml) {
+    setText('gpu-sub', none ? 'not available' : 'NVML not loaded');
   } else {
     const names = sys.gpus.map((g) => g.name).join(', ');
     setText(
