@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Measurement, not a test (not in CTest): requests per second and p95
-latency through nginx (deploy/nginx/jarvis.conf) with 1 and with 2 jarvis
-replicas, the same requests, in one run so the two figures compare.
+latency through nginx (deploy/nginx/jarvis.conf) with 1 replica of 2 engine
+threads and with 2 replicas of 1 thread each (the machine has 2 cores), the
+same requests, interleaved in one run so the figures compare.
 Usage: measure_balancing.py JARVIS MODEL [REQUESTS] [CONCURRENCY] [MAX_TOKENS]"""
 
 import sys
@@ -29,7 +30,8 @@ def main(binary, model, n=256, concurrency=16, max_tokens=64):
     results = {}
     for replicas in (1, 2, 1, 2):  # twice each, interleaved, against drift of the machine's load
         with Cluster() as c:
-            servers = [c.jarvis(f"replica-{i}", binary, model, "--cache-ttl", "0", "--threads", "1")
+            # The same engine threads in all: 2 for one replica, 1 each for two.
+            servers = [c.jarvis(f"replica-{i}", binary, model, "--cache-ttl", "0", threads=2 // replicas)
                        for i in range(replicas)]
             port = free_port()
             c.nginx([s.url[len("http://"):] for s in servers], port)

@@ -174,8 +174,9 @@ class Process:
 
 
 class Jarvis(Process):
-    def __init__(self, cluster, name, binary, model, extra):
-        argv = [binary, "serve", "--model", model, "--host", "127.0.0.1", "--port", "0", "--threads", "1"] + extra
+    def __init__(self, cluster, name, binary, model, extra, threads):
+        argv = [binary, "serve", "--model", model, "--host", "127.0.0.1", "--port", "0", "--threads", str(threads)]
+        argv += extra
         super().__init__(name, argv, os.path.join(cluster.dir, name + ".log"))
         self.url = None
 
@@ -233,8 +234,8 @@ class Cluster:
     def path(self, *parts):
         return os.path.join(self.dir, *parts)
 
-    def jarvis(self, name, binary, model, *extra, wait=True):
-        j = Jarvis(self, name, binary, model, list(extra))
+    def jarvis(self, name, binary, model, *extra, wait=True, threads=1):
+        j = Jarvis(self, name, binary, model, list(extra), threads)
         self.procs.append(j)
         return j.wait_ready() if wait else j
 
