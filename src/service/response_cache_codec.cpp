@@ -9,7 +9,6 @@ namespace {
 
 constexpr char kMagic[4] = {'J', 'R', 'V', 'C'};
 constexpr size_t kHeaderBytes = sizeof(kMagic) + sizeof(uint32_t) + 2 * sizeof(uint64_t);
-constexpr uint64_t kChecksumSeed = 0x6a61727669732d72;  // "jarvis-r"
 
 class Writer {
  public:
@@ -84,7 +83,7 @@ std::string EncodeCachedResponse(std::string_view key, const CachedResponse& val
   out.out().append(kMagic, sizeof(kMagic));
   out.Pod(kResponseCodecVersion);
   out.Pod<uint64_t>(p.size());
-  out.Pod<uint64_t>(XXH64(p.data(), p.size(), kChecksumSeed));
+  out.Pod<uint64_t>(XXH64(p.data(), p.size(), kResponseCodecChecksumSeed));
   out.out().append(p);
   return std::move(out.out());
 }
@@ -100,7 +99,7 @@ std::optional<CachedResponse> DecodeCachedResponse(std::string_view bytes, std::
   header.Pod(&checksum);
   const std::string_view payload = bytes.substr(kHeaderBytes);
   if (!header.done() || version != kResponseCodecVersion || length != payload.size() ||
-      checksum != XXH64(payload.data(), payload.size(), kChecksumSeed)) {
+      checksum != XXH64(payload.data(), payload.size(), kResponseCodecChecksumSeed)) {
     return std::nullopt;
   }
   Reader in(payload);

@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -25,6 +26,7 @@
 namespace jarvis {
 
 inline constexpr uint32_t kResponseCodecVersion = 1;
+inline constexpr uint64_t kResponseCodecChecksumSeed = 0x6a61727669732d72;  // "jarvis-r"
 
 // The stored form of `value` under the full cache key `key`.
 std::string EncodeCachedResponse(std::string_view key, const CachedResponse& value);
