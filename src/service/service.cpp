@@ -336,6 +336,7 @@ Result<std::unique_ptr<Service>> Service::Create(const ServiceOptions& options) 
     ro.endpoint = std::move(*redis);
     ro.key_prefix = options.cache_key_prefix;
     ro.ttl = std::chrono::duration_cast<std::chrono::milliseconds>(options.cache_ttl);
+    spdlog::info("response cache: shared level {} (keys '{}response:*')", ro.endpoint.Describe(), ro.key_prefix);
     impl->redis_cache_ = std::make_unique<RedisResponseCache>(std::move(ro));
   }
   if (!options.default_model.empty()) {

@@ -78,6 +78,7 @@ def main(binary, model):
         for r in (a, b):
             log = r.output()
             check(PASSWORD not in log, f"{r.name} logged the Redis password")
+            check(f"shared level redis://127.0.0.1:{port}/2" in log, f"{r.name} did not log where its shared cache is")
             warnings = log.count("unavailable")
             check(1 <= warnings <= 3, f"{r.name}: expected one outage warning (rate-limited), got {warnings}")
         sb = redis_stats(b)
