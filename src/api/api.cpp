@@ -58,7 +58,8 @@ void Api::Handle(const ApiRequest& request, std::shared_ptr<ResponseSink> sink) 
     return;
   }
   // The dashboard's static files carry no data: the page asks for the key itself.
-  const bool open_route = request.path == "/health" || (request.method == "GET" && IsDashboardPath(request.path));
+  const bool open_route = request.path == "/health" || request.path == "/livez" ||
+                          (request.method == "GET" && IsDashboardPath(request.path));
   if (!ctx_.options.api_key.empty() && !open_route &&
       !BearerMatches(request.Header("Authorization"), ctx_.options.api_key)) {
     HttpResponse r = ErrorResponse(

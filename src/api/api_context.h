@@ -46,6 +46,7 @@ class ApiContext {
   const ServerOptions& options;
   HttpCounters counters;
   std::atomic<bool> ready{false};     // set once startup (model preload) is done
+  std::atomic<bool> terminating{false};  // signal received: readiness fails, work goes on (drain delay)
   std::atomic<bool> draining{false};  // shutting down: no new work
   const std::chrono::system_clock::time_point started = std::chrono::system_clock::now();
 

@@ -175,6 +175,7 @@ std::string HttpServer::url() const {
   return "http://" + (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port());
 }
 void HttpServer::SetReady(bool ready) { impl_->ctx_.ready.store(ready); }
+void HttpServer::SetTerminating() { impl_->ctx_.terminating.store(true); }
 void HttpServer::BeginShutdown() { impl_->BeginShutdown(); }
 void HttpServer::Stop(std::chrono::milliseconds grace) { impl_->Stop(grace); }
 int64_t HttpServer::active_requests() const { return impl_->ctx_.counters.active_exchanges.load(); }

@@ -5,7 +5,8 @@
 // scheduler's thread and are posted to the connection's strand.
 //
 // Lifecycle: Start() binds and serves at once (/health says "loading" until
-// SetReady(true)). Shutdown, in order: BeginShutdown() (stop accepting; /health
+// SetReady(true)). Shutdown, in order: optionally SetTerminating() (/health
+// 503, everything else as before), BeginShutdown() (stop accepting; /health
 // 503; new requests 503), the caller lets the backend drain (e.g.
 // Service::Shutdown(grace)), then Stop(grace) (waits for responses in flight,
 // closes every connection, cancels what is left, joins the threads).
@@ -38,6 +39,9 @@ class HttpServer {
   std::string url() const;  // "http://127.0.0.1:5050"
 
   void SetReady(bool ready);
+  // Readiness (/health) fails from now on while everything else is served as
+  // before: the drain delay between a termination signal and BeginShutdown().
+  void SetTerminating();
   void BeginShutdown();
   // Waits up to `grace` for responses in flight, then closes every connection
   // (cancelling their generations) and joins all threads. Idempotent.

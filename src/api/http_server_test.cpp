@@ -80,6 +80,43 @@ TEST_F(HttpServerTest, HealthSaysLoadingUntilReady) {
   ExpectHealthy();
 }
 
+// Liveness answers whatever the state; readiness only once ready and until a
+// termination signal, while the drain delay still serves everything else.
+TEST_F(HttpServerTest, LivenessAlwaysReadinessUntilTerminating) {
+  ServerOptions o;
+  o.port = 0;
+  o.api_key = "s3cret";  // both probes stay open
+  auto s = HttpServer::Start(o, backend_);
+  ASSERT_TRUE(s.ok());
+  server_ = std::move(s).value();
+  port_ = server_->port();
+  EXPECT_EQ(Fetch(port_, "GET", "/livez").status, 200);
+  EXPECT_EQ(Fetch(port_, "GET", "/health").status, 503);  // loading
+  server_->SetReady(true);
+  ExpectHealthy();
+  server_->SetTerminating();
+  HttpReply h = Fetch(port_, "GET", "/health");
+  EXPECT_EQ(h.status, 503);
+  EXPECT_EQ(json::parse(h.body)["status"], "shutting_down");
+  EXPECT_EQ(h.Header("retry-after"), "1");
+  HttpReply live = Fetch(port_, "GET", "/livez");
+  EXPECT_EQ(live.status, 200);
+  EXPECT_EQ(live.body, R"({"status":"alive"})");
+  // Work goes on during the drain delay.
+  HttpReply r = Fetch(port_, "POST", "/v1/completions", R"({"prompt":"x","max_tokens":2})",
+                      {"Authorization: Bearer s3cret"});
+  EXPECT_EQ(r.status, 200) << r.body;
+}
+
+TEST_F(HttpServerTest, StreamsAskProxiesNotToBuffer) {
+  StartServer();
+  HttpReply r = Fetch(port_, "POST", "/v1/completions", R"({"prompt":"x","max_tokens":2,"stream":true})");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.Header("x-accel-buffering"), "no");
+  EXPECT_EQ(Fetch(port_, "POST", "/v1/completions", R"({"prompt":"x","max_tokens":2})").Header("x-accel-buffering"),
+            "");
+}
+
 TEST_F(HttpServerTest, CompletionNonStreaming) {
   StartServer();
   HttpReply r = Fetch(port_, "POST", "/v1/completions", R"({"prompt":"x","max_tokens":3})");

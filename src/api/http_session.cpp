@@ -242,6 +242,7 @@ std::string HttpSession::Head(int status, const std::string& content_type, const
     if (status != 204 && status != 304) h += "Content-Length: " + std::to_string(*content_length) + "\r\n";
   } else {
     h += "Cache-Control: no-cache\r\n";
+    h += "X-Accel-Buffering: no\r\n";  // a stream: nginx passes it on unbuffered
     if (http10_) {
       keep_alive_ = false;  // the body ends when the connection does
     } else {

@@ -1,5 +1,8 @@
 // JARVIS monitoring routes: /api/performance/stats, /api/system/metrics,
-// /api/models/stats, /api/models/load, /api/models/unload, /metrics, /health.
+// /api/models/stats, /api/models/load, /api/models/unload, /metrics, and the
+// probes: /health = readiness (as llama-server's: 503 while the default model
+// loads and from the termination signal on) and /livez = liveness (200 as
+// long as the process serves HTTP, whatever its state).
 #include <utility>
 
 #include "api/api.h"
@@ -72,7 +75,7 @@ void UnloadModel(ApiContext& ctx, const ApiRequest& request, std::shared_ptr<Res
 }
 
 void Health(ApiContext& ctx, ResponseSink& sink) {
-  if (ctx.draining.load() || !ctx.backend.Ready()) {
+  if (ctx.draining.load() || ctx.terminating.load() || !ctx.backend.Ready()) {
     HttpResponse r = JsonResponse(503, {{"status", "shutting_down"}});
     r.headers.emplace_back("Retry-After", "1");
     sink.Send(std::move(r));
@@ -108,6 +111,9 @@ void AddMonitoringRoutes(Router& router, ApiContext& ctx) {
     s->Send(std::move(r));
   });
   router.Add("GET", "/health", [&ctx](const ApiRequest&, std::shared_ptr<ResponseSink> s) { Health(ctx, *s); });
+  router.Add("GET", "/livez", [](const ApiRequest&, std::shared_ptr<ResponseSink> s) {
+    s->Send(JsonResponse(200, {{"status", "alive"}}));
+  });
 }
 
 }  // namespace jarvis::api

@@ -8,6 +8,8 @@
 
 #include <chrono>
 #include <cstdio>
+#include <ctime>
+#include <fstream>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -36,6 +38,9 @@ struct ServeFlags {
   std::string memory_budget = "0";
   int64_t cache_ttl = 300;
   std::string cache_size = "64MiB";
+  std::string cache_url;       // secret (may hold a password): never printed
+  std::string cache_url_file;
+  std::string cache_prefix = "jarvis:";
   std::string kv_type = "f16";
   int32_t threads = 0;
   int32_t gpu_layers = kGpuLayersFromEnv;
@@ -47,6 +52,7 @@ struct ServeFlags {
   std::string idle_timeout = "30s";
   std::string request_timeout = "60s";
   std::string grace = "10s";
+  std::string drain_delay = "0s";
   int32_t io_threads = 2;
   bool no_preload = false;
 };
@@ -55,6 +61,16 @@ template <typename T>
 T OrFail(Result<T> r, const std::string& flag) {
   if (!r.ok()) Fail(flag + ": " + r.status().message(), kExitUsageError);
   return std::move(r).value();
+}
+
+// The first line of a file holding a secret, without surrounding whitespace.
+std::string ReadSecretFile(const std::string& path, const std::string& flag) {
+  std::ifstream in(path);
+  std::string line;
+  if (!in || !std::getline(in, line)) Fail(flag + ": cannot read " + path, kExitUsageError);
+  const size_t begin = line.find_first_not_of(" \t\r");
+  const size_t end = line.find_last_not_of(" \t\r");
+  return begin == std::string::npos ? "" : line.substr(begin, end - begin + 1);
 }
 
 std::chrono::milliseconds Millis(const std::string& text, const std::string& flag) {
@@ -89,6 +105,8 @@ void Serve(const ServeFlags& f) {
   so.keep_alive = OrFail(api::ParseDuration(f.keep_alive), "--keep-alive");
   so.cache_ttl = std::chrono::seconds(f.cache_ttl < 0 ? 0 : f.cache_ttl);
   so.cache_bytes = OrFail(api::ParseByteSize(f.cache_size), "--cache-size");
+  so.cache_url = f.cache_url_file.empty() ? f.cache_url : ReadSecretFile(f.cache_url_file, "--cache-url-file");
+  so.cache_key_prefix = f.cache_prefix;
   so.scheduler.max_sequences = f.parallel;
   so.scheduler.max_queue = f.max_queue;
   so.scheduler.max_batch_tokens = f.batch_tokens;
@@ -107,6 +125,7 @@ void Serve(const ServeFlags& f) {
   o.idle_timeout = Millis(f.idle_timeout, "--idle-timeout");
   o.request_timeout = Millis(f.request_timeout, "--request-timeout");
   const auto grace = Millis(f.grace, "--grace");
+  const auto drain_delay = Millis(f.drain_delay, "--drain-delay");
 
   auto service = Service::Create(so);
   if (!service.ok()) Fail(service.status());
@@ -139,8 +158,18 @@ void Serve(const ServeFlags& f) {
 
   int signal_number = 0;
   sigwait(&signals, &signal_number);
-  std::cerr << "jarvis: " << (signal_number == SIGINT ? "SIGINT" : "SIGTERM") << ": shutting down (grace "
-            << grace.count() << " ms)\n";
+  const char* signal_name = signal_number == SIGINT ? "SIGINT" : "SIGTERM";
+  if (drain_delay.count() > 0) {
+    // Readiness fails first while everything else keeps working, so that
+    // balancers polling /health stop routing here before the listener closes.
+    // A second signal ends the delay.
+    std::cerr << "jarvis: " << signal_name << ": not ready; draining for " << drain_delay.count() << " ms\n";
+    (*server)->SetTerminating();
+    const timespec wait{static_cast<time_t>(drain_delay.count() / 1000),
+                        static_cast<long>(drain_delay.count() % 1000) * 1000000L};
+    sigtimedwait(&signals, nullptr, &wait);
+  }
+  std::cerr << "jarvis: " << signal_name << ": shutting down (grace " << grace.count() << " ms)\n";
   (*server)->BeginShutdown();
   (*service)->Shutdown(grace);
   (*server)->Stop(std::chrono::seconds(2));  // lets the last responses reach their clients
@@ -183,6 +212,15 @@ void RegisterServe(CLI::App& app) {
   cmd->add_option("--cache-size", f->cache_size, "Response cache capacity")
       ->envname("JARVIS_CACHE_SIZE")
       ->capture_default_str();
+  auto* cache_url = cmd->add_option("--cache-url", f->cache_url,
+                                    "Shared response cache: redis://[[USER]:PASSWORD@]HOST[:PORT][/DB]")
+                        ->envname("JARVIS_CACHE_URL");
+  cmd->add_option("--cache-url-file", f->cache_url_file, "Read --cache-url from this file (e.g. a mounted secret)")
+      ->envname("JARVIS_CACHE_URL_FILE")
+      ->excludes(cache_url);
+  cmd->add_option("--cache-prefix", f->cache_prefix, "Prefix of the shared cache's Redis keys")
+      ->envname("JARVIS_CACHE_PREFIX")
+      ->capture_default_str();
   AddKvTypeOption(cmd, &f->kv_type)->envname("JARVIS_KV_TYPE");
   cmd->add_option("-t,--threads", f->threads, "Engine threads (default: physical cores)")->envname("JARVIS_THREADS");
   AddGpuLayersOption(cmd, &f->gpu_layers);
@@ -206,6 +244,10 @@ void RegisterServe(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--grace", f->grace, "On SIGINT/SIGTERM, how long running requests may finish")
       ->envname("JARVIS_SHUTDOWN_GRACE")
+      ->capture_default_str();
+  cmd->add_option("--drain-delay", f->drain_delay,
+                  "On SIGINT/SIGTERM, how long /health answers 503 while serving on, before --grace starts")
+      ->envname("JARVIS_DRAIN_DELAY")
       ->capture_default_str();
   cmd->add_option("--io-threads", f->io_threads, "Socket I/O threads")->envname("JARVIS_IO_THREADS")->capture_default_str();
   cmd->add_flag("--no-preload", f->no_preload, "Do not load the default model before becoming ready")

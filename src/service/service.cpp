@@ -217,8 +217,34 @@ void Service::Impl::RecordCompletion(Inflight& inflight, const GenerateResult& r
       std::lock_guard<std::mutex> lock(inflight.mu);
       events = std::move(inflight.events);
     }
-    cache_.Insert(inflight.cache_key, r, std::move(events));
+    StoreInCaches(inflight.cache_key, r, std::move(events));
   }
+}
+
+std::string Service::Impl::CacheKey(size_t slot, const GenerateRequest& request) const {
+  return ResponseCache::MakeKey(sources_[slot].digest + ";" + engine_fingerprint_, request);
+}
+
+std::optional<CachedResponse> Service::Impl::LookupCaches(const std::string& key) const {
+  if (cache_.enabled()) {
+    if (auto hit = cache_.Lookup(key)) return hit;
+  }
+  if (!redis_cache_) return std::nullopt;
+  auto hit = redis_cache_->Lookup(key);
+  if (hit && cache_.enabled()) cache_.Insert(key, hit->result, hit->events);  // the next one stays local
+  return hit;
+}
+
+// Runs on the scheduler's thread: the Redis write is only queued here.
+void Service::Impl::StoreInCaches(const std::string& key, const GenerateResult& result,
+                                  std::vector<TokenEvent> events) const {
+  const bool finished = result.finish == FinishReason::kStop || result.finish == FinishReason::kLength;
+  if (redis_cache_ && finished) {
+    CachedResponse shared{result, events};
+    shared.result.from_response_cache = false;
+    redis_cache_->Store(key, std::move(shared));
+  }
+  if (cache_.enabled()) cache_.Insert(key, result, std::move(events));
 }
 
 Result<RequestHandle> Service::Impl::Submit(GenerateRequest request) {
@@ -238,10 +264,10 @@ Result<RequestHandle> Service::Impl::Submit(GenerateRequest request) {
   auto inflight = std::make_shared<Inflight>();
   inflight->impl = this;
   inflight->slot = slot;
-  if (cache_.enabled() && ResponseCache::IsCacheable(request)) {
+  if (CacheEnabled() && ResponseCache::IsCacheable(request)) {
     const auto t0 = std::chrono::steady_clock::now();
-    inflight->cache_key = ResponseCache::MakeKey(sources_[slot].digest + ";" + engine_fingerprint_, request);
-    if (auto hit = cache_.Lookup(inflight->cache_key)) {
+    inflight->cache_key = CacheKey(slot, request);
+    if (auto hit = LookupCaches(inflight->cache_key)) {
       global_.cache_hits->Increment();
       CountOutcome(slot, Outcome::kOk);
       const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
@@ -298,7 +324,21 @@ Service::~Service() = default;
 Result<std::unique_ptr<Service>> Service::Create(const ServiceOptions& options) {
   if (options.model_paths.empty()) return Status::InvalidArgument("no model paths given");
   JARVIS_ASSIGN_OR_RETURN(std::vector<ModelSource> sources, ScanModelPaths(options.model_paths));
+  std::optional<RedisEndpoint> redis;
+  if (!options.cache_url.empty()) {
+    auto endpoint = ParseRedisUrl(options.cache_url);
+    if (!endpoint.ok()) return std::move(endpoint).status();
+    redis = std::move(endpoint).value();
+  }
   auto impl = std::make_unique<Impl>(options, std::move(sources));
+  if (redis && options.cache_ttl.count() > 0) {
+    RedisCacheOptions ro;
+    ro.endpoint = std::move(*redis);
+    ro.key_prefix = options.cache_key_prefix;
+    ro.ttl = std::chrono::duration_cast<std::chrono::milliseconds>(options.cache_ttl);
+    spdlog::info("response cache: shared level {} (keys '{}response:*')", ro.endpoint.Describe(), ro.key_prefix);
+    impl->redis_cache_ = std::make_unique<RedisResponseCache>(std::move(ro));
+  }
   if (!options.default_model.empty()) {
     JARVIS_ASSIGN_OR_RETURN(impl->default_slot_, impl->ResolveModel(options.default_model));
   }

@@ -43,6 +43,11 @@ struct ServiceOptions {
   std::chrono::seconds cache_ttl{300};
   // Response cache capacity in bytes (LRU). Default 64 MiB.
   size_t cache_bytes = 64u << 20;
+  // Shared level of the response cache (service/response_cache_redis.h):
+  // redis://[[USER]:PASSWORD@]HOST[:PORT][/DB]; empty: this process only.
+  // Entries expire after cache_ttl there too; the local cache stays in front.
+  std::string cache_url;
+  std::string cache_key_prefix = "jarvis:";  // Redis keys start with it
 };
 
 // What the service knows about one model (loaded or not).

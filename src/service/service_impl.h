@@ -17,6 +17,7 @@
 #include "service/model_catalog.h"
 #include "service/model_manager.h"
 #include "service/response_cache.h"
+#include "service/response_cache_redis.h"
 #include "service/service.h"
 #include "service/system_monitor.h"
 #include "util/perf_monitor.h"
@@ -109,7 +110,16 @@ class Service::Impl {
   GlobalMetrics global_;
   std::vector<ModelMetrics> per_model_;  // one per source
   mutable SystemMonitor system_;
+  // Response cache: the local level, then (when configured) the shared one.
+  std::optional<CachedResponse> LookupCaches(const std::string& key) const;
+  void StoreInCaches(const std::string& key, const GenerateResult& result, std::vector<TokenEvent> events) const;
+  bool CacheEnabled() const { return cache_.enabled() || redis_cache_ != nullptr; }
+  // Every field that changes the answer, the model file's digest and the engine settings.
+  std::string CacheKey(size_t slot, const GenerateRequest& request) const;
+  nlohmann::json ResponseCacheJson() const;
+
   mutable ResponseCache cache_;
+  std::unique_ptr<RedisResponseCache> redis_cache_;  // null: local only
   std::string engine_fingerprint_;       // folded into response-cache keys
 
   mutable std::mutex facts_mu_;

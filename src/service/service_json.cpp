@@ -115,6 +115,7 @@ nlohmann::json Service::Impl::PerformanceStats() const {
                  {"gpu_memory_allocated_gb", or_null(s.gpu_memory_allocated_gb)},
                  {"gpu_memory_reserved_gb", or_null(s.gpu_memory_reserved_gb)}};
   j["uptime_seconds"] = s.uptime_seconds;
+  j["response_cache"] = ResponseCacheJson();
   return j;
 }
 
@@ -184,7 +185,6 @@ nlohmann::json Service::Impl::ModelsStats() const {
         {"generated_tokens", sch.generated_tokens},
     });
   }
-  const ResponseCacheStats c = cache_.Stats();
   return {
       {"loaded", loaded},
       {"available", available},
@@ -195,20 +195,34 @@ nlohmann::json Service::Impl::ModelsStats() const {
         {"loaded_bytes", loaded_bytes},
         {"over_limit_loads", manager_->over_limit_loads()},
         {"default_keep_alive_seconds", static_cast<double>(options_.keep_alive.count())}}},
-      {"response_cache",
-       {{"enabled", cache_.enabled()},
-        {"hits", c.hits},
-        {"misses", c.misses},
-        {"hit_rate", c.hit_rate},
-        {"insertions", c.insertions},
-        {"evictions", c.evictions},
-        {"expirations", c.expirations},
-        {"rejected", c.rejected},
-        {"entries", c.entries},
-        {"bytes", c.bytes},
-        {"capacity_bytes", c.capacity_bytes},
-        {"ttl_seconds", c.ttl_seconds}}},
+      {"response_cache", ResponseCacheJson()},
   };
+}
+
+nlohmann::json Service::Impl::ResponseCacheJson() const {
+  const ResponseCacheStats c = cache_.Stats();
+  nlohmann::json j = {{"enabled", CacheEnabled()},
+                      {"hits", c.hits},
+                      {"misses", c.misses},
+                      {"hit_rate", c.hit_rate},
+                      {"insertions", c.insertions},
+                      {"evictions", c.evictions},
+                      {"expirations", c.expirations},
+                      {"rejected", c.rejected},
+                      {"entries", c.entries},
+                      {"bytes", c.bytes},
+                      {"capacity_bytes", c.capacity_bytes},
+                      {"ttl_seconds", c.ttl_seconds}};
+  j["backends"]["local"] = {{"hits", c.hits}, {"misses", c.misses}, {"errors", 0}};
+  if (redis_cache_) {
+    const RedisCacheStats r = redis_cache_->Stats();
+    j["backends"]["redis"] = {{"endpoint", r.endpoint},       {"connected", r.connected},
+                              {"hits", r.hits},               {"misses", r.misses + r.skipped + r.invalid},
+                              {"errors", r.errors},           {"skipped", r.skipped},
+                              {"invalid", r.invalid},         {"stores", r.stores},
+                              {"dropped_stores", r.dropped_stores}, {"connects", r.reconnects}};
+  }
+  return j;
 }
 
 nlohmann::json Service::PerformanceStats() const { return impl_->PerformanceStats(); }

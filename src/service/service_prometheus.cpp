@@ -1,6 +1,8 @@
 // GET /metrics: the Prometheus text exposition format (version 0.0.4).
 // Metric names and labels: docs/API.md.
+#include <iterator>
 #include <limits>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -119,6 +121,45 @@ std::string Service::Impl::PrometheusText() const {
   w.Sample("jarvis_response_cache_bytes", {}, static_cast<double>(c.bytes));
   w.Family("jarvis_response_cache_entries", "gauge", "Entries in the response cache.");
   w.Sample("jarvis_response_cache_entries", {}, static_cast<double>(c.entries));
+  // Per level: "local" (this process) and, with --cache-url, "redis" (shared).
+  // A Redis miss includes lookups skipped while it is down or busy and values ignored as invalid.
+  std::optional<RedisCacheStats> r;
+  if (redis_cache_) r = redis_cache_->Stats();
+  auto per_backend = [&](const char* name, const char* type, const char* help, double local, auto redis) {
+    w.Family(name, type, help);
+    w.Sample(name, {{"backend", "local"}}, local);
+    if (r) w.Sample(name, {{"backend", "redis"}}, static_cast<double>(redis(*r)));
+  };
+  per_backend("jarvis_response_cache_backend_hits_total", "counter", "Response-cache lookups answered, per level.",
+              static_cast<double>(c.hits), [](const RedisCacheStats& x) { return x.hits; });
+  per_backend("jarvis_response_cache_backend_misses_total", "counter",
+              "Response-cache lookups not answered, per level.", static_cast<double>(c.misses),
+              [](const RedisCacheStats& x) { return x.misses + x.skipped + x.invalid; });
+  per_backend("jarvis_response_cache_backend_errors_total", "counter",
+              "Failed response-cache commands and connection attempts, per level.", 0.0,
+              [](const RedisCacheStats& x) { return x.errors; });
+  if (r) {
+    const std::pair<const char*, double> redis_only[] = {
+        {"jarvis_response_cache_redis_skipped_total", static_cast<double>(r->skipped)},
+        {"jarvis_response_cache_redis_invalid_total", static_cast<double>(r->invalid)},
+        {"jarvis_response_cache_redis_stores_total", static_cast<double>(r->stores)},
+        {"jarvis_response_cache_redis_dropped_stores_total", static_cast<double>(r->dropped_stores)},
+        {"jarvis_response_cache_redis_connects_total", static_cast<double>(r->reconnects)},
+    };
+    const char* help[] = {
+        "Redis lookups not tried: Redis down or every connection busy.",
+        "Values under a jarvis key that did not decode for it (corrupt or foreign): ignored.",
+        "Answers written to Redis.",
+        "Answers not written to Redis: queue full, too large, Redis down or erroring.",
+        "Successful connections to Redis (the first and every reconnection).",
+    };
+    for (size_t i = 0; i < std::size(redis_only); ++i) {
+      w.Family(redis_only[i].first, "counter", help[i]);
+      w.Sample(redis_only[i].first, {}, redis_only[i].second);
+    }
+    w.Family("jarvis_response_cache_redis_up", "gauge", "1 while connected to the Redis of the response cache.");
+    w.Sample("jarvis_response_cache_redis_up", {}, r->connected ? 1 : 0);
+  }
 
   const std::vector<ModelStatus> models = manager_->List();
   int loaded = 0;
@@ -154,6 +195,25 @@ std::string Service::Impl::PrometheusText() const {
       if (st.loaded) w.Sample(g.name, {{"model", st.source.name}}, g.get(st.scheduler));
     }
   }
+  // The same, for the whole process and always present (0 with no model
+  // loaded): what a load balancer compares between replicas, e.g. the Gateway
+  // API Inference Extension's endpoint picker (TotalQueuedRequests,
+  // TotalRunningRequests, KVCacheUtilization of its model-server protocol;
+  // deploy/k8s names them).
+  double waiting = 0, running = 0, kv_used = 0, kv_total = 0;
+  for (const ModelStatus& st : models) {
+    if (!st.loaded) continue;
+    waiting += st.scheduler.waiting;
+    running += st.scheduler.running;
+    kv_used += static_cast<double>(st.scheduler.kv_blocks_used);
+    kv_total += static_cast<double>(st.scheduler.kv_blocks_total);
+  }
+  w.Family("jarvis_server_requests_waiting", "gauge", "Requests queued, all models.");
+  w.Sample("jarvis_server_requests_waiting", {}, waiting);
+  w.Family("jarvis_server_requests_running", "gauge", "Sequences decoding, all models.");
+  w.Sample("jarvis_server_requests_running", {}, running);
+  w.Family("jarvis_server_kv_cache_usage_ratio", "gauge", "KV blocks held / all KV blocks, all loaded models (0..1).");
+  w.Sample("jarvis_server_kv_cache_usage_ratio", {}, kv_total > 0 ? kv_used / kv_total : 0.0);
 
   const SystemSnapshot s = system_.Latest();
   auto opt_gauge = [&w](const char* name, const char* help, const auto& v, double scale = 1.0) {

@@ -156,7 +156,18 @@ export interface ModelsStats {
     bytes: number;
     capacity_bytes: number;
     ttl_seconds: number;
+    // Per level: "local" always, "redis" with --cache-url (servers before it: absent).
+    backends?: Record<string, CacheBackend>;
   };
+}
+
+/** One level of the response cache; a Redis miss includes lookups skipped while it is down. */
+export interface CacheBackend {
+  hits: number;
+  misses: number;
+  errors: number;
+  connected?: boolean; // redis only
+  endpoint?: string; // redis only, without credentials
 }
 
 /** An HTTP answer other than 2xx, with the server's JSON error message when it sent one. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import type { ModelsStats, PerformanceStats, SystemMetrics, Timer } from './api';
-import { derivePoint, hitRate, History, intervalMean, ratePerSecond, secondsUntil, windowValue } from './derive';
+import { derivePoint, describeCacheBackends, hitRate, History, intervalMean, ratePerSecond, secondsUntil, windowValue } from './derive';
 import type { Snapshot } from './derive';
 
 const timer = (count: number, p50: number): Timer => ({
@@ -89,5 +89,23 @@ describe('derive', () => {
       [1, 1],
       [2, 2],
     ]);
+  });
+});
+
+describe('describeCacheBackends', () => {
+  it('says nothing for the local cache alone', () => {
+    expect(describeCacheBackends(undefined)).toBe('');
+    expect(describeCacheBackends({ local: { hits: 1, misses: 2, errors: 0 } })).toBe('');
+  });
+  it('lists each level with its hits and trouble', () => {
+    expect(
+      describeCacheBackends({
+        local: { hits: 3, misses: 2, errors: 0 },
+        redis: { hits: 1, misses: 1, errors: 4, connected: false, endpoint: 'redis://h:6379/0' },
+      }),
+    ).toBe('local 3/5 hits · redis 1/2 hits (down, 4 errors)');
+    expect(describeCacheBackends({ local: { hits: 0, misses: 1, errors: 0 }, redis: { hits: 1, misses: 0, errors: 0, connected: true } })).toBe(
+      'local 0/1 hits · redis 1/1 hits',
+    );
   });
 });

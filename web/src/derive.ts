@@ -2,7 +2,7 @@
 // server reports lifetime counters, histograms and 5-minute-window
 // percentiles; the charts want per-second rates and the mean of the last
 // interval. No DOM here (unit-tested in derive.test.ts).
-import type { Histogram, ModelsStats, PerformanceStats, SystemMetrics, Timer } from './api';
+import type { CacheBackend, Histogram, ModelsStats, PerformanceStats, SystemMetrics, Timer } from './api';
 
 /** One poll of the three JSON documents; `at` is the client's clock in seconds when all three had arrived. */
 export interface Snapshot {
@@ -33,6 +33,17 @@ export interface Point {
   batchTokens: number | null; // mean tokens per scheduler step during the interval (0 when idle)
   batchSequences: number | null;
   kvPercent: number;
+}
+
+/** "local 3/5 hits · redis 1/2 hits (down, 4 errors)": the response cache per level; '' when it has one level only. */
+export function describeCacheBackends(backends: Record<string, CacheBackend> | undefined): string {
+  if (!backends || Object.keys(backends).length < 2) return '';
+  return Object.entries(backends)
+    .map(([name, b]) => {
+      const notes = [b.connected === false ? 'down' : '', b.errors > 0 ? `${b.errors} errors` : ''].filter(Boolean);
+      return `${name} ${b.hits}/${b.hits + b.misses} hits` + (notes.length ? ` (${notes.join(', ')})` : '');
+    })
+    .join(' · ');
 }
 
 /** Increase per second of a monotonic counter; null on the first poll, a counter reset or no time passed. */

@@ -2,7 +2,7 @@
 // figures, cache meters, GPU state and the server facts. Pure rendering of
 // one Snapshot (plus its derived Point); nothing here fetches.
 import type { Timer } from './api';
-import { hitRate } from './derive';
+import { describeCacheBackends, hitRate } from './derive';
 import type { History, Point, Snapshot } from './derive';
 import { byId, h, setMeter, setText } from './dom';
 import { gpuModelLines } from './gpu_models';
@@ -129,6 +129,7 @@ function renderCaches(s: Snapshot): void {
           `${fmtBytes(rc.bytes)} of ${fmtBytes(rc.capacity_bytes)} · TTL ${fmtDuration(rc.ttl_seconds)}`
       : 'disabled (--cache-ttl 0)',
   );
+  setText('rc-backends', describeCacheBackends(rc.backends));
   const c = s.perf.counters;
   const pcRate = hitRate(c.prefix_cache_hits, c.prefix_cache_misses);
   setMeter('pc-bar', pcRate);
