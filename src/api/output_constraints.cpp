@@ -128,6 +128,7 @@ Status ReadOllamaOutputFields(JsonFields& f, GenerateRequest* r) {
   JARVIS_RETURN_IF_ERROR(ReadGrammarField(f, r));
   const bool want = f.Bool("logprobs").value_or(false);
   auto top = f.Integer("top_logprobs", 0, GenerateRequest::kMaxTopLogprobs);
+  if (top && !want) return Status::InvalidArgument("'top_logprobs' needs 'logprobs': true");
   if (want) r->logprobs = static_cast<int32_t>(top.value_or(0));
   return f.status();
 }

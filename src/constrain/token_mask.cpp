@@ -71,7 +71,68 @@ const TokenMask& GrammarMasks::MaskFor(const MatchState& state) {
   return *cache_.emplace(std::move(key), std::move(mask)).first->second;
 }
 
+int32_t GrammarMasks::Intern(MatchState state) {
+  std::string key = state.Key();
+  auto it = interned_ids_.find(key);
+  if (it != interned_ids_.end()) return it->second;
+  const int32_t id = static_cast<int32_t>(interned_.size());
+  auto entry = std::make_unique<Interned>();
+  entry->state = std::move(state);
+  entry->next.fill(kUnknown);
+  interned_.push_back(std::move(entry));
+  interned_ids_.emplace(std::move(key), id);
+  return id;
+}
+
+int32_t GrammarMasks::Next(int32_t id, uint8_t byte) {
+  const int32_t known = interned_[static_cast<size_t>(id)]->next[byte];
+  if (known != kUnknown) return known;
+  MatchState to;
+  const int32_t next = matcher_.AdvanceByte(interned_[static_cast<size_t>(id)]->state, byte, &to)
+                           ? Intern(std::move(to))
+                           : kDead;
+  interned_[static_cast<size_t>(id)]->next[byte] = next;
+  return next;
+}
+
 void GrammarMasks::Compute(const MatchState& state, TokenMask* mask) {
+  mask->allowed.assign((static_cast<size_t>(trie_.vocab_size()) + 63) / 64, 0);
+  mask->n_allowed = 0;
+  mask->only_token = -1;
+  if (interned_.size() > kMaxInterned) {
+    interned_.clear();
+    interned_ids_.clear();
+  }
+  level_ids_.resize(trie_.max_depth() + 1);
+  level_ids_[0] = Intern(state);
+  const auto& nodes = trie_.nodes();
+  const auto& ids = trie_.token_ids();
+  const int32_t n = static_cast<int32_t>(nodes.size());
+  for (int32_t i = 0; i < n;) {
+    const TokenTrie::Node& node = nodes[static_cast<size_t>(i)];
+    const int32_t next = Next(level_ids_[node.depth - 1], node.byte);
+    if (interned_.size() > kMaxInternedInOneWalk) {
+      interned_.clear();
+      interned_ids_.clear();
+      return ComputeDirect(state, mask);
+    }
+    if (next == kDead) {
+      i = node.subtree_end;  // no token starting with these bytes fits
+      continue;
+    }
+    level_ids_[node.depth] = next;
+    for (int32_t t = node.tokens_begin; t < node.tokens_end; ++t) {
+      const int32_t id = ids[static_cast<size_t>(t)];
+      mask->allowed[static_cast<size_t>(id) / 64] |= uint64_t{1} << (id % 64);
+      ++mask->n_allowed;
+      mask->only_token = id;
+    }
+    ++i;
+  }
+  if (mask->n_allowed != 1) mask->only_token = -1;
+}
+
+void GrammarMasks::ComputeDirect(const MatchState& state, TokenMask* mask) {
   mask->allowed.assign((static_cast<size_t>(trie_.vocab_size()) + 63) / 64, 0);
   mask->n_allowed = 0;
   mask->only_token = -1;
@@ -83,7 +144,7 @@ void GrammarMasks::Compute(const MatchState& state, TokenMask* mask) {
   for (int32_t i = 0; i < n;) {
     const TokenTrie::Node& node = nodes[static_cast<size_t>(i)];
     if (!matcher_.AdvanceByte(levels_[node.depth - 1], node.byte, &levels_[node.depth])) {
-      i = node.subtree_end;  // no token starting with these bytes fits
+      i = node.subtree_end;
       continue;
     }
     for (int32_t t = node.tokens_begin; t < node.tokens_end; ++t) {

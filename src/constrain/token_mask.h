@@ -7,6 +7,12 @@
 // starts with those bytes), so the cost follows the allowed tokens, not the
 // vocabulary. Tokens that share a prefix share its work.
 //
+// The walk itself runs on interned states: each distinct state reached gets an
+// id and a 256-entry row of byte transitions filled on first use, so after
+// the first visit a byte step is one table lookup. Inside a JSON string most
+// bytes lead back to the same state, so the walk over a 128K vocabulary costs
+// little more than reading the trie.
+//
 // GrammarMasks caches the mask of each state it has seen (MatchState::Key):
 // in JSON, the state inside a string or after a comma recurs at every
 // character, so after the first few tokens nearly every mask is a hash
@@ -17,6 +23,7 @@
 // not synchronized: use it from one thread (the scheduler's loop).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -87,14 +94,30 @@ class GrammarMasks {
   size_t misses() const { return misses_; }
 
  private:
+  static constexpr int32_t kUnknown = -2, kDead = -1;
+  static constexpr size_t kMaxInterned = 8192;  // then the table restarts (bounded memory)
+  // One walk that interns more states than this (a grammar that counts
+  // characters across many partial UTF-8 states) finishes without the table.
+  static constexpr size_t kMaxInternedInOneWalk = 65536;
+  struct Interned {
+    MatchState state;
+    std::array<int32_t, 256> next;  // state id after each byte; kUnknown, kDead
+  };
+
   void Compute(const MatchState& state, TokenMask* mask);
+  void ComputeDirect(const MatchState& state, TokenMask* mask);
+  int32_t Intern(MatchState state);
+  int32_t Next(int32_t id, uint8_t byte);
 
   std::shared_ptr<const Grammar> grammar_;
   const TokenTrie& trie_;
   GrammarMatcher matcher_;
   size_t max_cached_;
   std::unordered_map<std::string, std::unique_ptr<TokenMask>> cache_;
-  std::vector<MatchState> levels_;  // scratch: the state at each trie depth
+  std::vector<std::unique_ptr<Interned>> interned_;
+  std::unordered_map<std::string, int32_t> interned_ids_;
+  std::vector<int32_t> level_ids_;  // scratch: the state id at each trie depth
+  std::vector<MatchState> levels_;  // scratch for ComputeDirect: the state at each depth
   size_t hits_ = 0, misses_ = 0;
 };
 
