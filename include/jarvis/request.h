@@ -37,10 +37,27 @@ inline const char* FinishReasonName(FinishReason reason) {
   return "unknown";
 }
 
+// Log-probabilities of one generated token (GenerateRequest::logprobs >= 0).
+// Measured on the distribution the sampler draws from after logit_bias, the
+// repetition penalties and the grammar mask, before temperature, top-k, top-p
+// and min-p (OpenAI reports the model's distribution, not the truncated one).
+struct TokenLogprob {
+  struct Alternative {
+    int32_t token = -1;
+    std::string piece;  // the token's bytes (may be part of a UTF-8 character)
+    float logprob = 0.0f;
+  };
+  int32_t token = -1;
+  std::string piece;
+  float logprob = 0.0f;
+  std::vector<Alternative> top;  // the most likely tokens, best first (logprobs of them)
+};
+
 // One piece of streamed output.
 struct TokenEvent {
   int32_t token = -1;  // the sampled id
   std::string text;    // text that became final with it (may be empty: held-back UTF-8 or stop prefix)
+  std::optional<TokenLogprob> logprob = std::nullopt;  // when requested, for a sampled token
 };
 
 struct RequestTimings {
@@ -62,6 +79,7 @@ struct GenerateResult {
   int32_t completion_tokens = 0;
   bool from_response_cache = false;
   RequestTimings timings;
+  std::vector<TokenLogprob> logprobs;  // one per token in `tokens`, when requested
 };
 
 // Called on the scheduler's thread for every generated token; must be quick.
@@ -78,6 +96,11 @@ struct GenerateRequest {
   int32_t max_tokens = 128;               // < 0: until the context is full
   std::vector<std::string> stop;
   bool ignore_eos = false;
+  std::string grammar;  // GBNF text; empty: unconstrained
+  // < 0: no log-probabilities; N >= 0: each generated token's logprob and its
+  // N most likely alternatives (TokenLogprob; at most kMaxTopLogprobs).
+  int32_t logprobs = -1;
+  static constexpr int32_t kMaxTopLogprobs = 20;
   bool use_response_cache = true;         // per-request opt-out ("cache": false)
   std::optional<std::chrono::steady_clock::time_point> deadline;
   TokenCallback on_token;                 // optional push stream

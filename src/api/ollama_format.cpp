@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "api/generation_format.h"
+#include "api/output_constraints.h"
 
 namespace jarvis::api {
 namespace {
@@ -53,6 +54,7 @@ class OllamaFormat final : public GenerationFormat {
     j["eval_count"] = r.completion_tokens;
     j["eval_duration"] = Ns(r.timings.decode_ms);
     if (r.from_response_cache) j["cached"] = true;
+    if (!r.logprobs.empty()) j["logprobs"] = OllamaLogprobs(r);  // streamed: all in the final line
     return j;
   }
 

@@ -3,6 +3,7 @@
 
 #include "api/generation_request.h"
 #include "api/json_fields.h"
+#include "api/output_constraints.h"
 #include "api/value_parse.h"
 
 namespace jarvis::api {
@@ -61,8 +62,8 @@ Status ReadCommon(JsonFields& f, ParsedGeneration* p) {
     JARVIS_RETURN_IF_ERROR(ReadOptions(*options, &r));
   }
   if (auto v = f.Bool("cache")) r.use_response_cache = *v;
-  f.Raw("format");  // structured output is not supported; accepted and ignored
-  return f.status();
+  JARVIS_RETURN_IF_ERROR(f.status());
+  return ReadOllamaOutputFields(f, &r);
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 #include <utility>
 
 #include "api/generation_format.h"
+#include "api/output_constraints.h"
 
 namespace jarvis::api {
 namespace {
@@ -35,6 +36,9 @@ class OpenAiFormat final : public GenerationFormat {
     if (chat_ && !role_sent_) out += SseEvent(Chunk("", nullptr));
     nlohmann::json last = Chunk("", OpenAiFinishReason(r.finish));
     if (chat_) last["choices"][0]["delta"] = nlohmann::json::object();
+    // Log-probabilities ride on the final chunk, all at once (clients
+    // concatenate the chunks' lists, so the result is the same).
+    if (!r.logprobs.empty()) last["choices"][0]["logprobs"] = Logprobs(r);
     if (r.from_response_cache) last["cached"] = true;
     out += SseEvent(last);
     if (include_usage_) {
@@ -51,6 +55,7 @@ class OpenAiFormat final : public GenerationFormat {
   nlohmann::json Whole(const GenerateResult& r) override {
     nlohmann::json j = Header(chat_ ? "chat.completion" : "text_completion");
     nlohmann::json choice = {{"index", 0}, {"logprobs", nullptr}, {"finish_reason", OpenAiFinishReason(r.finish)}};
+    if (!r.logprobs.empty()) choice["logprobs"] = Logprobs(r);
     if (chat_) {
       choice["message"] = {{"role", "assistant"}, {"content", r.text}};
     } else {
@@ -63,6 +68,10 @@ class OpenAiFormat final : public GenerationFormat {
   }
 
  private:
+  nlohmann::json Logprobs(const GenerateResult& r) const {
+    return chat_ ? OpenAiChatLogprobs(r) : OpenAiCompletionLogprobs(r);
+  }
+
   nlohmann::json Header(const char* object) const {
     return {{"id", meta_.id}, {"object", object}, {"created", meta_.created}, {"model", meta_.model},
             {"system_fingerprint", "jarvis"}};

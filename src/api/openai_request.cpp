@@ -5,6 +5,7 @@
 
 #include "api/generation_request.h"
 #include "api/json_fields.h"
+#include "api/output_constraints.h"
 
 namespace jarvis::api {
 namespace {
@@ -71,7 +72,8 @@ Status ReadCommon(JsonFields& f, ParsedGeneration* p) {
   }
   if (auto v = f.Bool("ignore_eos")) r.ignore_eos = *v;
   if (auto v = f.Bool("cache")) r.use_response_cache = *v;
-  return f.status();
+  JARVIS_RETURN_IF_ERROR(f.status());
+  return ReadOpenAiOutputFields(f, p->chat, &r);
 }
 
 // OpenAI message content: a string, or an array of {"type":"text","text":...} parts.

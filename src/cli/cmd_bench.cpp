@@ -3,6 +3,7 @@
 // Markdown table (like llama-bench) or JSON. The runs: cli/bench_runner.h.
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -10,9 +11,11 @@
 #include <string>
 #include <vector>
 
+#include "cli/bench_constrained.h"
 #include "cli/bench_runner.h"
 #include "cli/bench_stream.h"
 #include "cli/commands.h"
+#include "constrain/json_schema_grammar.h"
 #include "engine/engine.h"
 #include "kernels/cpu/isa.h"
 #include "model/model.h"
@@ -33,6 +36,7 @@ struct BenchFlags {
   std::string kv_type = "f16";
   bool no_bandwidth = false;
   int32_t gpu_layers = kGpuLayersFromEnv;
+  std::string json_schema;  // --json-schema: constrained vs free decode instead
 };
 
 struct Row {
@@ -145,7 +149,75 @@ void PrintJson(const std::string& path, double file_bytes, double params, double
   std::cout << out.dump(2) << std::endl;
 }
 
+double Mean(const std::vector<double>& v) {
+  double s = 0.0;
+  for (double x : v) s += x;
+  return v.empty() ? 0.0 : s / static_cast<double>(v.size());
+}
+
+// --json-schema: decode tokens/s with the schema's grammar vs without, one
+// stream and each -b batch size, runs interleaved (cli/bench_constrained.h).
+void BenchConstrained(const BenchFlags& f) {
+  std::string text;
+  {
+    std::FILE* file = std::fopen(f.json_schema.c_str(), "rb");
+    if (file == nullptr) Fail("cannot open " + f.json_schema, kExitUsageError);
+    char buf[4096];
+    size_t got;
+    while ((got = std::fread(buf, 1, sizeof buf, file)) > 0) text.append(buf, got);
+    std::fclose(file);
+  }
+  const nlohmann::json schema = nlohmann::json::parse(text, nullptr, false);
+  if (schema.is_discarded()) Fail(f.json_schema + " is not JSON", kExitUsageError);
+  auto gbnf = constrain::JsonSchemaToGbnf(schema);
+  if (!gbnf.ok()) Fail(gbnf.status());
+  std::vector<int32_t> batches{1};
+  for (int32_t b : f.batch) {
+    if (b > 1) batches.push_back(b);
+  }
+  int32_t n = 0;
+  for (int32_t g : f.generate) n = std::max(n, g);
+  if (n <= 0) Fail("--json-schema needs -n > 0", kExitUsageError);
+  const std::unique_ptr<Model> model = LoadModelOrFail(f.model, f.gpu_layers);
+  EngineOptions eo;
+  eo.n_threads = f.threads.empty() ? DefaultThreadCount() : f.threads[0];
+  eo.n_ctx = 32 + n + 1;
+  eo.max_sequences = *std::max_element(batches.begin(), batches.end());
+  eo.kv_f16 = f.kv_type == "f16";
+  eo.gpu_layers = f.gpu_layers;
+  auto engine = Engine::Create(*model, eo);
+  if (!engine.ok()) Fail(engine.status());
+  std::fprintf(stderr, "jarvis bench --json-schema %s: %s, vocab %d, %d threads, backend %s\n", f.json_schema.c_str(),
+               f.model.c_str(), model->hparams().n_vocab, eo.n_threads, (*engine)->backend().c_str());
+  nlohmann::json results = nlohmann::json::array();
+  if (!f.json) {
+    std::printf("| test | free t/s | constrained t/s | constrained / free | per CPU-second: free | constrained | constrained / free |\n");
+    std::printf("| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+  }
+  for (int32_t b : batches) {
+    auto r = RunConstrainedBench(**engine, *gbnf, b, n, f.reps);
+    if (!r.ok()) Fail(r.status());
+    const double free_tps = Mean(r->free_tps), constrained_tps = Mean(r->constrained_tps);
+    const double free_cpu = Mean(r->free_cpu_tps), constrained_cpu = Mean(r->constrained_cpu_tps);
+    const std::string name = (b == 1 ? "" : "b" + std::to_string(b) + " ") + "tg" + std::to_string(n);
+    if (f.json) {
+      results.push_back({{"test", name}, {"batch", b}, {"n_gen", n}, {"free_tokens_per_s", r->free_tps},
+                         {"constrained_tokens_per_s", r->constrained_tps}, {"ratio", constrained_tps / free_tps},
+                         {"free_tokens_per_cpu_s", r->free_cpu_tps},
+                         {"constrained_tokens_per_cpu_s", r->constrained_cpu_tps},
+                         {"cpu_ratio", constrained_cpu / free_cpu}});
+    } else {
+      std::printf("| %s | %.2f | %.2f | %.3f | %.2f | %.2f | %.3f |\n", name.c_str(), free_tps, constrained_tps,
+                  constrained_tps / free_tps, free_cpu, constrained_cpu, constrained_cpu / free_cpu);
+      std::fflush(stdout);
+    }
+  }
+  if (f.json) std::cout << nlohmann::json{{"model", f.model}, {"schema", f.json_schema}, {"results", results}}.dump(2)
+                        << std::endl;
+}
+
 void Bench(const BenchFlags& f) {
+  if (!f.json_schema.empty()) return BenchConstrained(f);
   if (f.reps < 1) Fail("-r must be at least 1", kExitUsageError);
   std::vector<BenchSpec> specs;
   int32_t max_batch = 1;
@@ -247,6 +319,8 @@ void RegisterBench(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("-r,--repetitions", flags->reps, "Timed repetitions per test")->capture_default_str();
   cmd->add_flag("--json", flags->json, "Print JSON instead of a Markdown table");
+  cmd->add_option("--json-schema", flags->json_schema,
+                  "Compare decode speed constrained by this JSON schema file vs free (one stream and each -b)");
   AddKvTypeOption(cmd, &flags->kv_type);
   AddGpuLayersOption(cmd, &flags->gpu_layers);
   cmd->add_flag("--no-bandwidth", flags->no_bandwidth, "Skip the memory-bandwidth measurement");

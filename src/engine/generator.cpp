@@ -3,8 +3,12 @@
 #include <algorithm>
 #include <chrono>
 
-#include "engine/stop_matcher.h"
-#include "tokenizer/streaming_decoder.h"
+#include <exception>
+#include <memory>
+#include <optional>
+
+#include "engine/grammar_processor.h"
+#include "engine/token_pipeline.h"
 #include "tokenizer/tokenizer.h"
 
 namespace jarvis {
@@ -42,14 +46,23 @@ Result<GenerationResult> Generate(Engine& engine, std::span<const int32_t> promp
                                    " (including at least one generated token)");
   }
   JARVIS_RETURN_IF_ERROR(options.sampling.Validate(n_vocab));
+  std::unique_ptr<GrammarProcessorFactory> grammars;
+  std::unique_ptr<LogitsProcessor> processor;
+  if (!options.grammar.empty()) {
+    grammars = std::make_unique<GrammarProcessorFactory>(tok, 1);
+    JARVIS_ASSIGN_OR_RETURN(processor, grammars->Make(options.grammar, nullptr, options.ignore_eos));
+  }
 
   SequenceGuard seq(engine.kv());
-  Sampler sampler(options.sampling, n_vocab);
-  StopMatcher stops(options.stop);
-  StreamingDecoder decoder(tok);
+  TokenPipelineOptions pipeline_options;
+  pipeline_options.sampling = options.sampling;
+  pipeline_options.stop = options.stop;
+  pipeline_options.ignore_eos = options.ignore_eos;
+  pipeline_options.max_tokens = options.max_tokens;
+  pipeline_options.logprobs = options.logprobs;
+  TokenPipeline pipeline(tok, n_vocab, n_ctx, prompt, pipeline_options, std::move(processor));
   GenerationResult result;
   result.prompt_tokens = static_cast<int32_t>(prompt.size());
-  for (int32_t t : prompt) sampler.Accept(t);  // penalties see the prompt, as in llama.cpp
 
   std::vector<float> logits;
   Batch batch;
@@ -73,43 +86,44 @@ Result<GenerationResult> Generate(Engine& engine, std::span<const int32_t> promp
   result.prompt_seconds = SecondsSince(start);
 
   start = std::chrono::steady_clock::now();
-  int32_t pos = static_cast<int32_t>(prompt.size());
-  const int32_t budget = options.max_tokens < 0 ? n_ctx : options.max_tokens;
+  // Delivers text; false to cancel. A throwing callback is an error, as in the scheduler.
+  Status callback_error;
   auto emit = [&](const std::string& text) {
     result.text += text;
-    return !on_text || text.empty() || on_text(text);
-  };
-  result.finish = FinishReason::kLength;
-  bool done = false;
-  while (!done && static_cast<int32_t>(result.tokens.size()) < budget) {
-    const int32_t next = sampler.Sample(std::span<float>(logits.data(), static_cast<size_t>(n_vocab)));
-    if (next == kNoToken || (!options.ignore_eos && tok.IsEndOfGeneration(next))) {
-      result.finish = FinishReason::kStop;
-      break;
+    if (!on_text || text.empty()) return true;
+    try {
+      return on_text(text);
+    } catch (const std::exception& e) {
+      callback_error = Status::Internal(std::string("on_text threw: ") + e.what());
+    } catch (...) {
+      callback_error = Status::Internal("on_text threw");
     }
-    sampler.Accept(next);
-    result.tokens.push_back(next);
-    StopMatcher::Output out = stops.Push(decoder.Push(next));
-    if (!emit(out.emit)) {
-      result.finish = FinishReason::kCancelled;
-      done = true;
-    } else if (out.stopped) {
-      result.finish = FinishReason::kStop;
-      done = true;
-    } else if (pos + 1 >= n_ctx) {
-      break;  // context full: finish as length
+    return false;
+  };
+  std::optional<FinishReason> finish;
+  if (pipeline.budget() == 0) finish = FinishReason::kLength;
+  int32_t pos = static_cast<int32_t>(prompt.size());
+  while (!finish) {
+    TokenPipeline::StepResult r = pipeline.Step(std::span<float>(logits.data(), static_cast<size_t>(n_vocab)));
+    if (r.token >= 0) {
+      result.tokens.push_back(r.token);
+      if (r.logprob) result.logprobs.push_back(std::move(*r.logprob));
+    }
+    if (!r.error.ok()) return r.error;
+    if (!emit(r.text)) {
+      if (!callback_error.ok()) return callback_error;
+      finish = FinishReason::kCancelled;
+    } else if (r.finish) {
+      finish = r.finish;
     } else {
-      const int32_t one[] = {next};
+      const int32_t one[] = {r.token};
       JARVIS_RETURN_IF_ERROR(step(one, pos++));
     }
   }
-  // Release text held back by the decoder (an unfinished UTF-8 sequence) or
-  // by the stop matcher (a possible stop-string prefix).
-  if (result.finish != FinishReason::kCancelled && !stops.stopped()) {
-    StopMatcher::Output out = stops.Push(decoder.Flush());
-    if (out.stopped) result.finish = FinishReason::kStop;
-    emit(out.emit + stops.Flush());
-  }
+  result.finish = *finish;
+  const std::string rest = pipeline.Finish(&result.finish);
+  if (!rest.empty()) emit(rest);
+  if (!callback_error.ok()) return callback_error;
   result.generate_seconds = SecondsSince(start);
   return result;
 }

@@ -27,6 +27,10 @@ struct GenerateOptions {
   bool ignore_eos = false;
   // Prompt tokens per forward step while prefilling. Default 256.
   int32_t prefill_chunk = 256;
+  // GBNF the output must match; empty: unconstrained (GenerateRequest::grammar).
+  std::string grammar;
+  // GenerateRequest::logprobs: < 0 off, N >= 0 with N alternatives.
+  int32_t logprobs = -1;
 };
 
 // The single-sequence loop's result (the scheduler's public result type is
@@ -38,15 +42,18 @@ struct GenerationResult {
   int32_t prompt_tokens = 0;
   double prompt_seconds = 0.0;    // prefill wall time
   double generate_seconds = 0.0;  // decode wall time
+  std::vector<TokenLogprob> logprobs;  // per token, when options.logprobs >= 0
 };
 
 // Called with each piece of text as it becomes final (complete UTF-8, not part
 // of a possible stop string). Return false to cancel.
 using TextCallback = std::function<bool(std::string_view piece)>;
 
-// Runs `prompt` then generates. Uses a sequence of `engine`'s KV cache and
+// Runs `prompt` then generates, one TokenPipeline step per token (the same
+// per-token logic as the scheduler). Uses a sequence of `engine`'s KV cache and
 // frees it before returning. InvalidArgument when the prompt is empty or does
-// not fit in the context (n_ctx - 1 tokens at most), or for bad sampling params.
+// not fit in the context (n_ctx - 1 tokens at most), for bad sampling params
+// or a bad grammar; Internal if on_text throws or the grammar fails mid-way.
 Result<GenerationResult> Generate(Engine& engine, std::span<const int32_t> prompt,
                                 const GenerateOptions& options, const TextCallback& on_text = {});
 

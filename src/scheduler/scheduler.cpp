@@ -105,6 +105,16 @@ Result<RequestHandle> Scheduler::Impl::Submit(GenerateRequest request) {
   }
   JARVIS_ASSIGN_OR_RETURN(std::vector<int32_t> prompt,
                           PrepareRequestTokens(model_, chat_, request, n_ctx_));
+  // Parse the grammar here, on the caller's thread, so a bad one is the
+  // caller's InvalidArgument and not a failed request later.
+  std::shared_ptr<const constrain::Grammar> grammar;
+  if (!request.grammar.empty()) {
+    JARVIS_ASSIGN_OR_RETURN(grammar, ParseGrammar(request.grammar));
+  }
+  if (request.logprobs > GenerateRequest::kMaxTopLogprobs) {
+    return Status::InvalidArgument("logprobs asks for " + std::to_string(request.logprobs) +
+                                   " alternatives; at most " + std::to_string(GenerateRequest::kMaxTopLogprobs));
+  }
   auto state = std::make_shared<RequestState>(NextRequestId());
   state->SetCompletionHook(std::move(request.on_complete));
   std::weak_ptr<Inbox> weak = inbox_;
@@ -124,6 +134,9 @@ Result<RequestHandle> Scheduler::Impl::Submit(GenerateRequest request) {
   pending.max_tokens = request.max_tokens;
   pending.stop = std::move(request.stop);
   pending.ignore_eos = request.ignore_eos;
+  pending.grammar = std::move(request.grammar);
+  pending.parsed_grammar = std::move(grammar);
+  pending.logprobs = request.logprobs;
   pending.deadline = request.deadline;
   pending.on_token = std::move(request.on_token);
   {

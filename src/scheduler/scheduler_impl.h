@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "engine/engine.h"
+#include "engine/grammar_processor.h"
 #include "scheduler/scheduler.h"
 #include "scheduler/sequence.h"
 #include "tokenizer/chat_template.h"
@@ -89,6 +90,7 @@ class Scheduler::Impl {
   // Loop thread only.
   std::unique_ptr<Engine> engine_;
   std::vector<std::unique_ptr<Sequence>> running_;  // admission order
+  std::unique_ptr<GrammarProcessorFactory> grammars_;  // token trie and mask caches, built on first use
   std::vector<float> logits_;
   Batch batch_;
   int64_t steps_ = 0;

@@ -121,8 +121,20 @@ void Scheduler::Impl::StartSequences(std::vector<Admission> admitted, Clock::tim
     std::unique_ptr<Sequence> seq;
     const std::shared_ptr<RequestState> state = a.request.state;  // a.request is moved from below
     const int32_t n_prompt = static_cast<int32_t>(a.request.prompt.size());
+    std::unique_ptr<LogitsProcessor> processor;
+    if (!a.request.grammar.empty()) {
+      if (!grammars_) grammars_ = std::make_unique<GrammarProcessorFactory>(tok);
+      Result<std::unique_ptr<LogitsProcessor>> made =
+          grammars_->Make(a.request.grammar, a.request.parsed_grammar, a.request.ignore_eos);
+      if (!made.ok()) {
+        engine_->kv().FreeSequence(a.kv_seq);
+        CompleteUnadmitted(*state, n_prompt, FinishReason::kError, made.status());
+        continue;
+      }
+      processor = std::move(*made);
+    }
     try {
-      seq = std::make_unique<Sequence>(std::move(a.request), tok, n_vocab, n_ctx_, now);
+      seq = std::make_unique<Sequence>(std::move(a.request), tok, n_vocab, n_ctx_, now, std::move(processor));
     } catch (const std::exception& e) {
       engine_->kv().FreeSequence(a.kv_seq);
       CompleteUnadmitted(*state, n_prompt, FinishReason::kError, Status::ResourceExhausted(e.what()));

@@ -11,19 +11,27 @@ double Ms(std::chrono::steady_clock::duration d) { return std::chrono::duration<
 
 }  // namespace
 
+namespace {
+
+TokenPipelineOptions PipelineOptions(const PendingRequest& r) {
+  TokenPipelineOptions o;
+  o.sampling = r.sampling;
+  o.stop = r.stop;
+  o.ignore_eos = r.ignore_eos;
+  o.max_tokens = r.max_tokens;
+  o.logprobs = r.logprobs;
+  return o;
+}
+
+}  // namespace
+
 Sequence::Sequence(PendingRequest request, const Tokenizer& tokenizer, int32_t n_vocab, int32_t n_ctx,
-                   Clock::time_point admitted)
+                   Clock::time_point admitted, std::unique_ptr<LogitsProcessor> processor)
     : request_(std::move(request)),
-      tokenizer_(tokenizer),
-      n_vocab_(n_vocab),
       n_ctx_(n_ctx),
-      budget_(request_.max_tokens < 0 ? n_ctx : request_.max_tokens),
-      sampler_(request_.sampling, n_vocab),
-      stops_(request_.stop),
-      decoder_(tokenizer),
+      pipeline_(tokenizer, n_vocab, n_ctx, request_.prompt, PipelineOptions(request_), std::move(processor)),
       tokens_(request_.prompt),
       admitted_(admitted) {
-  for (int32_t t : request_.prompt) sampler_.Accept(t);  // penalties see the prompt, as in Generate
   result_.prompt_tokens = n_prompt();
 }
 
@@ -51,9 +59,10 @@ void Sequence::set_finish(FinishReason reason, Status error) {
   result_.error = std::move(error);
 }
 
-bool Sequence::Emit(int32_t token, std::string text) {
+bool Sequence::Emit(int32_t token, std::string text, std::optional<TokenLogprob> logprob) {
   result_.text += text;
-  TokenEvent event{token, std::move(text)};
+  if (logprob) result_.logprobs.push_back(*logprob);
+  TokenEvent event{token, std::move(text), std::move(logprob)};
   bool keep = true;
   if (request_.on_token) {
     try {
@@ -72,41 +81,30 @@ bool Sequence::Emit(int32_t token, std::string text) {
 
 bool Sequence::Sample(std::span<float> logits, Clock::time_point now) {
   if (!first_token_) first_token_ = now;
-  const int32_t next = sampler_.Sample(logits.first(static_cast<size_t>(n_vocab_)));
-  if (next == kNoToken || (!request_.ignore_eos && tokenizer_.IsEndOfGeneration(next))) {
-    set_finish(FinishReason::kStop);
+  TokenPipeline::StepResult r = pipeline_.Step(logits);
+  if (r.token < 0) {  // an end token, or the constraint failed
+    set_finish(*r.finish, std::move(r.error));
     return false;
   }
   last_token_ = now;
-  sampler_.Accept(next);
-  tokens_.push_back(next);
-  result_.tokens.push_back(next);
-  const int32_t generated = static_cast<int32_t>(result_.tokens.size());
-  StopMatcher::Output out = stops_.Push(decoder_.Push(next));
-  if (!Emit(next, std::move(out.emit))) {
+  tokens_.push_back(r.token);
+  result_.tokens.push_back(r.token);
+  if (!Emit(r.token, std::move(r.text), std::move(r.logprob))) {
     if (callback_error_.ok()) {
       set_finish(FinishReason::kCancelled);
     } else {
       set_finish(FinishReason::kError, callback_error_);
     }
-  } else if (out.stopped) {
-    set_finish(FinishReason::kStop);
-  } else if (generated >= budget_ || n_prompt() + generated >= n_ctx_) {
-    set_finish(FinishReason::kLength);  // max_tokens reached or the context is full
+  } else if (r.finish) {
+    set_finish(*r.finish, std::move(r.error));
   }
   return !finish_.has_value();
 }
 
 void Sequence::Complete(Clock::time_point now) {
   if (!finish_) finish_ = FinishReason::kLength;
-  if ((*finish_ == FinishReason::kStop || *finish_ == FinishReason::kLength) && !stops_.stopped()) {
-    // Release text held back by the decoder (an unfinished UTF-8 sequence)
-    // or by the stop matcher (a possible stop-string prefix).
-    StopMatcher::Output out = stops_.Push(decoder_.Flush());
-    if (out.stopped) finish_ = FinishReason::kStop;
-    std::string rest = std::move(out.emit) + stops_.Flush();
-    if (!rest.empty()) Emit(-1, std::move(rest));
-  }
+  std::string rest = pipeline_.Finish(&*finish_);  // held-back UTF-8 or stop-string prefix
+  if (!rest.empty()) Emit(-1, std::move(rest));
   result_.finish = *finish_;
   if (result_.finish != FinishReason::kError) result_.error = Status::Ok();
   result_.completion_tokens = static_cast<int32_t>(result_.tokens.size());

@@ -1,7 +1,7 @@
 // Sequence: one admitted request inside the scheduler loop: its tokens, KV
-// sequence, sampler, detokenizer, stop matcher and the result being built.
-// Per token it does what engine/generator.cpp does for its single sequence, so
-// at temperature 0 both give the same tokens.
+// sequence, token pipeline (engine/token_pipeline.h: logits processors,
+// sampler, detokenizer, stop strings, finish rules; the same one Generate
+// runs, so both give the same tokens) and the result being built.
 //
 // Thread safety: owned and used by the scheduler's loop thread only. Events go
 // to the RequestState (thread-safe) and to on_token, called on the loop thread.
@@ -15,11 +15,10 @@
 #include <string>
 #include <vector>
 
-#include "engine/sampling.h"
-#include "engine/stop_matcher.h"
+#include "constrain/grammar.h"
+#include "engine/token_pipeline.h"
 #include "jarvis/request.h"
 #include "scheduler/request_state.h"
-#include "tokenizer/streaming_decoder.h"
 
 namespace jarvis {
 
@@ -31,6 +30,9 @@ struct PendingRequest {
   int32_t max_tokens = 128;     // < 0: until the context is full
   std::vector<std::string> stop;
   bool ignore_eos = false;
+  std::string grammar;                                   // GBNF; empty: unconstrained
+  std::shared_ptr<const constrain::Grammar> parsed_grammar;  // grammar, checked at Submit
+  int32_t logprobs = -1;                                 // GenerateRequest::logprobs
   std::optional<std::chrono::steady_clock::time_point> deadline;
   TokenCallback on_token;
 };
@@ -41,8 +43,9 @@ class Sequence {
 
   // `tokenizer` must outlive the sequence. `admitted` is the start of the
   // step that admitted it; n_ctx is the engine's context per sequence.
+  // `processor` (may be null) constrains the logits (the request's grammar).
   Sequence(PendingRequest request, const Tokenizer& tokenizer, int32_t n_vocab, int32_t n_ctx,
-           Clock::time_point admitted);
+           Clock::time_point admitted, std::unique_ptr<LogitsProcessor> processor = nullptr);
   Sequence(const Sequence&) = delete;
   Sequence& operator=(const Sequence&) = delete;
 
@@ -61,7 +64,7 @@ class Sequence {
   bool has_pending_decode() const { return !prefilling() && static_cast<int32_t>(tokens_.size()) > n_computed_; }
   int32_t n_generated() const { return static_cast<int32_t>(tokens_.size()) - n_prompt(); }
   // Nothing to generate at all (max_tokens == 0).
-  bool wants_no_tokens() const { return budget_ == 0; }
+  bool wants_no_tokens() const { return pipeline_.budget() == 0; }
 
   int32_t kv_seq = -1;
 
@@ -88,16 +91,11 @@ class Sequence {
 
  private:
   // Appends text, delivers the event; false if on_token asked to cancel.
-  bool Emit(int32_t token, std::string text);
+  bool Emit(int32_t token, std::string text, std::optional<TokenLogprob> logprob = std::nullopt);
 
   PendingRequest request_;
-  const Tokenizer& tokenizer_;
-  int32_t n_vocab_;
   int32_t n_ctx_;
-  int32_t budget_;  // tokens to generate at most
-  Sampler sampler_;
-  StopMatcher stops_;
-  StreamingDecoder decoder_;
+  TokenPipeline pipeline_;
   std::vector<int32_t> tokens_;  // prompt, then generated
   int32_t n_computed_ = 0;
   std::optional<FinishReason> finish_;

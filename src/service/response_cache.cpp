@@ -29,6 +29,7 @@ class KeyWriter {
 size_t EntryBytes(const std::string& key, const CachedResponse& v) {
   size_t n = ResponseCache::kEntryOverheadBytes + key.size() + v.result.text.size() +
              v.result.tokens.size() * sizeof(int32_t) + v.result.error.message().size();
+  for (const TokenLogprob& lp : v.result.logprobs) n += sizeof lp + lp.piece.size() + lp.top.size() * 48;
   for (const auto& e : v.events) n += sizeof(TokenEvent) + e.text.size();
   return n;
 }
@@ -84,6 +85,11 @@ std::string ResponseCache::MakeKey(std::string_view model_digest, const Generate
   w.U64(r.stop.size());
   for (const auto& stop : r.stop) w.Bytes(stop);
   w.U64(r.ignore_eos ? 1 : 0);
+  // Structured output (response_format, format and grammar all become this
+  // GBNF text) and log-probabilities change the output too.
+  w.Tag('G');
+  w.Bytes(r.grammar);
+  w.I64(r.logprobs);
   return w.Take();
 }
 

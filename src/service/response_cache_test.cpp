@@ -71,6 +71,10 @@ TEST(ResponseCacheTest, KeyChangesWithEveryField) {
       {"stop", [](GenerateRequest& r) { r.stop = {"\n"}; }},
       {"stop order", [](GenerateRequest& r) { r.stop = {"b", "a"}; }},
       {"ignore_eos", [](GenerateRequest& r) { r.ignore_eos = true; }},
+      {"grammar", [](GenerateRequest& r) { r.grammar = "root ::= \"a\""; }},
+      {"grammar other", [](GenerateRequest& r) { r.grammar = "root ::= \"b\""; }},
+      {"logprobs", [](GenerateRequest& r) { r.logprobs = 0; }},
+      {"top logprobs", [](GenerateRequest& r) { r.logprobs = 3; }},
   };
   GenerateRequest with_stops = BaseRequest();
   with_stops.stop = {"a", "b"};
