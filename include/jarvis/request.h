@@ -78,6 +78,14 @@ struct GenerateRequest {
   int32_t max_tokens = 128;               // < 0: until the context is full
   std::vector<std::string> stop;
   bool ignore_eos = false;
+  // Chat requests: the tools offered to the model (the OpenAI "tools" array as
+  // JSON text, "" for none) and extra template variables (a JSON object as
+  // text, e.g. {"enable_thinking": false}); both reach the prompt through the
+  // model's chat template.
+  std::string tools_json;
+  std::string chat_template_kwargs_json;
+  // GBNF grammar the output must match ("" = unconstrained).
+  std::string grammar;
   bool use_response_cache = true;         // per-request opt-out ("cache": false)
   std::optional<std::chrono::steady_clock::time_point> deadline;
   TokenCallback on_token;                 // optional push stream

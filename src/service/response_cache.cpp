@@ -84,6 +84,9 @@ std::string ResponseCache::MakeKey(std::string_view model_digest, const Generate
   w.U64(r.stop.size());
   for (const auto& stop : r.stop) w.Bytes(stop);
   w.U64(r.ignore_eos ? 1 : 0);
+  w.Bytes(r.tools_json);
+  w.Bytes(r.chat_template_kwargs_json);
+  w.Bytes(r.grammar);
   return w.Take();
 }
 

@@ -71,6 +71,9 @@ TEST(ResponseCacheTest, KeyChangesWithEveryField) {
       {"stop", [](GenerateRequest& r) { r.stop = {"\n"}; }},
       {"stop order", [](GenerateRequest& r) { r.stop = {"b", "a"}; }},
       {"ignore_eos", [](GenerateRequest& r) { r.ignore_eos = true; }},
+      {"tools_json", [](GenerateRequest& r) { r.tools_json = R"([{"type":"function"}])"; }},
+      {"chat_template_kwargs_json", [](GenerateRequest& r) { r.chat_template_kwargs_json = R"({"a":1})"; }},
+      {"grammar", [](GenerateRequest& r) { r.grammar = "root ::= \"x\""; }},
   };
   GenerateRequest with_stops = BaseRequest();
   with_stops.stop = {"a", "b"};
