@@ -89,7 +89,9 @@ Status PrepareChatOutput(ApiContext& ctx, const ModelInfo& info, ParsedGeneratio
   options.tools.format = traits.tool_format;
   for (const chat::ToolDefinition& t : want.tools) options.tools.tool_names.insert(t.name);
   options.tools.parallel = want.parallel_tool_calls;
-  options.tools.id_prefix = "call_" + format.meta().id + "_";
+  // "call_<request number>_<index>": unique per reply and across replies.
+  const std::string& id = format.meta().id;
+  options.tools.id_prefix = "call_" + id.substr(id.find_last_of('-') + 1) + "_";
   if (tools && (want.tool_choice.mode == chat::ToolChoiceMode::kRequired ||
                 want.tool_choice.mode == chat::ToolChoiceMode::kNamed)) {
     JARVIS_ASSIGN_OR_RETURN(chat::ToolCallConstraint constraint,
