@@ -5,10 +5,10 @@
 // errors (Ollama's {"error": "..."} shape).
 //
 // The constrained tests (tool_choice "required"/named, chat.completions.parse
-// with a zod schema) need grammar-constrained decoding: each first asks the
-// server whether it honours the constraint and is skipped, saying so, when
-// the server refuses it with a 400 (it never answers such a request
-// unconstrained).
+// with a zod schema) need grammar-constrained decoding. They first ask the
+// server (constrainedDecoding below: a tool_choice "required" request, which
+// a server without it refuses with a 400 rather than answer unconstrained)
+// and are skipped, saying so, when it lacks it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
@@ -39,7 +39,23 @@ const messages = [{ role: 'user', content: 'What is the weather in Paris?' }];
 // A 400 that says the build cannot constrain decoding (the lead's merge of
 // the grammar work lifts it).
 function lacksConstraints(e) {
-  return e instanceof OpenAI.BadRequestError && /grammar|response_format/.test(e.message);
+  return e instanceof OpenAI.BadRequestError && /grammar/.test(e.message);
+}
+
+let constrained;
+async function constrainedDecoding() {
+  if (constrained === undefined) {
+    try {
+      await client.chat.completions.create({
+        model, messages, tools: [weatherTool], tool_choice: 'required', max_tokens: 1, temperature: 0,
+      });
+      constrained = true;
+    } catch (e) {
+      if (!lacksConstraints(e)) throw e;
+      constrained = false;
+    }
+  }
+  return constrained;
 }
 
 test('models.retrieve finds the served model and 404s an unknown one', async () => {
@@ -79,16 +95,11 @@ test('n = 2 returns two choices', async () => {
 });
 
 test('tool_choice required: a call of the declared tool with schema-valid arguments, then the round trip', async (t) => {
-  let r;
-  try {
-    r = await client.chat.completions.create({
-      model, messages, tools: [weatherTool], tool_choice: { type: 'function', function: { name: 'get_weather' } },
-      max_tokens: 64, temperature: 0,
-    });
-  } catch (e) {
-    if (lacksConstraints(e)) return t.skip(`server cannot constrain decoding: ${e.message}`);
-    throw e;
-  }
+  if (!(await constrainedDecoding())) return t.skip('server cannot constrain decoding (grammar)');
+  const r = await client.chat.completions.create({
+    model, messages, tools: [weatherTool], tool_choice: { type: 'function', function: { name: 'get_weather' } },
+    max_tokens: 64, temperature: 0,
+  });
   const msg = r.choices[0].message;
   assert.equal(r.choices[0].finish_reason, 'tool_calls');
   assert.equal(msg.tool_calls.length, 1);
@@ -107,16 +118,11 @@ test('tool_choice required: a call of the declared tool with schema-valid argume
 });
 
 test('chat.completions.parse with a zod schema', async (t) => {
+  if (!(await constrainedDecoding())) return t.skip('server cannot constrain decoding (grammar)');
   const Answer = z.object({ city: z.string(), sunny: z.boolean() });
-  let r;
-  try {
-    r = await client.beta.chat.completions.parse({
-      model, messages, response_format: zodResponseFormat(Answer, 'answer'), max_tokens: 64, temperature: 0,
-    });
-  } catch (e) {
-    if (lacksConstraints(e)) return t.skip(`server cannot constrain decoding: ${e.message}`);
-    throw e;
-  }
+  const r = await client.beta.chat.completions.parse({
+    model, messages, response_format: zodResponseFormat(Answer, 'answer'), max_tokens: 64, temperature: 0,
+  });
   const parsed = r.choices[0].message.parsed;
   if (parsed === null && r.choices[0].finish_reason === 'length') return;  // cut off by max_tokens
   assert.ok(Answer.safeParse(parsed).success, JSON.stringify(r.choices[0].message));
