@@ -378,8 +378,10 @@ TEST_F(HttpE2eTest, ClientMistakesGetJson4xxAndServerStaysHealthy) {
   ExpectJsonError(post("/v1/completions", "{\"prompt\": \"x\""), 400);
   ExpectJsonError(post("/v1/completions", R"({"prompt":"x","max_tokens":"ten"})"), 400);
   ExpectJsonError(post("/v1/chat/completions", R"({"messages":"hi"})"), 400);
-  ExpectJsonError(post("/v1/chat/completions", R"({"messages":[{"role":"user","content":"x"}],"n":2})"), 400);
-  ExpectJsonError(post("/api/generate", R"({"prompt":"x","options":{"top_k":"few"}})"), 400);
+  ExpectJsonError(post("/v1/chat/completions", R"({"messages":[{"role":"user","content":"x"}],"n":17})"), 400);
+  HttpReply ollama = post("/api/generate", R"({"prompt":"x","options":{"top_k":"few"}})");
+  EXPECT_EQ(ollama.status, 400);
+  EXPECT_TRUE(json::parse(ollama.body)["error"].is_string()) << ollama.body;  // Ollama's error shape
   ExpectJsonError(post("/v1/completions", R"({"model":"no-such-model","prompt":"x"})"), 404);
   ExpectJsonError(Fetch(port_, "GET", "/nope", "", {auth}), 404);
   ExpectJsonError(Fetch(port_, "DELETE", "/v1/models", "", {auth}), 405);
@@ -460,6 +462,9 @@ TEST_F(HttpE2eTest, SeveralChoicesShareThePromptsKvBlocks) {
   const int64_t tail = (prompt - 1) % 16 + 1;  // the last, partial block (block size 16)
   EXPECT_EQ(computed, prompt + (kChoices - 1) * tail) << "prompt " << prompt;
   EXPECT_EQ(reused, (kChoices - 1) * (prompt - tail));
+  std::printf("n=%d, prompt %lld tokens: %lld prompt tokens computed (1 prefill + %lld per further choice), %lld reused\n",
+              kChoices, static_cast<long long>(prompt), static_cast<long long>(computed), static_cast<long long>(tail),
+              static_cast<long long>(reused));
   // Different seeds: the choices are sampled independently.
   std::set<std::string> texts;
   for (const json& c : r["choices"]) texts.insert(c["message"]["content"].get<std::string>());
