@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdio>
 #include <memory>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -377,8 +378,10 @@ TEST_F(HttpE2eTest, ClientMistakesGetJson4xxAndServerStaysHealthy) {
   ExpectJsonError(post("/v1/completions", "{\"prompt\": \"x\""), 400);
   ExpectJsonError(post("/v1/completions", R"({"prompt":"x","max_tokens":"ten"})"), 400);
   ExpectJsonError(post("/v1/chat/completions", R"({"messages":"hi"})"), 400);
-  ExpectJsonError(post("/v1/chat/completions", R"({"messages":[{"role":"user","content":"x"}],"n":2})"), 400);
-  ExpectJsonError(post("/api/generate", R"({"prompt":"x","options":{"top_k":"few"}})"), 400);
+  ExpectJsonError(post("/v1/chat/completions", R"({"messages":[{"role":"user","content":"x"}],"n":17})"), 400);
+  HttpReply ollama = post("/api/generate", R"({"prompt":"x","options":{"top_k":"few"}})");
+  EXPECT_EQ(ollama.status, 400);
+  EXPECT_TRUE(json::parse(ollama.body)["error"].is_string()) << ollama.body;  // Ollama's error shape
   ExpectJsonError(post("/v1/completions", R"({"model":"no-such-model","prompt":"x"})"), 404);
   ExpectJsonError(Fetch(port_, "GET", "/nope", "", {auth}), 404);
   ExpectJsonError(Fetch(port_, "DELETE", "/v1/models", "", {auth}), 405);
@@ -414,6 +417,58 @@ TEST_F(HttpE2eTest, GracefulShutdownLetsARunningStreamFinish) {
   TestConnection late;
   EXPECT_FALSE(late.Connect(port_));  // no longer listening
   server_.reset();
+}
+
+}  // namespace
+}  // namespace jarvis
+
+namespace jarvis {
+namespace {
+
+// /api/show gives Ollama's flat, typed model_info keys from the GGUF.
+TEST_F(HttpE2eTest, ShowHasOllamaModelInfo) {
+  Start();
+  json show = Post("/api/show", {{"model", kModel}});
+  const json& info = show["model_info"];
+  EXPECT_EQ(info["general.architecture"], "llama");
+  EXPECT_TRUE(info["llama.context_length"].is_number_integer()) << info.dump();
+  EXPECT_TRUE(info["llama.embedding_length"].is_number_integer());
+  EXPECT_TRUE(info["tokenizer.ggml.tokens"].is_null());  // big arrays only with verbose, as Ollama
+  EXPECT_GT(info["general.parameter_count"].get<int64_t>(), 0);
+  EXPECT_TRUE(show["parameters"].is_string());
+  HttpReply missing = Fetch(port_, "POST", "/api/show", R"({"model":"no-such-model"})");
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_TRUE(json::parse(missing.body)["error"].is_string()) << missing.body;
+}
+
+// n > 1: one prefill. The further choices attach the prompt's full KV blocks
+// that choice 0 computed and compute only its last, partial block.
+TEST_F(HttpE2eTest, SeveralChoicesShareThePromptsKvBlocks) {
+  Start();
+  auto stats = [&] { return service_->GetModel(kModel)->scheduler; };
+  const SchedulerStats before = stats();
+  constexpr int kChoices = 4;
+  json r = Post("/v1/chat/completions",
+                {{"model", kModel},
+                 {"messages", {{{"role", "user"}, {"content", "Once upon a time there was a little girl named Lily who "
+                                                              "loved to play in the park with her dog and her friends"}}}},
+                 {"n", kChoices}, {"max_tokens", 8}, {"seed", 11}, {"temperature", 0.9}});
+  ASSERT_EQ(r["choices"].size(), static_cast<size_t>(kChoices)) << r.dump();
+  const int64_t prompt = r["usage"]["prompt_tokens"].get<int64_t>();
+  ASSERT_GT(prompt, 32);
+  const SchedulerStats after = stats();
+  const int64_t computed = after.prompt_tokens_computed - before.prompt_tokens_computed;
+  const int64_t reused = after.prompt_tokens_cached - before.prompt_tokens_cached;
+  const int64_t tail = (prompt - 1) % 16 + 1;  // the last, partial block (block size 16)
+  EXPECT_EQ(computed, prompt + (kChoices - 1) * tail) << "prompt " << prompt;
+  EXPECT_EQ(reused, (kChoices - 1) * (prompt - tail));
+  std::printf("n=%d, prompt %lld tokens: %lld prompt tokens computed (1 prefill + %lld per further choice), %lld reused\n",
+              kChoices, static_cast<long long>(prompt), static_cast<long long>(computed), static_cast<long long>(tail),
+              static_cast<long long>(reused));
+  // Different seeds: the choices are sampled independently.
+  std::set<std::string> texts;
+  for (const json& c : r["choices"]) texts.insert(c["message"]["content"].get<std::string>());
+  EXPECT_GT(texts.size(), 1u);
 }
 
 }  // namespace

@@ -96,6 +96,12 @@ struct GenerateRequest {
   int32_t max_tokens = 128;               // < 0: until the context is full
   std::vector<std::string> stop;
   bool ignore_eos = false;
+  // Chat requests: the tools offered to the model (the OpenAI "tools" array as
+  // JSON text, "" for none) and extra template variables (a JSON object as
+  // text, e.g. {"enable_thinking": false}); both reach the prompt through the
+  // model's chat template.
+  std::string tools_json;
+  std::string chat_template_kwargs_json;
   std::string grammar;  // GBNF text; empty: unconstrained
   // < 0: no log-probabilities; N >= 0: each generated token's logprob and its
   // N most likely alternatives (TokenLogprob; at most kMaxTopLogprobs).

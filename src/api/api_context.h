@@ -13,6 +13,7 @@
 #include <string>
 
 #include "api/api_backend.h"
+#include "api/model_chat_traits.h"
 #include "api/server_options.h"
 
 namespace jarvis::api {
@@ -45,6 +46,7 @@ class ApiContext {
   ApiBackend& backend;
   const ServerOptions& options;
   HttpCounters counters;
+  ChatTraitsCache chat_traits;        // per model: tool-call format, reasoning
   std::atomic<bool> ready{false};     // set once startup (model preload) is done
   std::atomic<bool> terminating{false};  // signal received: readiness fails, work goes on (drain delay)
   std::atomic<bool> draining{false};  // shutting down: no new work

@@ -2,6 +2,10 @@
 // a stream (OpenAI: SSE "data:" events ending in "data: [DONE]"; Ollama: NDJSON
 // lines ending in a done:true line with timings) and as one JSON body.
 //
+// Chat formats read the reply through chat::AssistantOutputParser (SetOutput):
+// reasoning and tool calls go out in their API's fields, streamed as they
+// become final (OpenAI: a tool call's id/type/name delta, then its arguments).
+//
 // Piece() is called on the scheduler thread in token order; StreamEnd(),
 // StreamError() and Whole() once afterwards, on another thread; the calls are
 // ordered by the request's completion (no locking needed).
@@ -12,10 +16,12 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "api/api_error.h"
+#include "chat/assistant_output.h"
 #include "jarvis/request.h"
 
 namespace jarvis::api {
@@ -42,6 +48,14 @@ class GenerationFormat {
   virtual std::string StreamError(const ApiError& error) = 0;
   // The body of a non-streaming response.
   virtual nlohmann::json Whole(const GenerateResult& result) = 0;
+  // n > 1 (OpenAI): one body for all the choices, in order.
+  virtual nlohmann::json WholeChoices(const std::vector<GenerateResult>& choices) { return Whole(choices.at(0)); }
+  // The body of an error answered instead of a result (OpenAI's
+  // {"error": {...}} object; Ollama's {"error": "message"}).
+  virtual nlohmann::json ErrorBody(const ApiError& error) const { return ErrorJson(error); }
+  // Chat formats: how to read the reply (reasoning, tool calls); set before
+  // the first Piece. Other formats pass the text on as it is.
+  virtual void SetOutput(const chat::AssistantOutputOptions& options) { (void)options; }
 
   GenerationMeta& meta() { return meta_; }
 

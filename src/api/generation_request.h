@@ -4,16 +4,36 @@
 #pragma once
 
 #include <chrono>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "chat/tool_choice.h"
 #include "jarvis/request.h"
 #include "jarvis/status.h"
 
 namespace jarvis::api {
+
+class JsonFields;
+
+// How a reasoning model's <think> block is returned.
+enum class ReasoningMode {
+  kAuto,      // separately, when the model's template knows <think>; else inline
+  kSeparate,  // separately (OpenAI reasoning_content / Ollama thinking)
+  kInline,    // left in the content as the model wrote it
+};
+
+// The output side of a chat request (read by ReadChatOutputFields).
+struct ChatOutputRequest {
+  std::vector<chat::ToolDefinition> tools;
+  chat::ToolChoice tool_choice;
+  bool parallel_tool_calls = true;
+  ReasoningMode reasoning = ReasoningMode::kAuto;
+  bool thinking_required = false;  // Ollama think: true (400 for a model that does not think)
+};
 
 struct ParsedGeneration {
   GenerateRequest request;   // on_token is left empty
@@ -24,14 +44,19 @@ struct ParsedGeneration {
   // Ollama: a /api/generate or /api/chat without prompt/messages only loads
   // (or, with keep_alive 0, unloads) the model.
   bool load_only = false;
+  ChatOutputRequest output;  // chat only
+  int n = 1;                 // OpenAI n: choices generated from the one prompt
 };
 
 // POST /v1/chat/completions and POST /v1/completions. Supports model,
 // messages / prompt (string, [string] or [token ids]), max_tokens,
 // max_completion_tokens, temperature, top_p, top_k, min_p, seed, stop,
-// presence_penalty, frequency_penalty, repeat_penalty, logit_bias, n (must be
-// 1), stream, stream_options.include_usage, user, and the non-standard
-// ignore_eos and cache. Default max_tokens: 16 for completions (as OpenAI),
+// presence_penalty, frequency_penalty, repeat_penalty, logit_bias, n (1..16;
+// 1 when streaming), stream, stream_options.include_usage, user, and the
+// non-standard ignore_eos and cache; chat also tools, tool_choice,
+// parallel_tool_calls, reasoning_format (ReadChatOutputFields). Fields that
+// would change the output but are not supported are a 400 naming them (see
+// RejectUnsupportedFields); other unknown fields are ignored. Default max_tokens: 16 for completions (as OpenAI),
 // until end/context for chat.
 Result<ParsedGeneration> ParseOpenAiChat(const nlohmann::json& body);
 Result<ParsedGeneration> ParseOpenAiCompletion(const nlohmann::json& body);
@@ -39,11 +64,24 @@ Result<ParsedGeneration> ParseOpenAiCompletion(const nlohmann::json& body);
 // POST /api/chat and POST /api/generate. stream defaults to true; options{}
 // maps temperature, top_k, top_p, min_p, seed, num_predict, stop,
 // repeat_penalty, repeat_last_n, presence_penalty, frequency_penalty (num_ctx
-// and the rest are accepted and ignored). /api/generate continues `prompt` as
+// and the placement/threading options are accepted and ignored; sampling
+// options jarvis does not implement are a 400). /api/generate continues `prompt` as
 // raw text (as Ollama's raw: true; `system` is prepended); use /api/chat for
 // template-rendered conversations.
 Result<ParsedGeneration> ParseOllamaChat(const nlohmann::json& body);
 Result<ParsedGeneration> ParseOllamaGenerate(const nlohmann::json& body);
+
+// tools, tool_choice and parallel_tool_calls (OpenAI), reasoning_format
+// ("auto"/"deepseek": separately, "none": inline) and, for Ollama, tools and
+// think (true: thinking returned separately, false: the template is asked not
+// to think; absent: inline). tool_choice "none" keeps the tools out of the
+// prompt; "required" or a named function constrain the reply to one call.
+Status ReadChatOutputFields(JsonFields& fields, bool ollama, ParsedGeneration* parsed);
+
+// A 400 naming the first of `keys` present in the body: request fields that
+// would change the output but that jarvis does not implement.
+Status RejectUnsupportedFields(const JsonFields& fields, std::initializer_list<const char*> keys,
+                               const char* why);
 
 // A chat "messages" array: objects with a non-empty string role and a string
 // content (or OpenAI text parts). Shared by both APIs.

@@ -9,10 +9,30 @@
 #include "api/api.h"
 #include "api/generation_runner.h"
 #include "api/handler_util.h"
+#include "gguf/gguf_reader.h"
 #include "jarvis/build_info.h"
 
 namespace jarvis::api {
 namespace {
+
+// Ollama answers errors as {"error": "message"} (a string: its clients show
+// an object as "[object Object]").
+HttpResponse OllamaError(const ApiError& error) {
+  HttpResponse r = JsonResponse(error.status, {{"error", error.message}});
+  if (error.status == 429 || error.status == 503) r.headers.emplace_back("Retry-After", "1");
+  return r;
+}
+HttpResponse OllamaError(const Status& status) { return OllamaError(ErrorFromStatus(status)); }
+
+bool ReadOllamaBody(const ApiRequest& request, ResponseSink& sink, nlohmann::json* out) {
+  auto parsed = ParseJsonObject(request.body);
+  if (!parsed.ok()) {
+    sink.Send(OllamaError(BadRequest(parsed.status().message(), "invalid_json")));
+    return false;
+  }
+  *out = std::move(parsed).value();
+  return true;
+}
 
 std::string Upper(std::string s) {
   for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
@@ -47,7 +67,7 @@ void LoadOnly(ApiContext& ctx, ParsedGeneration parsed, std::shared_ptr<Response
     const bool unload = parsed.keep_alive && parsed.keep_alive->count() == 0;
     Status s = unload ? ctx.backend.UnloadModel(model) : ctx.backend.LoadModel(model, parsed.keep_alive, false);
     if (!s.ok()) {
-      sink->Send(ErrorResponse(s));
+      sink->Send(OllamaError(s));
       return;
     }
     std::string name = model;
@@ -66,13 +86,56 @@ void LoadOnly(ApiContext& ctx, ParsedGeneration parsed, std::shared_ptr<Response
   });
 }
 
+nlohmann::json GgufJsonValue(const GgufValue& v) {
+  if (const GgufArray* a = v.as_array()) {
+    if (a->items.size() > 64) return nullptr;  // vocabulary, merges, scores...
+    nlohmann::json out = nlohmann::json::array();
+    for (const GgufValue& item : a->items) out.push_back(GgufJsonValue(item));
+    return out;
+  }
+  if (v.type() == GgufValueType::kBool) return v.as_bool().value_or(false);
+  if (v.is_float()) return v.as_float().value_or(0.0);
+  if (v.is_integer()) {
+    if (auto i = v.as_int()) return *i;
+    return v.as_uint().value_or(0);
+  }
+  if (auto s = v.as_string()) return std::string(*s);
+  return nullptr;
+}
+
+nlohmann::json OllamaModelInfo(const GgufFile& gguf) {
+  nlohmann::json info = nlohmann::json::object();
+  for (const GgufKeyValue& kv : gguf.metadata()) {
+    if (kv.key == "tokenizer.chat_template") continue;  // given as "template"
+    info[std::string(kv.key)] = GgufJsonValue(kv.value);
+  }
+  info["general.parameter_count"] = gguf.ParameterCount();
+  return info;
+}
+
+// Ollama's "parameters" text ("stop \"<|im_end|>\"" lines): the token texts
+// that end a turn, which jarvis stops at (its other defaults are per request).
+std::string OllamaParameters(const GgufFile& gguf) {
+  const GgufArray* tokens = gguf.GetArray("tokenizer.ggml.tokens");
+  std::string out;
+  for (const char* key : {"tokenizer.ggml.eos_token_id", "tokenizer.ggml.eot_token_id"}) {
+    auto id = gguf.GetUint(key);
+    if (!id.ok() || tokens == nullptr || *id >= tokens->items.size()) continue;
+    auto text = tokens->items[*id].as_string();
+    if (!text) continue;
+    const std::string line = "stop " + nlohmann::json(std::string(*text)).dump() + "\n";
+    if (out.find(line) == std::string::npos) out += line;
+  }
+  return out;
+}
+
 Handler GenerationHandler(ApiContext& ctx, bool chat) {
   return [&ctx, chat](const ApiRequest& request, std::shared_ptr<ResponseSink> sink) {
     nlohmann::json body;
-    if (!ReadJsonBody(request, *sink, &body)) return;
+    if (!ReadOllamaBody(request, *sink, &body)) return;
     auto parsed = chat ? ParseOllamaChat(body) : ParseOllamaGenerate(body);
     if (!parsed.ok()) {
-      sink->Send(ErrorResponse(parsed.status()));
+      sink->Send(OllamaError(parsed.status()));
       return;
     }
     if (parsed->load_only) {
@@ -109,37 +172,50 @@ void Ps(ApiContext& ctx, ResponseSink& sink) {
 
 void Show(ApiContext& ctx, const ApiRequest& request, std::shared_ptr<ResponseSink> sink) {
   nlohmann::json body;
-  if (!ReadJsonBody(request, *sink, &body)) return;
+  if (!ReadOllamaBody(request, *sink, &body)) return;
   JsonFields f(body);
   auto model = f.String("model");
   if (!model) model = f.String("name");  // older clients
   if (!f.ok()) {
-    sink->Send(ErrorResponse(f.status()));
+    sink->Send(OllamaError(f.status()));
     return;
   }
   if (!model) {
-    sink->Send(ErrorResponse(BadRequest("'model' is required")));
+    sink->Send(OllamaError(BadRequest("'model' is required")));
     return;
   }
   ctx.RunBlocking([&ctx, name = NormalizeModelName(*model), sink]() {
     auto info = ctx.backend.GetModel(name);
     if (!info.ok()) {
-      sink->Send(ErrorResponse(info.status()));
+      sink->Send(OllamaError(info.status()));
       return;
     }
     auto show = ctx.backend.ShowModel(name);
     if (!show.ok()) {
-      sink->Send(ErrorResponse(show.status()));
+      sink->Send(OllamaError(show.status()));
       return;
     }
-    nlohmann::json j = show->is_object() && show->contains("model_info") ? *show
-                                                                         : nlohmann::json{{"model_info", *show}};
+    nlohmann::json j = nlohmann::json::object();
+    // Ollama's model_info: the GGUF's metadata under its own flat keys, with
+    // typed values (big arrays such as the vocabulary as null, as Ollama
+    // does without "verbose"); "parameters": the generation defaults.
+    if (auto gguf = GgufFile::Open(info->path); gguf.ok()) {
+      j["model_info"] = OllamaModelInfo(**gguf);
+      j["parameters"] = OllamaParameters(**gguf);
+    } else {
+      j["model_info"] = show->is_object() && show->contains("metadata") ? (*show)["metadata"] : *show;
+    }
     if (!j.contains("details")) j["details"] = Details(*info);
     if (!j.contains("modelfile")) j["modelfile"] = "";
     if (!j.contains("parameters")) j["parameters"] = "";
     if (!j.contains("template")) j["template"] = "";
     j["modified_at"] = ModifiedAt(info->path);
     j["capabilities"] = nlohmann::json::array({"completion"});
+    if (auto traits = ctx.chat_traits.Get(ctx.backend, *info); traits.ok()) {
+      // Any model can be offered tools (the generic JSON fallback reads its calls).
+      j["capabilities"].push_back("tools");
+      if (traits->reasoning.thinks) j["capabilities"].push_back("thinking");
+    }
     sink->Send(JsonResponse(200, j));
   });
 }

@@ -37,6 +37,12 @@ Status ReadOptions(const nlohmann::json& options, GenerateRequest* r) {
   if (auto v = f.Number("presence_penalty", -100.0, 100.0)) s.presence_penalty = static_cast<float>(*v);
   if (auto v = f.Number("frequency_penalty", -100.0, 100.0)) s.frequency_penalty = static_cast<float>(*v);
   f.Integer("num_ctx", 0, INT64_MAX);  // type-checked, otherwise ignored (the server's context applies)
+  // Placement and threading options (num_gpu, num_thread, use_mmap, ...) and
+  // num_keep (jarvis never shifts the context) do not change the output and
+  // are ignored. These samplers would, unless set to their "off" value:
+  if (auto v = f.Integer("mirostat", 0, 2); v && *v != 0) f.Fail("mirostat", "is not supported (only 0, off)");
+  if (auto v = f.Number("tfs_z", 0.0, 1e9); v && *v != 1.0) f.Fail("tfs_z", "is not supported (only 1, off)");
+  if (auto v = f.Number("typical_p", 0.0, 1.0); v && *v != 1.0) f.Fail("typical_p", "is not supported (only 1, off)");
   return f.status();
 }
 
@@ -63,6 +69,8 @@ Status ReadCommon(JsonFields& f, ParsedGeneration* p) {
   }
   if (auto v = f.Bool("cache")) r.use_response_cache = *v;
   JARVIS_RETURN_IF_ERROR(f.status());
+  JARVIS_RETURN_IF_ERROR(RejectUnsupportedFields(f, {"images"}, "jarvis models are text-only"));
+  JARVIS_RETURN_IF_ERROR(RejectUnsupportedFields(f, {"template", "context", "suffix"}, "jarvis has no such feature"));
   return ReadOllamaOutputFields(f, &r);
 }
 
@@ -78,7 +86,18 @@ Result<ParsedGeneration> ParseOllamaChat(const nlohmann::json& body) {
     p.load_only = true;
     return p;
   }
+  if (messages->is_array()) {
+    for (size_t i = 0; i < messages->size(); ++i) {
+      const nlohmann::json& m = (*messages)[i];
+      if (m.is_object() && m.contains("images") && !m["images"].is_null() &&
+          !(m["images"].is_array() && m["images"].empty())) {
+        return Status::InvalidArgument("'messages[" + std::to_string(i) +
+                                       "].images' is not supported: jarvis models are text-only");
+      }
+    }
+  }
   JARVIS_ASSIGN_OR_RETURN(p.request.messages, ReadMessages(*messages));
+  JARVIS_RETURN_IF_ERROR(ReadChatOutputFields(f, /*ollama=*/true, &p));
   return p;
 }
 
@@ -90,6 +109,7 @@ Result<ParsedGeneration> ParseOllamaGenerate(const nlohmann::json& body) {
   auto system = f.String("system");
   f.Bool("raw");
   if (!f.ok()) return f.status();
+  JARVIS_RETURN_IF_ERROR(RejectUnsupportedFields(f, {"think"}, "thinking is returned by /api/chat"));
   if (!prompt || prompt->empty()) {
     p.load_only = true;
     return p;

@@ -1,4 +1,9 @@
-// OpenAI-compatible routes: /v1/chat/completions, /v1/completions, /v1/models.
+// OpenAI-compatible routes: /v1/chat/completions, /v1/completions, /v1/models,
+// /v1/models/{id}.
+#include <cctype>
+#include <optional>
+#include <string>
+#include <string_view>
 #include <utility>
 
 #include "api/api.h"
@@ -37,6 +42,43 @@ void ListModels(ApiContext& ctx, std::shared_ptr<ResponseSink> sink) {
   sink->Send(JsonResponse(200, {{"object", "list"}, {"data", std::move(data)}}));
 }
 
+// "%3A" -> ':' (model ids may be sent percent-encoded); nullopt for a bad escape.
+std::optional<std::string> PercentDecode(std::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '%') {
+      out += s[i];
+      continue;
+    }
+    if (i + 2 >= s.size() || !std::isxdigit(static_cast<unsigned char>(s[i + 1])) ||
+        !std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
+      return std::nullopt;
+    }
+    out += static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16));
+    i += 2;
+  }
+  return out;
+}
+
+// GET /v1/models/{id}: the model object, or 404 model_not_found.
+void GetModel(ApiContext& ctx, const ApiRequest& request, std::shared_ptr<ResponseSink> sink) {
+  constexpr std::string_view kPrefix = "/v1/models/";
+  auto id = PercentDecode(std::string_view(request.path).substr(kPrefix.size()));
+  if (!id || id->empty()) {
+    sink->Send(ErrorResponse(BadRequest("bad model id in the path")));
+    return;
+  }
+  const std::string name = NormalizeModelName(*id);
+  for (const ModelInfo& m : ctx.backend.ListModels()) {
+    if (m.name != name) continue;
+    sink->Send(JsonResponse(200, {{"id", m.name}, {"object", "model"}, {"created", UnixSeconds(ctx.started)},
+                                  {"owned_by", "jarvis"}}));
+    return;
+  }
+  sink->Send(ErrorResponse(ApiError{404, "The model '" + *id + "' does not exist", "invalid_request_error",
+                                    "model_not_found"}));
+}
+
 }  // namespace
 
 void AddOpenAiRoutes(Router& router, ApiContext& ctx) {
@@ -44,6 +86,9 @@ void AddOpenAiRoutes(Router& router, ApiContext& ctx) {
   router.Add("POST", "/v1/completions", GenerationHandler(ctx, &ParseOpenAiCompletion, /*chat=*/false));
   router.Add("GET", "/v1/models",
              [&ctx](const ApiRequest&, std::shared_ptr<ResponseSink> sink) { ListModels(ctx, std::move(sink)); });
+  router.AddPrefix("GET", "/v1/models/", [&ctx](const ApiRequest& request, std::shared_ptr<ResponseSink> sink) {
+    GetModel(ctx, request, std::move(sink));
+  });
 }
 
 }  // namespace jarvis::api

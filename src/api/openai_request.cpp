@@ -12,6 +12,7 @@ namespace {
 
 constexpr int64_t kMaxTokensLimit = 1 << 20;
 constexpr size_t kMaxStops = 16;
+constexpr int64_t kMaxChoices = 16;
 
 // Sampling fields shared by both OpenAI endpoints.
 void ReadSampling(JsonFields& f, GenerateRequest* r) {
@@ -56,7 +57,7 @@ Status ReadCommon(JsonFields& f, ParsedGeneration* p) {
   if (auto v = f.Integer("max_completion_tokens", -1, kMaxTokensLimit)) r.max_tokens = static_cast<int32_t>(*v);
   if (r.max_tokens == 0) r.max_tokens = -1;  // 0 is "no explicit limit" in some clients
   ReadSampling(f, &r);
-  if (auto v = f.Integer("n", 1, 1 << 20); v && *v != 1) f.Fail("n", "must be 1 (one choice per request)");
+  if (auto v = f.Integer("n", 1, kMaxChoices)) p->n = static_cast<int>(*v);
   if (auto v = f.StringOrStrings("stop")) {
     if (v->size() > kMaxStops) f.Fail("stop", "has more than 16 strings");
     for (auto& s : *v) {
@@ -72,7 +73,14 @@ Status ReadCommon(JsonFields& f, ParsedGeneration* p) {
   }
   if (auto v = f.Bool("ignore_eos")) r.ignore_eos = *v;
   if (auto v = f.Bool("cache")) r.use_response_cache = *v;
+  if (p->n > 1 && p->stream) f.Fail("n", "must be 1 when streaming (n > 1 is answered whole)");
+  if (const nlohmann::json* m = f.Raw("modalities"); m != nullptr && *m != nlohmann::json::array({"text"})) {
+    f.Fail("modalities", "must be [\"text\"]: jarvis models generate text only");
+  }
   JARVIS_RETURN_IF_ERROR(f.status());
+  JARVIS_RETURN_IF_ERROR(RejectUnsupportedFields(f, {"functions", "function_call"}, "use 'tools' and 'tool_choice'"));
+  JARVIS_RETURN_IF_ERROR(RejectUnsupportedFields(f, {"audio", "reasoning_effort", "web_search_options", "best_of", "suffix"},
+                                 "jarvis has no such feature"));
   return ReadOpenAiOutputFields(f, p->chat, &r);
 }
 
@@ -127,6 +135,7 @@ Result<ParsedGeneration> ParseOpenAiChat(const nlohmann::json& body) {
   if (messages == nullptr) return Status::InvalidArgument("'messages' is required");
   JARVIS_ASSIGN_OR_RETURN(p.request.messages, ReadMessages(*messages));
   JARVIS_RETURN_IF_ERROR(ReadCommon(f, &p));
+  JARVIS_RETURN_IF_ERROR(ReadChatOutputFields(f, /*ollama=*/false, &p));
   return p;
 }
 

@@ -4,6 +4,8 @@
 // a request at max_tokens (negative: never), on cancel, or when on_token
 // returns false, calling on_complete. Special model names: "busy" -> ResourceExhausted, "missing"
 // -> NotFound, "cached" -> an already-completed response-cache hit.
+// Script(name, pieces, chat_template) makes model `name` answer with exactly
+// those pieces (one per step, then stop) and show that chat template.
 // Header-only; tests only.
 #pragma once
 
@@ -11,6 +13,10 @@
 #include <chrono>
 #include <condition_variable>
 #include <list>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -37,8 +43,13 @@ class FakeBackend final : public ApiBackend {
     if (request.model == "busy") return Status::ResourceExhausted("queue full");
     if (request.model == "missing") return Status::NotFound("model 'missing' not found");
     if (shutting_down_.load()) return Status::Cancelled("shutting down");
+    submits_.fetch_add(1);
     auto job = std::make_shared<Job>();
     job->request = std::move(request);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (auto it = scripts_.find(job->request.model); it != scripts_.end()) job->script = it->second.pieces;
+    }
     job->id = ++next_id_;
     Submission s;
     s.id = job->id;
@@ -93,9 +104,20 @@ class FakeBackend final : public ApiBackend {
     return m;
   }
   Result<nlohmann::json> ShowModel(const std::string& name) const override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (auto it = scripts_.find(name); it != scripts_.end()) {
+        return nlohmann::json{{"general.architecture", "llama"}, {"chat_template", it->second.chat_template}};
+      }
+    }
     if (!name.empty() && name != "fake") return Status::NotFound("model '" + name + "' not found");
     return nlohmann::json{{"general.architecture", "llama"}};
   }
+  void Script(const std::string& name, std::vector<std::string> pieces, std::string chat_template) {
+    std::lock_guard<std::mutex> lock(mu_);
+    scripts_[name] = ScriptedModel{std::move(pieces), std::move(chat_template)};
+  }
+  int64_t submits() const { return submits_.load(); }
   nlohmann::json PerformanceStats() const override { return {{"counters", {{"llm_requests_total", 0}}}}; }
   nlohmann::json SystemMetrics() const override { return {{"cpu_percent", 1.0}}; }
   nlohmann::json ModelsStats() const override { return {{"loaded", nlohmann::json::array()}}; }
@@ -127,6 +149,7 @@ class FakeBackend final : public ApiBackend {
  private:
   struct Job {
     GenerateRequest request;
+    std::optional<std::vector<std::string>> script;
     uint64_t id = 0;
     std::atomic<bool> cancelled{false};
     GenerateResult result;
@@ -161,15 +184,22 @@ class FakeBackend final : public ApiBackend {
         if (job.cancelled.load()) {
           Finish(job, FinishReason::kCancelled);
           done = true;
+        } else if (job.script && static_cast<size_t>(job.result.completion_tokens) >= job.script->size()) {
+          Finish(job, FinishReason::kStop);
+          done = true;
         } else if (job.request.max_tokens >= 0 && job.result.completion_tokens >= job.request.max_tokens) {
           Finish(job, FinishReason::kLength);
           done = true;
         } else {
           TokenEvent ev;
           ev.token = job.result.completion_tokens;
-          ev.text = "w";  // (built piecewise: GCC 12 -Wrestrict misfires on "w" + std::string)
-          ev.text += std::to_string(job.result.completion_tokens);
-          ev.text += ' ';
+          if (job.script) {
+            ev.text = (*job.script)[static_cast<size_t>(job.result.completion_tokens)];
+          } else {
+            ev.text = "w";  // (built piecewise: GCC 12 -Wrestrict misfires on "w" + std::string)
+            ev.text += std::to_string(job.result.completion_tokens);
+            ev.text += ' ';
+          }
           job.result.text += ev.text;
           job.result.completion_tokens++;
           if (job.request.on_token && !job.request.on_token(ev)) {
@@ -198,6 +228,12 @@ class FakeBackend final : public ApiBackend {
   int running_ = 0;
   bool stop_ = false;
   std::atomic<bool> shutting_down_{false};
+  struct ScriptedModel {
+    std::vector<std::string> pieces;
+    std::string chat_template;
+  };
+  std::map<std::string, ScriptedModel> scripts_;  // guarded by mu_
+  std::atomic<int64_t> submits_{0};
   std::atomic<uint64_t> next_id_{0};
   std::atomic<int64_t> cancels_{0};
   std::atomic<int64_t> cancelled_finishes_{0};

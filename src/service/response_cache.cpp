@@ -86,10 +86,13 @@ std::string ResponseCache::MakeKey(std::string_view model_digest, const Generate
   for (const auto& stop : r.stop) w.Bytes(stop);
   w.U64(r.ignore_eos ? 1 : 0);
   // Structured output (response_format, format and grammar all become this
-  // GBNF text) and log-probabilities change the output too.
+  // GBNF text), log-probabilities, tools and template variables change the
+  // output too.
   w.Tag('G');
   w.Bytes(r.grammar);
   w.I64(r.logprobs);
+  w.Bytes(r.tools_json);
+  w.Bytes(r.chat_template_kwargs_json);
   return w.Take();
 }
 

@@ -4,7 +4,8 @@
 // folds into it) and the normalised request: the prompt (token ids, chat
 // messages as role + content, or raw text), add_special, EVERY SamplingParams
 // field (floats by bit pattern, -0 folded into +0; logit_bias in order), seed
-// and has_seed, max_tokens, stop strings (in order), ignore_eos. Each part is
+// and has_seed, max_tokens, stop strings (in order), ignore_eos, tools_json,
+// chat_template_kwargs_json and grammar. Each part is
 // length-prefixed, so no two different requests share a key. The full key is
 // stored and compared (no hash collisions).
 //

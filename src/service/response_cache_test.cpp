@@ -75,6 +75,8 @@ TEST(ResponseCacheTest, KeyChangesWithEveryField) {
       {"grammar other", [](GenerateRequest& r) { r.grammar = "root ::= \"b\""; }},
       {"logprobs", [](GenerateRequest& r) { r.logprobs = 0; }},
       {"top logprobs", [](GenerateRequest& r) { r.logprobs = 3; }},
+      {"tools_json", [](GenerateRequest& r) { r.tools_json = R"([{"type":"function"}])"; }},
+      {"chat_template_kwargs_json", [](GenerateRequest& r) { r.chat_template_kwargs_json = R"({"a":1})"; }},
   };
   GenerateRequest with_stops = BaseRequest();
   with_stops.stop = {"a", "b"};

@@ -73,6 +73,6 @@ test('errors surface as the client\'s typed errors', async () => {
     client.chat.completions.create({ model, messages: [{ role: 'user', content: 'x' }], temperature: 'hot' }),
     (e) => e instanceof OpenAI.BadRequestError && e.status === 400 && /temperature/.test(e.message));
   await assert.rejects(
-    client.chat.completions.create({ model, messages: [{ role: 'user', content: 'x' }], n: 2 }),
+    client.chat.completions.create({ model, messages: [{ role: 'user', content: 'x' }], n: 17 }),
     (e) => e instanceof OpenAI.BadRequestError);
 });
