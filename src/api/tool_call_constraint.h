@@ -9,9 +9,9 @@
 namespace jarvis::api {
 
 // Sets request->grammar to the grammar of constraint.prefix, one JSON value
-// matching constraint.schema, constraint.suffix. Unsupported when this build
-// has no grammar-constrained decoding (the request is then refused, never
-// answered unconstrained).
+// matching constraint.schema, constraint.suffix. InvalidArgument when the
+// request already carries another output constraint or the schema cannot be
+// compiled (the request is then refused, never answered unconstrained).
 Status ApplyToolCallConstraint(const chat::ToolCallConstraint& constraint, GenerateRequest* request);
 
 }  // namespace jarvis::api
