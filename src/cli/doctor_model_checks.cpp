@@ -10,6 +10,7 @@
 
 #include "cli/doctor_checks.h"
 #include "cli/doctor_util.h"
+#include "cli/environment.h"
 #include "gpu/gpu_backend.h"
 #include "kernels/cpu/isa.h"
 #include "kernels/cpu/matmul.h"
@@ -60,7 +61,7 @@ DoctorCheck CheckModelKernels(const ModelWeights& w) {
 DoctorCheck CheckModelGpu(const Model& m) {
   const HParams& hp = m.hparams();
   const GpuProbe& probe = ProbeGpus();
-  const int32_t layers = ResolveGpuLayers(kGpuLayersFromEnv, hp.n_layer);
+  const int32_t layers = ResolveGpuLayers(ReadGpuLayersEnv().request(), hp.n_layer);
   if (layers == 0) {
     return Ok("model_gpu", probe.devices.empty() ? "runs on the CPU (no usable GPU)"
                                                  : "runs on the CPU (JARVIS_GPU_LAYERS=0)");
