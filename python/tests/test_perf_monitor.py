@@ -67,5 +67,5 @@ def test_engine_records_into_the_same_monitor(model_path):
     assert perf_monitor.get_stats("llm_inference")["count"] == before + 1
     # And the engine's document shows the Python-side timers.
     perf_monitor.record_event("py_visible_in_engine_stats", 1.0)
-    assert "py_visible_in_engine_stats" in llm.prometheus()
+    assert llm.stats()["py_visible_in_engine_stats"]["count"] == 1
     llm.close()

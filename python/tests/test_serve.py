@@ -41,8 +41,10 @@ def test_serve_answers_http_while_python_generates(model_path):
     # The HTTP request ran on the same loaded model: the same greedy text.
     assert body["choices"][0]["text"] == texts[0]
     # The monitor is shared: Python's own timer shows on the monitoring API.
-    status, stats = _get(server.url + "/metrics")
-    assert status == 200 and "py_side_timer" in stats
+    status, stats = _get(server.url + "/api/performance/stats")
+    assert status == 200 and json.loads(stats)["py_side_timer"]["count"] == 1
+    status, metrics = _get(server.url + "/metrics")
+    assert status == 200 and "jarvis_request_duration_seconds" in metrics
     server.stop()
     server.stop()  # idempotent
     llm.close()
