@@ -50,9 +50,9 @@ if(JARVIS_CUDA_ENABLED)
   message(STATUS "jarvis: CUDA backend ON (nvcc ${CMAKE_CUDA_COMPILER_VERSION}, "
     "architectures ${CMAKE_CUDA_ARCHITECTURES})")
 
-  file(GLOB _jarvis_cu_srcs CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/src/kernels/cuda/*.cu)
+  file(GLOB _jarvis_cu_srcs CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/src/kernels/cuda/*.cu)
   add_library(jarvis_cuda_kernels STATIC ${_jarvis_cu_srcs})
-  target_include_directories(jarvis_cuda_kernels PUBLIC ${CMAKE_SOURCE_DIR}/include ${CMAKE_SOURCE_DIR}/src)
+  target_include_directories(jarvis_cuda_kernels PUBLIC ${PROJECT_SOURCE_DIR}/include ${PROJECT_SOURCE_DIR}/src)
   # Host-compiler warnings go through -Xcompiler (jarvis_warnings' flags are
   # g++ flags that nvcc itself does not accept); nvcc's own warnings too.
   target_compile_options(jarvis_cuda_kernels PRIVATE

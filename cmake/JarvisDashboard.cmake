@@ -83,12 +83,12 @@ if(CMAKE_SCRIPT_MODE_FILE)
 endif()
 
 # ---- configure mode ----------------------------------------------------------
-option(JARVIS_BUILD_DASHBOARD "Build the web dashboard from web/ (needs Node.js >= 18 and npm)" ON)
+option(JARVIS_BUILD_DASHBOARD "Build the web dashboard from web/ (needs Node.js >= 18 and npm)" ${PROJECT_IS_TOP_LEVEL})
 
 set(_dash_module "${CMAKE_CURRENT_LIST_FILE}")
-set(_dash_web "${CMAKE_SOURCE_DIR}/web")
-set(_dash_work "${CMAKE_BINARY_DIR}/web")
-set(_dash_gen_dir "${CMAKE_BINARY_DIR}/generated/dashboard")
+set(_dash_web "${PROJECT_SOURCE_DIR}/web")
+set(_dash_work "${PROJECT_BINARY_DIR}/web")
+set(_dash_gen_dir "${PROJECT_BINARY_DIR}/generated/dashboard")
 set(_dash_why "")
 
 if(NOT JARVIS_BUILD_DASHBOARD)
@@ -160,7 +160,7 @@ if(JARVIS_BUILD_TESTS)
   # The page in headless Chromium against a real `jarvis serve` (skips, 77,
   # without node, chromium or a built dashboard).
   add_test(NAME dashboard_browser
-    COMMAND bash "${CMAKE_SOURCE_DIR}/tests/browser/run_browser_test.sh" "$<TARGET_FILE:jarvis>"
-      "${JARVIS_SHARED_DIR}/models/stories260K.gguf" "${CMAKE_BINARY_DIR}/browser-test")
+    COMMAND bash "${PROJECT_SOURCE_DIR}/tests/browser/run_browser_test.sh" "$<TARGET_FILE:jarvis>"
+      "${JARVIS_SHARED_DIR}/models/stories260K.gguf" "${PROJECT_BINARY_DIR}/browser-test")
   set_tests_properties(dashboard_browser PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 240)
 endif()

@@ -16,4 +16,4 @@ if(JARVIS_BUILD_BENCH)
 endif()
 
 # Where the tests find ../shared (test models and tokenizers).
-set(JARVIS_SHARED_DIR "${CMAKE_SOURCE_DIR}/../shared" CACHE PATH "Directory with shared test assets")
+set(JARVIS_SHARED_DIR "${PROJECT_SOURCE_DIR}/../shared" CACHE PATH "Directory with shared test assets")

@@ -1,6 +1,8 @@
 # jarvis_layer(NAME DEPS ...): builds src/<dir>/*.cpp (except *_test.cpp) into the
 # static library jarvis_<NAME>, and src/<dir>/*_test.cpp into test binary
-# <NAME>_tests registered with CTest.
+# <NAME>_tests registered with CTest. The layers are internal: their include
+# directories (src/, generated/) exist only in the build tree, never in an
+# install (the installed library is cmake/JarvisLibrary.cmake's).
 function(jarvis_layer name)
   cmake_parse_arguments(ARG "" "" "DEPS;TEST_DEPS" ${ARGN})
   file(GLOB_RECURSE srcs CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*.cpp)
@@ -11,12 +13,14 @@ function(jarvis_layer name)
   if(srcs)
     add_library(jarvis_${name} STATIC ${srcs})
     target_include_directories(jarvis_${name} PUBLIC
-      ${CMAKE_SOURCE_DIR}/include ${CMAKE_SOURCE_DIR}/src ${CMAKE_BINARY_DIR}/generated)
+      $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/include>
+      $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/src> $<BUILD_INTERFACE:${PROJECT_BINARY_DIR}/generated>)
     target_link_libraries(jarvis_${name} PUBLIC ${ARG_DEPS} PRIVATE jarvis_warnings)
   else()  # a layer with headers only (so far)
     add_library(jarvis_${name} INTERFACE)
     target_include_directories(jarvis_${name} INTERFACE
-      ${CMAKE_SOURCE_DIR}/include ${CMAKE_SOURCE_DIR}/src ${CMAKE_BINARY_DIR}/generated)
+      $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/include>
+      $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/src> $<BUILD_INTERFACE:${PROJECT_BINARY_DIR}/generated>)
     target_link_libraries(jarvis_${name} INTERFACE ${ARG_DEPS})
   endif()
   if(JARVIS_BUILD_TESTS AND tests)

@@ -9,7 +9,7 @@
 #include "api/generation_request.h"
 #include "api/json_fields.h"
 #include "api/router.h"
-#include "api/value_parse.h"
+#include "util/value_parse.h"
 
 namespace jarvis::api {
 namespace {

@@ -8,7 +8,7 @@
 #include "api/api.h"
 #include "api/generation_request.h"
 #include "api/handler_util.h"
-#include "api/value_parse.h"
+#include "util/value_parse.h"
 
 namespace jarvis::api {
 namespace {

@@ -4,7 +4,7 @@
 #include "api/generation_request.h"
 #include "api/json_fields.h"
 #include "api/output_constraints.h"
-#include "api/value_parse.h"
+#include "util/value_parse.h"
 
 namespace jarvis::api {
 namespace {

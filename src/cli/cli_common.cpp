@@ -25,6 +25,7 @@ CLI::Option* AddGpuLayersOption(CLI::App* cmd, int32_t* gpu_layers) {
 std::unique_ptr<Model> LoadModelOrFail(const std::string& path, int32_t gpu_layers) {
   ModelLoadOptions options;
   options.cpu_layers = [gpu_layers](int32_t n_layer) { return n_layer - ResolveGpuLayers(gpu_layers, n_layer); };
+  options.repack = RepackFromEnv();
   auto model = Model::Load(path, options);
   if (!model.ok()) Fail(model.status());
   return std::move(model).value();

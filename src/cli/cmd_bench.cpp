@@ -35,7 +35,7 @@ struct BenchFlags {
   bool json = false;
   std::string kv_type = "f16";
   bool no_bandwidth = false;
-  int32_t gpu_layers = kGpuLayersFromEnv;
+  int32_t gpu_layers = kGpuLayersAuto;
   std::string json_schema;  // --json-schema: constrained vs free decode instead
 };
 
@@ -324,7 +324,10 @@ void RegisterBench(CLI::App& app) {
   AddKvTypeOption(cmd, &flags->kv_type);
   AddGpuLayersOption(cmd, &flags->gpu_layers);
   cmd->add_flag("--no-bandwidth", flags->no_bandwidth, "Skip the memory-bandwidth measurement");
-  cmd->callback([flags] { Bench(*flags); });
+  cmd->callback([flags] {
+    flags->gpu_layers = GpuLayersRequest(flags->gpu_layers);
+    Bench(*flags);
+  });
 }
 
 }  // namespace jarvis::cli

@@ -35,7 +35,7 @@ struct BenchServeFlags {
   int32_t ctx_size = 512;
   int32_t max_sequences = 16;
   std::string modes = "on,off";
-  int32_t gpu_layers = kGpuLayersFromEnv;
+  int32_t gpu_layers = kGpuLayersAuto;
 };
 
 struct RunStats {
@@ -217,7 +217,10 @@ void RegisterBenchServe(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--modes", f->modes, "Batching modes to run: on, off or on,off")->capture_default_str();
   AddGpuLayersOption(cmd, &f->gpu_layers);
-  cmd->callback([f] { BenchServe(*f); });
+  cmd->callback([f] {
+    f->gpu_layers = GpuLayersRequest(f->gpu_layers);
+    BenchServe(*f);
+  });
 }
 
 }  // namespace jarvis::cli

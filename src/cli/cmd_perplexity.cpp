@@ -20,7 +20,7 @@ struct PerplexityFlags {
   int32_t ctx = 512;
   int32_t threads = 0;
   std::string kv_type = "f32";
-  int32_t gpu_layers = kGpuLayersFromEnv;
+  int32_t gpu_layers = kGpuLayersAuto;
 };
 
 void Run(const PerplexityFlags& f) {
@@ -61,7 +61,10 @@ void RegisterPerplexity(CLI::App& app) {
   cmd->add_option("-t,--threads", flags->threads, "Threads (default: physical cores)");
   AddKvTypeOption(cmd, &flags->kv_type);
   AddGpuLayersOption(cmd, &flags->gpu_layers);
-  cmd->callback([flags] { Run(*flags); });
+  cmd->callback([flags] {
+    flags->gpu_layers = GpuLayersRequest(flags->gpu_layers);
+    Run(*flags);
+  });
 }
 
 }  // namespace jarvis::cli

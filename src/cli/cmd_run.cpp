@@ -27,7 +27,7 @@ struct RunFlags {
   int32_t threads = 0;
   int32_t ctx_size = 0;
   std::string kv_type = "f16";
-  int32_t gpu_layers = kGpuLayersFromEnv;
+  int32_t gpu_layers = kGpuLayersAuto;
   std::vector<std::string> stop;
   bool ignore_eos = false;
   SamplingParams sampling;
@@ -148,7 +148,10 @@ void RegisterRun(CLI::App& app) {
   cmd->add_option("-c,--ctx-size", flags->ctx_size, "Context size (default: model's, at most 4096)");
   AddKvTypeOption(cmd, &flags->kv_type);
   AddGpuLayersOption(cmd, &flags->gpu_layers);
-  cmd->callback([flags] { Run(*flags); });
+  cmd->callback([flags] {
+    flags->gpu_layers = GpuLayersRequest(flags->gpu_layers);
+    Run(*flags);
+  });
 }
 
 }  // namespace jarvis::cli

@@ -17,43 +17,33 @@
 
 #include "api/api_backend.h"
 #include "api/http_server.h"
-#include "api/value_parse.h"
 #include "cli/commands.h"
 #include "cli/default_model.h"
 #include "gpu/gpu_backend.h"
+#include "jarvis/runtime.h"
+#include "jarvis/server.h"
 #include "service/service.h"
+#include "util/value_parse.h"
 
 namespace jarvis::cli {
 namespace {
 
+// Defaults come from the library's option structs (jarvis/runtime_options.h,
+// jarvis/server.h); sizes and durations are text in the flags' own syntax.
 struct ServeFlags {
-  std::vector<std::string> models;
-  std::string default_model;
-  std::string host = "127.0.0.1";
-  int32_t port = 5050;
-  int32_t parallel = 8;
-  int32_t max_queue = 64;
-  int32_t batch_tokens = 512;
-  int32_t max_loaded_models = 2;
-  std::string memory_budget = "0";
-  int64_t cache_ttl = 300;
-  std::string cache_size = "64MiB";
-  std::string cache_url;       // secret (may hold a password): never printed
-  std::string cache_url_file;
-  std::string cache_prefix = "jarvis:";
-  std::string kv_type = "f16";
-  int32_t threads = 0;
-  int32_t gpu_layers = kGpuLayersFromEnv;
-  int32_t ctx_size = 0;
-  std::string api_key;
-  std::string cors_origin;
-  std::string keep_alive = "5m";
-  std::string max_body = "8MiB";
-  std::string idle_timeout = "30s";
-  std::string request_timeout = "60s";
+  RuntimeOptions runtime;  // models, default_model, max_loaded_models, parallel, ...
+  ServerOptions http;      // host, port, io_threads, api_key, cors_origin
+  int32_t port = ServerOptions{}.port;  // int: CLI11 reports a range error, not a wrap
+  std::string memory_budget = std::to_string(RuntimeOptions{}.memory_budget_bytes);
+  int64_t cache_ttl = RuntimeOptions{}.cache_ttl.count();
+  std::string cache_size = std::to_string(RuntimeOptions{}.cache_bytes >> 20) + "MiB";
+  std::string keep_alive = std::to_string(RuntimeOptions{}.keep_alive.count()) + "s";
+  std::string max_body = std::to_string(ServerOptions{}.max_body_bytes >> 20) + "MiB";
+  std::string idle_timeout = std::to_string(ServerOptions{}.idle_timeout.count()) + "ms";
+  std::string request_timeout = std::to_string(ServerOptions{}.request_timeout.count()) + "ms";
   std::string grace = "10s";
+  std::string cache_url_file;
   std::string drain_delay = "0s";
-  int32_t io_threads = 2;
   bool no_preload = false;
 };
 
@@ -74,7 +64,7 @@ std::string ReadSecretFile(const std::string& path, const std::string& flag) {
 }
 
 std::chrono::milliseconds Millis(const std::string& text, const std::string& flag) {
-  const auto s = OrFail(api::ParseDuration(text), flag);
+  const auto s = OrFail(ParseDuration(text), flag);
   if (s.count() < 0) Fail(flag + " must not be negative", kExitUsageError);
   return std::chrono::duration_cast<std::chrono::milliseconds>(s);
 }
@@ -89,60 +79,51 @@ void Serve(const ServeFlags& f) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   if (f.port < 0 || f.port > 65535) Fail("--port must be in 0..65535", kExitUsageError);
-  if (f.parallel < 1) Fail("--parallel must be >= 1", kExitUsageError);
+  if (f.runtime.parallel < 1) Fail("--parallel must be >= 1", kExitUsageError);
 
-  ServiceOptions so;
-  so.model_paths = f.models;
-  if (so.model_paths.empty()) {
+  RuntimeOptions ro = f.runtime;
+  if (ro.models.empty()) {
     auto demo = DefaultModelPath();
     if (!demo.ok()) Fail(demo.status());
     std::cerr << "jarvis: no --model given; serving the built-in demo model " << *demo << "\n";
-    so.model_paths.push_back(*demo);
+    ro.models.push_back(*demo);
   }
-  so.default_model = f.default_model;
-  so.max_loaded_models = f.max_loaded_models;
-  so.memory_budget_bytes = OrFail(api::ParseByteSize(f.memory_budget), "--memory-budget");
-  so.keep_alive = OrFail(api::ParseDuration(f.keep_alive), "--keep-alive");
-  so.cache_ttl = std::chrono::seconds(f.cache_ttl < 0 ? 0 : f.cache_ttl);
-  so.cache_bytes = OrFail(api::ParseByteSize(f.cache_size), "--cache-size");
-  so.cache_url = f.cache_url_file.empty() ? f.cache_url : ReadSecretFile(f.cache_url_file, "--cache-url-file");
-  so.cache_key_prefix = f.cache_prefix;
-  so.scheduler.max_sequences = f.parallel;
-  so.scheduler.max_queue = f.max_queue;
-  so.scheduler.max_batch_tokens = f.batch_tokens;
-  so.scheduler.n_ctx = f.ctx_size;
-  so.scheduler.n_threads = f.threads;
-  so.scheduler.kv_f16 = f.kv_type == "f16";
-  so.scheduler.gpu_layers = f.gpu_layers;
+  ro.memory_budget_bytes = OrFail(ParseByteSize(f.memory_budget), "--memory-budget");
+  ro.keep_alive = OrFail(ParseDuration(f.keep_alive), "--keep-alive");
+  ro.cache_ttl = std::chrono::seconds(f.cache_ttl < 0 ? 0 : f.cache_ttl);
+  ro.cache_bytes = OrFail(ParseByteSize(f.cache_size), "--cache-size");
+  ro.repack = RepackFromEnv();
+  if (!f.cache_url_file.empty()) ro.cache_url = ReadSecretFile(f.cache_url_file, "--cache-url-file");
 
   api::ServerOptions o;
-  o.host = f.host;
+  o.host = f.http.host;
   o.port = static_cast<uint16_t>(f.port);
-  o.io_threads = f.io_threads;
-  o.api_key = f.api_key;
-  o.cors_origin = f.cors_origin;
-  o.max_body_bytes = OrFail(api::ParseByteSize(f.max_body), "--max-body");
+  o.io_threads = f.http.io_threads;
+  o.api_key = f.http.api_key;
+  o.cors_origin = f.http.cors_origin;
+  o.max_body_bytes = OrFail(ParseByteSize(f.max_body), "--max-body");
   o.idle_timeout = Millis(f.idle_timeout, "--idle-timeout");
   o.request_timeout = Millis(f.request_timeout, "--request-timeout");
   const auto grace = Millis(f.grace, "--grace");
   const auto drain_delay = Millis(f.drain_delay, "--drain-delay");
 
-  auto service = Service::Create(so);
-  if (!service.ok()) Fail(service.status());
-  auto backend = api::MakeServiceBackend(**service);
+  auto runtime = Runtime::Create(ro);
+  if (!runtime.ok()) Fail(runtime.status());
+  Service* service = &(*runtime)->service();
+  auto backend = api::MakeServiceBackend(*service);
   auto server = api::HttpServer::Start(o, *backend);
   if (!server.ok()) Fail(server.status());
 
-  auto default_info = (*service)->GetModel("");
+  auto default_info = service->GetModel("");
   const std::string default_name = default_info.ok() ? default_info->name : "";
-  std::cerr << "jarvis: " << (*service)->ListModels().size() << " model(s), default '" << default_name << "'"
+  std::cerr << "jarvis: " << service->ListModels().size() << " model(s), default '" << default_name << "'"
             << (o.api_key.empty() ? "" : ", API key required") << "\n";
   std::printf("jarvis: listening on %s\n", (*server)->url().c_str());
   std::fflush(stdout);
 
   if (!f.no_preload && !default_name.empty()) {
     const auto t0 = std::chrono::steady_clock::now();
-    Status s = (*service)->LoadModel(default_name);
+    Status s = service->LoadModel(default_name);
     if (!s.ok()) {
       (*server)->Stop(std::chrono::milliseconds(0));
       Fail(s);
@@ -150,7 +131,7 @@ void Serve(const ServeFlags& f) {
     std::cerr << "jarvis: loaded '" << default_name << "' in "
               << std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count()
               << " ms";
-    auto info = (*service)->GetModel(default_name);
+    auto info = service->GetModel(default_name);
     if (info.ok() && !info->scheduler.backend.empty()) std::cerr << " on " << info->scheduler.backend;
     std::cerr << "; ready\n";
   }
@@ -171,11 +152,11 @@ void Serve(const ServeFlags& f) {
   }
   std::cerr << "jarvis: " << signal_name << ": shutting down (grace " << grace.count() << " ms)\n";
   (*server)->BeginShutdown();
-  (*service)->Shutdown(grace);
+  service->Shutdown(grace);
   (*server)->Stop(std::chrono::seconds(2));  // lets the last responses reach their clients
   server->reset();
   backend.reset();
-  service->reset();
+  runtime->reset();
   std::cerr << "jarvis: stopped\n";
 }
 
@@ -184,23 +165,23 @@ void Serve(const ServeFlags& f) {
 void RegisterServe(CLI::App& app) {
   auto f = std::make_shared<ServeFlags>();
   CLI::App* cmd = app.add_subcommand("serve", "Run the HTTP server (OpenAI, Ollama and JARVIS monitoring APIs)");
-  cmd->add_option("-m,--model", f->models, "GGUF file or directory of *.gguf (repeatable; default: the demo model)")
+  cmd->add_option("-m,--model", f->runtime.models, "GGUF file or directory of *.gguf (repeatable; default: the demo model)")
       ->envname("JARVIS_MODEL")
       ->delimiter(',');
-  cmd->add_option("--default-model", f->default_model, "Model used when a request names none (default: the first)")
+  cmd->add_option("--default-model", f->runtime.default_model, "Model used when a request names none (default: the first)")
       ->envname("JARVIS_DEFAULT_MODEL");
-  cmd->add_option("--host", f->host, "Address to bind")->envname("JARVIS_HOST")->capture_default_str();
+  cmd->add_option("--host", f->http.host, "Address to bind")->envname("JARVIS_HOST")->capture_default_str();
   cmd->add_option("--port", f->port, "Port (0: any free port)")->envname("JARVIS_PORT")->capture_default_str();
-  cmd->add_option("--parallel", f->parallel, "Sequences decoding at once per model")
+  cmd->add_option("--parallel", f->runtime.parallel, "Sequences decoding at once per model")
       ->envname("JARVIS_PARALLEL")
       ->capture_default_str();
-  cmd->add_option("--max-queue", f->max_queue, "Requests waiting per model before 429")
+  cmd->add_option("--max-queue", f->runtime.max_queue, "Requests waiting per model before 429")
       ->envname("JARVIS_MAX_QUEUE")
       ->capture_default_str();
-  cmd->add_option("--batch-tokens", f->batch_tokens, "Tokens per forward step")
+  cmd->add_option("--batch-tokens", f->runtime.batch_tokens, "Tokens per forward step")
       ->envname("JARVIS_BATCH_TOKENS")
       ->capture_default_str();
-  cmd->add_option("--max-loaded-models", f->max_loaded_models, "Models resident at once")
+  cmd->add_option("--max-loaded-models", f->runtime.max_loaded_models, "Models resident at once")
       ->envname("JARVIS_MAX_LOADED_MODELS")
       ->capture_default_str();
   cmd->add_option("--memory-budget", f->memory_budget, "Bytes of models resident at once (0: no limit)")
@@ -212,23 +193,23 @@ void RegisterServe(CLI::App& app) {
   cmd->add_option("--cache-size", f->cache_size, "Response cache capacity")
       ->envname("JARVIS_CACHE_SIZE")
       ->capture_default_str();
-  auto* cache_url = cmd->add_option("--cache-url", f->cache_url,
+  auto* cache_url = cmd->add_option("--cache-url", f->runtime.cache_url,
                                     "Shared response cache: redis://[[USER]:PASSWORD@]HOST[:PORT][/DB]")
                         ->envname("JARVIS_CACHE_URL");
   cmd->add_option("--cache-url-file", f->cache_url_file, "Read --cache-url from this file (e.g. a mounted secret)")
       ->envname("JARVIS_CACHE_URL_FILE")
       ->excludes(cache_url);
-  cmd->add_option("--cache-prefix", f->cache_prefix, "Prefix of the shared cache's Redis keys")
+  cmd->add_option("--cache-prefix", f->runtime.cache_key_prefix, "Prefix of the shared cache's Redis keys")
       ->envname("JARVIS_CACHE_PREFIX")
       ->capture_default_str();
-  AddKvTypeOption(cmd, &f->kv_type)->envname("JARVIS_KV_TYPE");
-  cmd->add_option("-t,--threads", f->threads, "Engine threads (default: physical cores)")->envname("JARVIS_THREADS");
-  AddGpuLayersOption(cmd, &f->gpu_layers);
-  cmd->add_option("-c,--ctx-size", f->ctx_size, "Context per sequence (default: model's, at most 4096)")
+  AddKvTypeOption(cmd, &f->runtime.kv_type)->envname("JARVIS_KV_TYPE");
+  cmd->add_option("-t,--threads", f->runtime.threads, "Engine threads (default: physical cores)")->envname("JARVIS_THREADS");
+  AddGpuLayersOption(cmd, &f->runtime.gpu_layers);
+  cmd->add_option("-c,--ctx-size", f->runtime.ctx_size, "Context per sequence (default: model's, at most 4096)")
       ->envname("JARVIS_CTX_SIZE");
-  cmd->add_option("--api-key", f->api_key, "Require 'Authorization: Bearer KEY' (all routes but /health)")
+  cmd->add_option("--api-key", f->http.api_key, "Require 'Authorization: Bearer KEY' (all routes but /health)")
       ->envname("JARVIS_API_KEY");
-  cmd->add_option("--cors-origin", f->cors_origin, "Access-Control-Allow-Origin value, e.g. '*' (default: no CORS)")
+  cmd->add_option("--cors-origin", f->http.cors_origin, "Access-Control-Allow-Origin value, e.g. '*' (default: no CORS)")
       ->envname("JARVIS_CORS_ORIGIN");
   cmd->add_option("--keep-alive", f->keep_alive, "How long an idle model stays loaded (e.g. 5m; -1: forever)")
       ->envname("JARVIS_KEEP_ALIVE")
@@ -249,14 +230,17 @@ void RegisterServe(CLI::App& app) {
                   "On SIGINT/SIGTERM, how long /health answers 503 while serving on, before --grace starts")
       ->envname("JARVIS_DRAIN_DELAY")
       ->capture_default_str();
-  cmd->add_option("--io-threads", f->io_threads, "Socket I/O threads")->envname("JARVIS_IO_THREADS")->capture_default_str();
+  cmd->add_option("--io-threads", f->http.io_threads, "Socket I/O threads")->envname("JARVIS_IO_THREADS")->capture_default_str();
   cmd->add_flag("--no-preload", f->no_preload, "Do not load the default model before becoming ready")
       ->envname("JARVIS_NO_PRELOAD");
   // CLI11 reads the environment of a subcommand without a parse-complete
   // callback even when another subcommand runs, so a bad JARVIS_PORT would
   // break `jarvis inspect`; with one, serve's variables are read only for serve.
   cmd->parse_complete_callback([] {});
-  cmd->callback([f] { Serve(*f); });
+  cmd->callback([f] {
+    f->runtime.gpu_layers = GpuLayersRequest(f->runtime.gpu_layers);
+    Serve(*f);
+  });
 }
 
 }  // namespace jarvis::cli

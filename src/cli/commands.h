@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "cli/environment.h"
 #include "jarvis/status.h"
 
 namespace jarvis {
@@ -29,8 +30,9 @@ inline constexpr int kExitUsageError = 2;
 // Adds `--kv-type f16|f32`; CLI11 refuses other values (a usage error, exit 2).
 CLI::Option* AddKvTypeOption(CLI::App* cmd, std::string* kv_type);
 // Adds `--gpu-layers N`: layers to offload to the GPU (-1 all, 0 CPU only, N
-// the last N). Not given: *gpu_layers keeps its value (kGpuLayersFromEnv: env
-// JARVIS_GPU_LAYERS, else all when a GPU is usable). CLI11 refuses anything
+// the last N). Not given: *gpu_layers keeps its value (kGpuLayersAuto; the
+// command then applies GpuLayersRequest, cli/environment.h, for
+// JARVIS_GPU_LAYERS). CLI11 refuses anything
 // but an integer >= -1 (a usage error, exit 2).
 CLI::Option* AddGpuLayersOption(CLI::App* cmd, int32_t* gpu_layers);
 // Model::Load, or Fail() with its error.

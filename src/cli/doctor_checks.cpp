@@ -1,5 +1,6 @@
 #include "cli/doctor_checks.h"
 #include "cli/doctor_util.h"
+#include "cli/environment.h"
 
 #include <netdb.h>
 #include <sched.h>
@@ -156,7 +157,7 @@ DoctorCheck CheckHugePages() {
 DoctorCheck CheckPacking() {
   const char* env = Env("JARVIS_REPACK");
   const std::string setting = env != nullptr ? std::string(" (JARVIS_REPACK=") + env + ")" : "";
-  if (PackedWeights::Enabled()) {
+  if (RepackFromEnv() && PackedWeights::Enabled()) {
     return Ok("packing", "on: quantized weights are repacked for the int8 kernels at load" + setting);
   }
   if (env != nullptr && std::string(env) == "0") {

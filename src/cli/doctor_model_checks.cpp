@@ -11,6 +11,7 @@
 #include "cli/doctor_checks.h"
 #include "cli/doctor_util.h"
 #include "cli/gpu_placement.h"
+#include "cli/environment.h"
 #include "gpu/gpu_backend.h"
 #include "kernels/cpu/isa.h"
 #include "kernels/cpu/matmul.h"

@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
   // Log lines (warnings such as a GPU fallback, the server's info) go to
   // stderr: stdout carries the commands' output (generated text, tables, JSON).
   spdlog::set_default_logger(spdlog::stderr_color_mt("jarvis"));
+  jarvis::cli::ApplyKernelsEnv();
   CLI::App app{"jarvis: local LLM inference server and library", "jarvis"};
   app.require_subcommand(0, 1);
   app.set_version_flag("--version", [] { return jarvis::cli::VersionText(); },

@@ -10,12 +10,10 @@
 namespace jarvis {
 namespace {
 
-// Whether the user asked for the GPU (a flag or JARVIS_GPU_LAYERS), as opposed
-// to the default, which quietly stays on the CPU when there is no GPU.
-bool GpuExplicitlyRequested(int32_t requested) {
-  if (requested != kGpuLayersFromEnv) return requested != 0;
-  return ReadGpuLayersEnv().asks_for_gpu();
-}
+// Whether the user asked for the GPU (a flag, JARVIS_GPU_LAYERS or an
+// option), as opposed to the default, which quietly stays on the CPU when
+// there is no GPU.
+bool GpuExplicitlyRequested(int32_t requested) { return requested != kGpuLayersAuto && requested != 0; }
 
 }  // namespace
 
@@ -24,7 +22,7 @@ Result<std::unique_ptr<Engine>> Engine::Create(const Model& model, const EngineO
   if (options.n_threads < 0 || options.n_ctx < 0 || options.max_sequences < 1 || options.kv_block_size < 1) {
     return Status::InvalidArgument("engine options must be positive");
   }
-  if (options.gpu_layers < kGpuLayersFromEnv) {
+  if (options.gpu_layers < kGpuLayersAuto) {
     return Status::InvalidArgument("gpu_layers must be -1 (all), 0 (CPU only) or a layer count");
   }
   const int32_t n_threads = options.n_threads > 0 ? options.n_threads : DefaultThreadCount();

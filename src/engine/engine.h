@@ -41,9 +41,9 @@ struct EngineOptions {
   // Positions per KV block. Default 16.
   int32_t kv_block_size = 16;
   // Layers to offload to the GPU: -1 all (plus the output head), 0 none (CPU
-  // only), N the last N. Default kGpuLayersFromEnv: env JARVIS_GPU_LAYERS,
-  // else all when a GPU is usable. Values below -2 are InvalidArgument.
-  int32_t gpu_layers = kGpuLayersFromEnv;
+  // only), N the last N. Default kGpuLayersAuto (jarvis/runtime_options.h):
+  // all when a GPU is usable. Values below it are InvalidArgument.
+  int32_t gpu_layers = kGpuLayersAuto;
 };
 
 class Engine {

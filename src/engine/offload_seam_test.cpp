@@ -220,11 +220,11 @@ TEST_F(OffloadSeamTest, RemovingTheOffloadReturnsToTheCpu) {
 }
 
 // Asking for the GPU where there is none (or the build lacks CUDA) still gives
-// a working CPU engine; only values below -1 (other than the env default) are
+// a working CPU engine; only values below -1 (other than kGpuLayersAuto) are
 // refused.
 TEST_F(OffloadSeamTest, GpuRequestWithoutUsableGpuFallsBackToTheCpu) {
   if (!ProbeGpus().devices.empty()) GTEST_SKIP() << "a GPU is present: " << DescribeGpuBackend();
-  for (int32_t n : {-1, 1, 1000, kGpuLayersFromEnv}) {
+  for (int32_t n : {-1, 1, 1000, kGpuLayersAuto}) {
     SCOPED_TRACE(n);
     EngineOptions o;
     o.n_threads = 1;

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "jarvis/runtime_options.h"  // kGpuLayersAuto
 #include "jarvis/status.h"
 #include "model/kv_layout.h"
 #include "model/layer_offload.h"
@@ -45,28 +46,14 @@ const GpuProbe& ProbeGpus();
 // "cuda (built 13.0; 1 device: NVIDIA H100 ...)" or "cuda (not built)", for --version.
 std::string DescribeGpuBackend();
 
-// JARVIS_GPU_LAYERS as found in the environment. The one parser of it:
-// ResolveGpuLayers, the engine's warning and `jarvis doctor` read it here.
-struct GpuLayersEnv {
-  bool set = false;    // present and non-empty
-  bool valid = false;  // an integer in [-1, 1000000]
-  int32_t value = 0;   // when valid
-  // The request it makes: unset -1 (every layer when a GPU is usable),
-  // malformed 0 (CPU only: a typo should not grab a GPU).
-  int32_t request() const { return !set ? -1 : valid ? value : 0; }
-  // Whether the user asked for the GPU through it (anything set but "0").
-  bool asks_for_gpu() const { return set && !(valid && value == 0); }
-};
-GpuLayersEnv ReadGpuLayersEnv();
-
 // How many layers to offload: `requested` -1 = all, 0 = none, N = the last N
-// (clamped to n_layer). Reads env JARVIS_GPU_LAYERS when `requested` is
-// kGpuLayersFromEnv (unset or empty: -1). Returns 0 when the build or the
-// machine has no GPU.
-inline constexpr int32_t kGpuLayersFromEnv = -2;
+// (clamped to n_layer); kGpuLayersAuto (jarvis/options.h, the default of
+// every options struct) = all, like -1, but nobody asked for the GPU, so its
+// absence is not worth a warning. Returns 0 when the build or the machine has
+// no GPU, and for other negative values. (The library reads no environment
+// variable: the CLI maps JARVIS_GPU_LAYERS onto the request.)
 int32_t ResolveGpuLayers(int32_t requested, int32_t n_layer);
-// The same rules for a given probe (ResolveGpuLayers uses ProbeGpus()); an
-// unparsable or negative (other than -1) JARVIS_GPU_LAYERS counts as 0.
+// The same rules for a given probe (ResolveGpuLayers uses ProbeGpus()).
 int32_t ResolveGpuLayers(int32_t requested, int32_t n_layer, const GpuProbe& probe);
 
 // Uploads the last n_gpu_layers layers (1..n_layer) of `model` and its output

@@ -21,18 +21,6 @@ GpuProbe OneDeviceProbe() {
   return p;
 }
 
-class GpuLayersEnv {
- public:
-  explicit GpuLayersEnv(const char* value) {
-    if (value != nullptr) {
-      setenv("JARVIS_GPU_LAYERS", value, 1);
-    } else {
-      unsetenv("JARVIS_GPU_LAYERS");
-    }
-  }
-  ~GpuLayersEnv() { unsetenv("JARVIS_GPU_LAYERS"); }
-};
-
 TEST(ResolveGpuLayersTest, ExplicitRequests) {
   const GpuProbe p = OneDeviceProbe();
   EXPECT_EQ(ResolveGpuLayers(0, 32, p), 0);
@@ -54,33 +42,12 @@ TEST(ResolveGpuLayersTest, NoDeviceOrNotBuiltMeansZero) {
   EXPECT_EQ(ResolveGpuLayers(8, 32, not_built), 0);
 }
 
-TEST(ResolveGpuLayersTest, FromEnvironment) {
-  const GpuProbe p = OneDeviceProbe();
-  {
-    GpuLayersEnv env(nullptr);  // unset (or empty): every layer, since a GPU is usable
-    EXPECT_EQ(ResolveGpuLayers(kGpuLayersFromEnv, 16, p), 16);
-  }
-  {
-    GpuLayersEnv env("");
-    EXPECT_EQ(ResolveGpuLayers(kGpuLayersFromEnv, 16, p), 16);
-  }
-  {
-    GpuLayersEnv env("4");
-    EXPECT_EQ(ResolveGpuLayers(kGpuLayersFromEnv, 16, p), 4);
-    EXPECT_EQ(ResolveGpuLayers(2, 16, p), 2);  // an explicit request wins over the env
-  }
-  {
-    GpuLayersEnv env("-1");
-    EXPECT_EQ(ResolveGpuLayers(kGpuLayersFromEnv, 16, p), 16);
-  }
-  {
-    GpuLayersEnv env("100");
-    EXPECT_EQ(ResolveGpuLayers(kGpuLayersFromEnv, 16, p), 16);
-  }
-  for (const char* bad : {"abc", "3x", "-3"}) {
-    GpuLayersEnv env(bad);
-    EXPECT_EQ(ResolveGpuLayers(kGpuLayersFromEnv, 16, p), 0) << "JARVIS_GPU_LAYERS='" << bad << "'";
-  }
+// The default: every layer when a GPU is usable, none otherwise.
+TEST(ResolveGpuLayersTest, AutoIsAllWhenUsable) {
+  EXPECT_EQ(ResolveGpuLayers(kGpuLayersAuto, 16, OneDeviceProbe()), 16);
+  GpuProbe none;
+  none.cuda_built = true;
+  EXPECT_EQ(ResolveGpuLayers(kGpuLayersAuto, 16, none), 0);
 }
 
 TEST(GpuProbeTest, ConsistentOnThisMachine) {

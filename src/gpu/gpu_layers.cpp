@@ -6,27 +6,13 @@
 
 namespace jarvis {
 
-// Unset means -1: every layer on the GPU when one is usable, as Ollama and
-// vLLM do.
-GpuLayersEnv ReadGpuLayersEnv() {
-  GpuLayersEnv env;
-  const char* text = std::getenv("JARVIS_GPU_LAYERS");
-  if (text == nullptr || *text == '\0') return env;
-  env.set = true;
-  char* end = nullptr;
-  const long value = std::strtol(text, &end, 10);
-  if (end == text || *end != '\0' || value < -1 || value > 1'000'000) return env;
-  env.valid = true;
-  env.value = static_cast<int32_t>(value);
-  return env;
-}
-
 int32_t ResolveGpuLayers(int32_t requested, int32_t n_layer) {
   return ResolveGpuLayers(requested, n_layer, ProbeGpus());
 }
 
 int32_t ResolveGpuLayers(int32_t requested, int32_t n_layer, const GpuProbe& probe) {
-  if (requested == kGpuLayersFromEnv) requested = ReadGpuLayersEnv().request();
+  // Auto: every layer on the GPU when one is usable, as Ollama and vLLM do.
+  if (requested == kGpuLayersAuto) requested = -1;
   if (requested == 0 || n_layer <= 0) return 0;
   if (!probe.cuda_built || probe.devices.empty()) return 0;
   if (requested < -1) return 0;  // not a valid request (the CLI rejects it)

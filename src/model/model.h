@@ -22,6 +22,10 @@ struct ModelLoadOptions {
   // model/layer_offload.h). Only the CPU's matrices are packed
   // (model/weight_packing.h). Unset: all layers.
   std::function<int32_t(int32_t n_layer)> cpu_layers;
+  // Keep a load-time packed copy of the CPU layers' quantized matrices
+  // (model/weight_packing.h). Default true; false saves the copy's memory at
+  // some decode speed (same results).
+  bool repack = true;
 };
 
 class Model {

@@ -45,8 +45,6 @@ void ReleasePages(const uint8_t* p, size_t n) {
 }  // namespace
 
 bool PackedWeights::Enabled() {
-  const char* env = std::getenv("JARVIS_REPACK");
-  if (env != nullptr && std::string(env) == "0") return false;
   return CpuSupportsIsa(KernelIsa::kAvx2) && ActiveKernelIsa() != KernelIsa::kScalar;
 }
 
@@ -54,8 +52,8 @@ PackedWeights::~PackedWeights() {
   if (base_ != nullptr) munmap(base_, bytes_);
 }
 
-Result<std::unique_ptr<PackedWeights>> PackedWeights::Pack(ModelWeights* w, int32_t cpu_layers) {
-  if (!Enabled()) return std::unique_ptr<PackedWeights>();
+Result<std::unique_ptr<PackedWeights>> PackedWeights::Pack(ModelWeights* w, int32_t cpu_layers, bool enabled) {
+  if (!enabled || !Enabled()) return std::unique_ptr<PackedWeights>();
   const std::vector<WeightMatrix*> mats = PackableMatrices(w, cpu_layers);
   if (mats.empty()) return std::unique_ptr<PackedWeights>();
   const auto start = std::chrono::steady_clock::now();
@@ -71,7 +69,7 @@ Result<std::unique_ptr<PackedWeights>> PackedWeights::Pack(ModelWeights* w, int3
   void* base = mmap(nullptr, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (base == MAP_FAILED) {
     return Status::ResourceExhausted("cannot allocate " + std::to_string(total >> 20) +
-                                     " MiB for the packed weights (set JARVIS_REPACK=0 to run without)");
+                                     " MiB for the packed weights (turn repacking off to run without: JARVIS_REPACK=0)");
   }
   madvise(base, total, MADV_HUGEPAGE);
   std::unique_ptr<PackedWeights> pw(new PackedWeights());

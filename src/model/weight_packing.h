@@ -12,8 +12,9 @@
 // in on demand.
 //
 // Packing is skipped (every matrix keeps packed == nullptr, results are the
-// same bits) when JARVIS_REPACK=0, when the CPU lacks AVX2, or when the
-// scalar kernels are forced (JARVIS_KERNELS=scalar).
+// same bits) when the caller turns it off (ModelLoadOptions::repack; the CLI
+// maps JARVIS_REPACK=0 to it), when the CPU lacks AVX2, or when the scalar
+// kernels are active.
 //
 // Thread safety: immutable after Pack().
 #pragma once
@@ -33,8 +34,9 @@ class PackedWeights {
   // rest belongs to a GPU offload, which reads the GGUF layout); returns
   // null when packing is off or nothing qualifies. ResourceExhausted if the
   // memory cannot be had.
-  static Result<std::unique_ptr<PackedWeights>> Pack(ModelWeights* w, int32_t cpu_layers);
-  // Whether Pack() would pack on this machine and environment.
+  // `enabled` false: packs nothing (returns null).
+  static Result<std::unique_ptr<PackedWeights>> Pack(ModelWeights* w, int32_t cpu_layers, bool enabled = true);
+  // Whether Pack() would pack on this machine with the active kernels.
   static bool Enabled();
 
   ~PackedWeights();

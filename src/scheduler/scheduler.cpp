@@ -12,10 +12,6 @@
 namespace jarvis {
 namespace {
 
-// SchedulerOptions::gpu_layers spells kGpuLayersFromEnv as a literal to keep
-// the GPU header out of scheduler.h.
-static_assert(kGpuLayersFromEnv == -2);
-
 Status ValidateOptions(const SchedulerOptions& o) {
   if (o.max_sequences < 1) return Status::InvalidArgument("max_sequences must be >= 1");
   if (o.max_batch_tokens < o.max_sequences) {

@@ -42,6 +42,7 @@
 #include <string>
 
 #include "jarvis/request.h"
+#include "jarvis/runtime_options.h"
 #include "jarvis/status.h"
 
 namespace jarvis {
@@ -79,25 +80,26 @@ struct SchedulerStats {
 };
 
 struct SchedulerOptions {
-  // Sequences decoding at once. Default 8.
-  int32_t max_sequences = 8;
-  // Tokens per forward step (decode tokens + prefill chunks). Default 512.
-  int32_t max_batch_tokens = 512;
-  // Context per sequence (prompt + generated). Default 0: the model's, at most 4096.
-  int32_t n_ctx = 0;
+  // Defaults as RuntimeOptions (jarvis/runtime_options.h):
+  // Sequences decoding at once (RuntimeOptions::parallel).
+  int32_t max_sequences = RuntimeOptions{}.parallel;
+  // Tokens per forward step (decode tokens + prefill chunks).
+  int32_t max_batch_tokens = RuntimeOptions{}.batch_tokens;
+  // Context per sequence (prompt + generated); 0: the model's, at most 4096.
+  int32_t n_ctx = RuntimeOptions{}.ctx_size;
   // Requests waiting beyond the running ones; past it Submit fails with
-  // ResourceExhausted (the HTTP layer answers 429/503). Default 64.
-  int32_t max_queue = 64;
+  // ResourceExhausted (the HTTP layer answers 429/503).
+  int32_t max_queue = RuntimeOptions{}.max_queue;
   // KV pool size. Default 0: max_sequences * n_ctx positions (plus room for the
   // prefix cache, 25%).
   size_t kv_budget_bytes = 0;
   int32_t kv_block_size = 16;
-  bool kv_f16 = true;
-  // Engine threads. Default 0: one per physical core.
-  int32_t n_threads = 0;
-  // GPU offload, as EngineOptions::gpu_layers: -1 all, 0 none, N the last N;
-  // default: env JARVIS_GPU_LAYERS, else all when a GPU is usable.
-  int32_t gpu_layers = -2;  // kGpuLayersFromEnv (gpu/gpu_backend.h)
+  bool kv_f16 = RuntimeOptions{}.kv_type == "f16";
+  // Engine threads; 0: one per physical core.
+  int32_t n_threads = RuntimeOptions{}.threads;
+  // GPU offload, as EngineOptions::gpu_layers: -1 all, 0 none, N the last N,
+  // kGpuLayersAuto all when a GPU is usable.
+  int32_t gpu_layers = RuntimeOptions{}.gpu_layers;
   // Reuse cached prompt prefixes. Default true.
   bool prefix_cache = true;
   // false: run one request at a time (a baseline for `bench serve`). Default true.

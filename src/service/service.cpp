@@ -73,7 +73,10 @@ RequestHandle ReplayHandle(CachedResponse hit, const GenerateRequest& request, d
 Service::Impl::Impl(const ServiceOptions& options, std::vector<ModelSource> sources)
     : options_(options),
       sources_(std::move(sources)),
-      monitor_(PerfMonitor::Options{std::chrono::seconds(metric::kWindowSeconds), 10, {}}),
+      monitor_owner_(options.monitor ? options.monitor
+                                     : std::make_shared<PerfMonitor>(PerfMonitor::Options{
+                                           std::chrono::seconds(metric::kWindowSeconds), 10, {}})),
+      monitor_(*monitor_owner_),
       system_(SystemMonitorOptions{}),
       cache_(ResponseCacheOptions{
           std::chrono::duration_cast<std::chrono::milliseconds>(std::max(options.cache_ttl, std::chrono::seconds(0))),
@@ -140,6 +143,7 @@ Service::Impl::Impl(const ServiceOptions& options, std::vector<ModelSource> sour
     const size_t slot = SlotOf(src);
     auto loaded = std::make_unique<LoadedModel>();
     ModelLoadOptions load;
+    load.repack = options_.repack;
     load.cpu_layers = [gpu = options_.scheduler.gpu_layers](int32_t n_layer) {
       return n_layer - ResolveGpuLayers(gpu, n_layer);
     };
@@ -414,6 +418,7 @@ Result<nlohmann::json> Service::ShowModel(const std::string& name) const {
 }
 
 PerfMonitor& Service::monitor() { return impl_->monitor_; }
+std::shared_ptr<PerfMonitor> Service::monitor_shared() const { return impl_->monitor_owner_; }
 
 bool Service::Ready() const { return impl_->ready_.load(); }
 

@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "jarvis/request.h"
+#include "jarvis/runtime_options.h"
 #include "jarvis/status.h"
 #include "scheduler/scheduler.h"
 
@@ -29,25 +30,22 @@ struct ServiceOptions {
   std::vector<std::string> model_paths;
   // Name used when a request names no model. Default: the first model found.
   std::string default_model;
-  // Models resident at once. Default 2; <= 0: no limit. Limits are soft while
-  // every resident model is busy or pinned (see service/model_manager.h).
-  int32_t max_loaded_models = 2;
-  // Bytes of model files resident at once (0: no limit). Default 0.
-  size_t memory_budget_bytes = 0;
-  // How long an idle model stays loaded. Default 5 min; 0: unload when idle;
-  // negative: forever.
-  std::chrono::seconds keep_alive{300};
+  // The rest as RuntimeOptions (jarvis/runtime_options.h, where the defaults
+  // are written). Limits are soft while every resident model is busy or
+  // pinned (see service/model_manager.h).
+  int32_t max_loaded_models = RuntimeOptions{}.max_loaded_models;
+  size_t memory_budget_bytes = RuntimeOptions{}.memory_budget_bytes;
+  std::chrono::seconds keep_alive = RuntimeOptions{}.keep_alive;
   // Options of each model's scheduler (and its engine).
   SchedulerOptions scheduler;
-  // Response cache: entries live this long. Default 300 s; 0 disables the cache.
-  std::chrono::seconds cache_ttl{300};
-  // Response cache capacity in bytes (LRU). Default 64 MiB.
-  size_t cache_bytes = 64u << 20;
-  // Shared level of the response cache (service/response_cache_redis.h):
-  // redis://[[USER]:PASSWORD@]HOST[:PORT][/DB]; empty: this process only.
-  // Entries expire after cache_ttl there too; the local cache stays in front.
-  std::string cache_url;
-  std::string cache_key_prefix = "jarvis:";  // Redis keys start with it
+  std::chrono::seconds cache_ttl = RuntimeOptions{}.cache_ttl;  // 0 disables the cache
+  size_t cache_bytes = RuntimeOptions{}.cache_bytes;
+  bool repack = RuntimeOptions{}.repack;  // ModelLoadOptions::repack
+  // The monitor to record into (shared with the caller). Null: the service's own.
+  std::shared_ptr<PerfMonitor> monitor;
+  // Shared level of the response cache (service/response_cache_redis.h).
+  std::string cache_url = RuntimeOptions{}.cache_url;
+  std::string cache_key_prefix = RuntimeOptions{}.cache_key_prefix;
 };
 
 // What the service knows about one model (loaded or not).
@@ -114,6 +112,8 @@ class Service {
   std::string PrometheusText() const;       // GET /metrics
 
   PerfMonitor& monitor();
+  // The same monitor, shared (ServiceOptions::monitor or the service's own).
+  std::shared_ptr<PerfMonitor> monitor_shared() const;
   // False while shutting down.
   bool Ready() const;
   // Stops accepting, lets running requests finish up to `grace`, cancels the rest.

@@ -106,7 +106,8 @@ class Service::Impl {
   size_t default_slot_ = 0;
   std::atomic<bool> ready_{true};
 
-  mutable PerfMonitor monitor_;
+  std::shared_ptr<PerfMonitor> monitor_owner_;  // ServiceOptions::monitor or our own
+  PerfMonitor& monitor_;                        // *monitor_owner_
   GlobalMetrics global_;
   std::vector<ModelMetrics> per_model_;  // one per source
   mutable SystemMonitor system_;

@@ -30,7 +30,7 @@ bool AmxPermitted() {
 }
 
 std::atomic<int>& IsaSlot() {
-  static std::atomic<int> slot{static_cast<int>(ResolveKernelIsa(std::getenv("JARVIS_KERNELS")))};
+  static std::atomic<int> slot{static_cast<int>(BestKernelIsa())};
   return slot;
 }
 

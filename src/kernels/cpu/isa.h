@@ -2,8 +2,9 @@
 // once per ISA, each in its own translation units with its own compiler flags
 // (kernels/cpu/*_avx2*.cpp, *_avx512*.cpp); one is picked at run time:
 //   - the best one the CPU supports (GetCpuFeatures()), unless
-//   - JARVIS_KERNELS=scalar|avx2|avx512|amx names another; an ISA the CPU
-//     lacks is refused with a log line and the automatic choice is kept.
+//   - SetKernelIsa() picks another (the CLI does for JARVIS_KERNELS=
+//     scalar|avx2|avx512|amx, through ResolveKernelIsa; the library itself
+//     reads no environment variable).
 // kScalar is the reference path (plain C++, F32 arithmetic); the others
 // quantize activations to 8 bits for the quantized weight types, so their
 // results differ from it by the int8 rounding (see matmul.h).
@@ -41,10 +42,10 @@ bool CpuSupportsIsa(KernelIsa isa);
 // The best ISA this CPU supports.
 KernelIsa BestKernelIsa();
 
-// The ISA the kernels use now: chosen once, as ResolveKernelIsa(getenv("JARVIS_KERNELS")).
+// The ISA the kernels use now: BestKernelIsa() until SetKernelIsa() changes it.
 KernelIsa ActiveKernelIsa();
 
-// The choice for a JARVIS_KERNELS value (nullptr or "" = unset): the named ISA
+// The choice for a requested ISA name, e.g. JARVIS_KERNELS (nullptr or "" = unset): the named ISA
 // when the CPU supports it, else (logging a warning) BestKernelIsa().
 KernelIsa ResolveKernelIsa(const char* requested);
 

@@ -1,11 +1,11 @@
-#include "api/value_parse.h"
+#include "util/value_parse.h"
 
 #include <cctype>
 #include <cmath>
 #include <cstdlib>
 #include <string>
 
-namespace jarvis::api {
+namespace jarvis {
 namespace {
 
 std::string Lower(std::string_view s) {
@@ -101,4 +101,4 @@ Result<uint64_t> ParseByteSize(std::string_view text) {
   return static_cast<uint64_t>(std::llround(bytes));
 }
 
-}  // namespace jarvis::api
+}  // namespace jarvis

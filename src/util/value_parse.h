@@ -1,4 +1,4 @@
-// Parsers for human-written config values shared by the HTTP API and
+// Parsers for human-written config values shared by the HTTP API, the library options and
 // `jarvis serve` flags: durations ("5m", "1h30m", "300", "-1") and byte sizes
 // ("8MiB", "512k", "1048576").
 #pragma once
@@ -9,7 +9,7 @@
 
 #include "jarvis/status.h"
 
-namespace jarvis::api {
+namespace jarvis {
 
 // Go-style durations (Ollama's keep_alive): a plain number is seconds; else a
 // sequence of <number><unit> with units ns, us, ms, s, m, h. A negative value
@@ -21,4 +21,4 @@ Result<std::chrono::seconds> ParseDuration(std::string_view text);
 // (case-insensitive; all binary: 1K = 1024).
 Result<uint64_t> ParseByteSize(std::string_view text);
 
-}  // namespace jarvis::api
+}  // namespace jarvis

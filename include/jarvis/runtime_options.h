@@ -1,0 +1,79 @@
+// RuntimeOptions: how a jarvis::Runtime (jarvis/runtime.h) loads and serves
+// models. The one place where each of these defaults is written: `jarvis
+// serve`'s flags (and their JARVIS_* variables), the Python keyword
+// arguments (jarvis.LLM(..., ctx_size=...)) and the internal option structs
+// take their defaults from here. Field names are serve's flag names with
+// underscores (--ctx-size -> ctx_size).
+//
+// Thread safety: a plain value.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "jarvis/monitor.h"
+
+namespace jarvis {
+
+// gpu_layers value meaning "every layer on the GPU when one is usable, else
+// quietly on the CPU". An explicit -1 asks for the same placement, but a
+// missing GPU is then worth a warning.
+inline constexpr int32_t kGpuLayersAuto = -2;
+
+struct RuntimeOptions {
+  // GGUF files and/or directories (every *.gguf inside; a model's name is its
+  // file stem). At least one model must be found.
+  std::vector<std::string> models;
+  // Model used when a request names none. Default: the first model found.
+  std::string default_model;
+
+  // Models resident at once. Default 2; <= 0: no limit.
+  int32_t max_loaded_models = 2;
+  // Bytes of model files resident at once. Default 0: no limit.
+  size_t memory_budget_bytes = 0;
+  // How long an idle model stays loaded. Default 5 min; 0: unload when idle;
+  // negative: forever.
+  std::chrono::seconds keep_alive{300};
+
+  // Response cache (deterministic requests only): entry lifetime, 0 = off.
+  std::chrono::seconds cache_ttl{300};
+  // Response cache capacity in bytes (LRU). Default 64 MiB.
+  size_t cache_bytes = size_t{64} << 20;
+  // Shared level of the response cache: redis://[[USER]:PASSWORD@]HOST[:PORT][/DB]
+  // (a secret: never logged). Empty (default): this process only. Entries
+  // expire after cache_ttl there too; the local cache stays in front.
+  std::string cache_url;
+  // Prefix of the shared cache's Redis keys, so deployments can share one Redis.
+  std::string cache_key_prefix = "jarvis:";
+
+  // Sequences decoding at once per model (continuous batching). Default 8.
+  int32_t parallel = 8;
+  // Requests waiting per model beyond the running ones; past it Submit fails
+  // with ResourceExhausted. Default 64.
+  int32_t max_queue = 64;
+  // Tokens per forward step (decode tokens + prompt chunks). Default 512.
+  int32_t batch_tokens = 512;
+  // Context per sequence. Default 0: the model's, at most 4096.
+  int32_t ctx_size = 0;
+  // Engine threads per model. Default 0: one per physical core.
+  int32_t threads = 0;
+  // KV cache element type: "f16" (default, half the memory) or "f32" (exact).
+  std::string kv_type = "f16";
+  // Layers offloaded to the GPU: -1 all, 0 CPU only, N the last N. Default
+  // kGpuLayersAuto.
+  int32_t gpu_layers = kGpuLayersAuto;
+  // Keep a load-time packed copy of the quantized weights for the int8
+  // kernels (faster decode, same results). Default true.
+  bool repack = true;
+
+  // The performance monitor the runtime records into. Default (nullopt): a
+  // new one, reachable through Runtime::monitor(). Several runtimes (and the
+  // caller's own timings) may share one.
+  std::optional<Monitor> monitor;
+};
+
+}  // namespace jarvis

@@ -1,0 +1,41 @@
+#include "runtime/service_options.h"
+
+#include "util/perf_monitor.h"
+
+namespace jarvis {
+
+Result<ServiceOptions> ToServiceOptions(const RuntimeOptions& o) {
+  if (o.kv_type != "f16" && o.kv_type != "f32") {
+    return Status::InvalidArgument("kv_type must be \"f16\" or \"f32\", not \"" + o.kv_type + "\"");
+  }
+  if (o.parallel < 1) return Status::InvalidArgument("parallel must be >= 1");
+  if (o.max_queue < 1) return Status::InvalidArgument("max_queue must be >= 1");
+  if (o.batch_tokens < 1) return Status::InvalidArgument("batch_tokens must be >= 1");
+  if (o.threads < 0) return Status::InvalidArgument("threads must be >= 0 (0: one per physical core)");
+  if (o.ctx_size < 0) return Status::InvalidArgument("ctx_size must be >= 0 (0: the model's)");
+  if (o.gpu_layers < kGpuLayersAuto) {
+    return Status::InvalidArgument("gpu_layers must be -1 (all), 0 (CPU only) or a layer count");
+  }
+  ServiceOptions so;
+  so.model_paths = o.models;
+  so.default_model = o.default_model;
+  so.max_loaded_models = o.max_loaded_models;
+  so.memory_budget_bytes = o.memory_budget_bytes;
+  so.keep_alive = o.keep_alive;
+  so.cache_ttl = o.cache_ttl.count() < 0 ? std::chrono::seconds(0) : o.cache_ttl;
+  so.cache_bytes = o.cache_bytes;
+  so.cache_url = o.cache_url;
+  so.cache_key_prefix = o.cache_key_prefix;
+  so.repack = o.repack;
+  so.monitor = o.monitor ? o.monitor->impl() : nullptr;
+  so.scheduler.max_sequences = o.parallel;
+  so.scheduler.max_queue = o.max_queue;
+  so.scheduler.max_batch_tokens = o.batch_tokens;
+  so.scheduler.n_ctx = o.ctx_size;
+  so.scheduler.n_threads = o.threads;
+  so.scheduler.kv_f16 = o.kv_type == "f16";
+  so.scheduler.gpu_layers = o.gpu_layers;
+  return so;
+}
+
+}  // namespace jarvis
