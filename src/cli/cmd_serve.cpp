@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "api/api_backend.h"
+#include "api/api_keys.h"
 #include "api/http_server.h"
 #include "api/value_parse.h"
 #include "cli/commands.h"
@@ -40,7 +41,8 @@ struct ServeFlags {
   int32_t threads = 0;
   int32_t gpu_layers = kGpuLayersFromEnv;
   int32_t ctx_size = 0;
-  std::string api_key;
+  std::vector<std::string> api_keys;
+  std::string api_key_file;
   std::string cors_origin;
   std::string keep_alive = "5m";
   std::string max_body = "8MiB";
@@ -101,7 +103,11 @@ void Serve(const ServeFlags& f) {
   o.host = f.host;
   o.port = static_cast<uint16_t>(f.port);
   o.io_threads = f.io_threads;
-  o.api_key = f.api_key;
+  o.api_keys = f.api_keys;
+  if (!f.api_key_file.empty()) {
+    const auto keys = OrFail(api::ReadApiKeyFile(f.api_key_file), "--api-key-file");
+    o.api_keys.insert(o.api_keys.end(), keys.begin(), keys.end());
+  }
   o.cors_origin = f.cors_origin;
   o.max_body_bytes = OrFail(api::ParseByteSize(f.max_body), "--max-body");
   o.idle_timeout = Millis(f.idle_timeout, "--idle-timeout");
@@ -117,7 +123,7 @@ void Serve(const ServeFlags& f) {
   auto default_info = (*service)->GetModel("");
   const std::string default_name = default_info.ok() ? default_info->name : "";
   std::cerr << "jarvis: " << (*service)->ListModels().size() << " model(s), default '" << default_name << "'"
-            << (o.api_key.empty() ? "" : ", API key required") << "\n";
+            << (o.api_keys.empty() ? "" : ", API key required") << "\n";
   std::printf("jarvis: listening on %s\n", (*server)->url().c_str());
   std::fflush(stdout);
 
@@ -188,8 +194,11 @@ void RegisterServe(CLI::App& app) {
   AddGpuLayersOption(cmd, &f->gpu_layers);
   cmd->add_option("-c,--ctx-size", f->ctx_size, "Context per sequence (default: model's, at most 4096)")
       ->envname("JARVIS_CTX_SIZE");
-  cmd->add_option("--api-key", f->api_key, "Require 'Authorization: Bearer KEY' (all routes but /health)")
+  cmd->add_option("--api-key", f->api_keys,
+                  "Require 'Authorization: Bearer KEY' (all routes but /health; repeatable: any of them)")
       ->envname("JARVIS_API_KEY");
+  cmd->add_option("--api-key-file", f->api_key_file, "Accept the keys in FILE too (one a line; # comments)")
+      ->envname("JARVIS_API_KEY_FILE");
   cmd->add_option("--cors-origin", f->cors_origin, "Access-Control-Allow-Origin value, e.g. '*' (default: no CORS)")
       ->envname("JARVIS_CORS_ORIGIN");
   cmd->add_option("--keep-alive", f->keep_alive, "How long an idle model stays loaded (e.g. 5m; -1: forever)")

@@ -90,6 +90,12 @@ class Service::Impl {
   // Header facts of a model, read once and kept.
   ModelFacts Facts(size_t slot) const;
 
+  // The digest the response cache keys on for `slot`: the content digest
+  // plus the file's identity as it is now (one stat per request; the MiB
+  // hash is recomputed only when the identity changed). So a replaced,
+  // rewritten or touched file never matches entries of the one before.
+  std::string CacheDigest(size_t slot);
+
   nlohmann::json PerformanceStats() const;
   nlohmann::json SystemMetrics() const;
   nlohmann::json ModelsStats() const;
@@ -111,6 +117,13 @@ class Service::Impl {
   mutable SystemMonitor system_;
   mutable ResponseCache cache_;
   std::string engine_fingerprint_;       // folded into response-cache keys
+
+  struct FileDigest {
+    FileIdentity identity;
+    std::string key;  // content digest + identity
+  };
+  std::mutex digest_mu_;
+  std::map<size_t, FileDigest> digests_;  // guarded by digest_mu_
 
   mutable std::mutex facts_mu_;
   mutable std::map<size_t, ModelFacts> facts_;  // guarded by facts_mu_
