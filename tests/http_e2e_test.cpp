@@ -283,6 +283,63 @@ TEST_F(HttpE2eTest, DisconnectCancelsAndFreesKv) {
   ExpectHealthy();
 }
 
+// Issue 17 fault test: a client that leaves while its request is queued,
+// while its (long) prompt is being prefilled, or while it decodes without
+// streaming: each is cancelled, and the KV pool and the queue end empty.
+TEST_F(HttpE2eTest, DisconnectInEveryPhaseCancelsAndFreesEverything) {
+  ServiceOptions so = DefaultServiceOptions();
+  so.scheduler.max_sequences = 1;  // one runs, the others queue
+  Start(so);
+  auto endless = [&](bool stream, const std::string& prompt) {
+    return MakeRequest("POST", "/v1/completions",
+                       json{{"model", kModel}, {"prompt", prompt}, {"max_tokens", -1}, {"ignore_eos", true},
+                            {"stream", stream}, {"cache", false}}
+                           .dump());
+  };
+  // Running: a stream that never ends by itself.
+  TestConnection running;
+  ASSERT_TRUE(running.Connect(port_));
+  ASSERT_TRUE(running.Send(endless(true, "Once upon a time")));
+  HttpReply head;
+  ASSERT_TRUE(running.ReadHead(&head));
+  ASSERT_EQ(head.status, 200);
+  // Queued behind it: streaming and not.
+  TestConnection queued_stream, queued_plain;
+  ASSERT_TRUE(queued_stream.Connect(port_));
+  ASSERT_TRUE(queued_plain.Connect(port_));
+  ASSERT_TRUE(queued_stream.Send(endless(true, "Tom had a dog")));
+  ASSERT_TRUE(queued_plain.Send(endless(false, "Lily went")));
+  const auto wait_for = [&](auto pred, const char* what) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!pred()) {
+      ASSERT_LT(std::chrono::steady_clock::now(), deadline) << what;
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+  };
+  auto sched = [&] { return service_->GetModel(kModel)->scheduler; };
+  wait_for([&] { return sched().waiting == 2; }, "two requests queued");
+  queued_stream.Abort();
+  queued_plain.Abort();
+  wait_for([&] { return Counter("llm_requests_cancelled") == 2 && sched().waiting == 0; }, "queued cancelled");
+  // The running one is unaffected, then leaves too.
+  ASSERT_TRUE(running.ReadChunk().has_value());
+  running.Abort();
+  wait_for([&] { return Counter("llm_requests_cancelled") == 3 && sched().running == 0; }, "running cancelled");
+  // Prefill: a long prompt, the client gone as soon as it is sent.
+  std::string long_prompt;
+  for (int i = 0; i < 25; ++i) long_prompt += "Once upon a time there was a little girl. ";
+  TestConnection prefill;
+  ASSERT_TRUE(prefill.Connect(port_));
+  ASSERT_TRUE(prefill.Send(endless(false, long_prompt)));
+  prefill.Abort();
+  wait_for([&] { return Counter("llm_requests_cancelled") + Counter("llm_requests_failed") == 4; },
+           "prefill request ended");
+  wait_for([&] { return sched().running == 0 && sched().waiting == 0 && sched().kv_blocks_used == 0; },
+           "everything freed");
+  EXPECT_EQ(Counter("llm_requests_ok"), 0);
+  ExpectHealthy();
+}
+
 TEST_F(HttpE2eTest, OverloadAnswers429WithRetryAfter) {
   ServiceOptions so = DefaultServiceOptions();
   so.scheduler.max_sequences = 1;
@@ -369,7 +426,7 @@ TEST_F(HttpE2eTest, ModelAndMonitoringEndpoints) {
 
 TEST_F(HttpE2eTest, ClientMistakesGetJson4xxAndServerStaysHealthy) {
   api::ServerOptions o;
-  o.api_key = "test-key";
+  o.api_keys = {"test-key"};
   Start(DefaultServiceOptions(), o);
   const std::string auth = "Authorization: Bearer test-key";
   auto post = [&](const std::string& path, const std::string& body) {

@@ -2,6 +2,7 @@
 // with the files they write read back through GgufFile, the quantizers and
 // the tokenizer.
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -387,6 +388,29 @@ TEST_F(SynthTest, UnwritableOutputFailsWithoutLeavingFiles) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("no-such-dir"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(out));
+  EXPECT_TRUE(StrayFiles({}).empty());
+}
+
+// Issue 17 fault test: the disk fills up while writing. RLIMIT_FSIZE (what
+// `ulimit -f` sets, inherited by the child) makes write() fail with EFBIG
+// past 256 KiB, as ENOSPC would on a full disk, without needing a mount.
+TEST_F(SynthTest, FullDiskFailsWithAClearErrorAndNoPartialFile) {
+  rlimit saved{};
+  ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &saved), 0);
+  rlimit small = saved;
+  small.rlim_cur = 256 << 10;
+  const std::string synth_out = Path("synth.gguf");
+  const std::string quant_out = Path("quant.gguf");
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &small), 0);
+  auto synth = Jarvis("synth --preset tiny --type f32 --out " + ShellQuote(synth_out));
+  auto quant = Jarvis("quantize " + ShellQuote(test::StoriesModelPath()) + " " + ShellQuote(quant_out) + " f32");
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &saved), 0);
+  for (const auto* r : {&synth, &quant}) {
+    EXPECT_EQ(r->exit_code, 1) << r->err;  // not killed by SIGXFSZ
+    EXPECT_NE(r->err.find("File too large"), std::string::npos) << r->err;
+  }
+  EXPECT_FALSE(fs::exists(synth_out));
+  EXPECT_FALSE(fs::exists(quant_out));
   EXPECT_TRUE(StrayFiles({}).empty());
 }
 

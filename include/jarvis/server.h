@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "jarvis/status.h"
 
@@ -28,7 +29,9 @@ struct ServerOptions {
   std::string host = "127.0.0.1";  // loopback unless asked otherwise
   uint16_t port = 5050;            // 0: any free port (see port())
   int32_t io_threads = 2;          // socket I/O threads
-  std::string api_key;             // non-empty: "Authorization: Bearer KEY" on all routes but /health
+  // Non-empty: "Authorization: Bearer KEY" with any of these keys on all
+  // routes but /health and /livez (compared in constant time).
+  std::vector<std::string> api_keys;
   std::string cors_origin;         // non-empty: Access-Control-Allow-Origin value
   uint64_t max_body_bytes = uint64_t{8} << 20;     // larger request bodies: 413
   std::chrono::milliseconds idle_timeout{30000};   // idle keep-alive connection / request headers

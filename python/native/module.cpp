@@ -439,7 +439,7 @@ class PyServer {
     ServerOptions o;
     o.host = host;
     o.port = static_cast<uint16_t>(port);
-    o.api_key = api_key;
+    if (!api_key.empty()) o.api_keys.push_back(api_key);
     o.cors_origin = cors_origin;
     Result<std::unique_ptr<Server>> s = Status::Internal("unset");
     {

@@ -40,6 +40,14 @@ bool BearerMatches(std::string_view authorization, std::string_view key) {
   return diff == 0;
 }
 
+bool AnyBearerMatches(std::string_view authorization, const std::vector<std::string>& keys) {
+  // Every key is compared (no early exit), so the time taken does not say
+  // which key, if any, matched.
+  bool any = false;
+  for (const std::string& key : keys) any = BearerMatches(authorization, key) | any;
+  return any;
+}
+
 Api::Api(ApiContext& ctx) : ctx_(ctx) {
   AddOpenAiRoutes(router_, ctx_);
   AddOllamaRoutes(router_, ctx_);
@@ -60,8 +68,8 @@ void Api::Handle(const ApiRequest& request, std::shared_ptr<ResponseSink> sink) 
   // The dashboard's static files carry no data: the page asks for the key itself.
   const bool open_route = request.path == "/health" || request.path == "/livez" ||
                           (request.method == "GET" && IsDashboardPath(request.path));
-  if (!ctx_.options.api_key.empty() && !open_route &&
-      !BearerMatches(request.Header("Authorization"), ctx_.options.api_key)) {
+  if (!ctx_.options.api_keys.empty() && !open_route &&
+      !AnyBearerMatches(request.Header("Authorization"), ctx_.options.api_keys)) {
     HttpResponse r = ErrorResponse(
         ApiError{401, "missing or invalid API key (Authorization: Bearer KEY)", "authentication_error", "invalid_api_key"});
     r.headers.emplace_back("WWW-Authenticate", "Bearer");

@@ -6,7 +6,9 @@
 #pragma once
 
 #include <memory>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "api/api_context.h"
 #include "api/http_types.h"
@@ -31,5 +33,7 @@ void AddMonitoringRoutes(Router& router, ApiContext& ctx);
 
 // Constant-time check of an "Authorization: Bearer KEY" header value.
 bool BearerMatches(std::string_view authorization, std::string_view key);
+// Whether it matches any of `keys`, comparing against all of them.
+bool AnyBearerMatches(std::string_view authorization, const std::vector<std::string>& keys);
 
 }  // namespace jarvis::api

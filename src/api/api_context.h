@@ -28,6 +28,7 @@ class HttpCounters {
   std::atomic<int64_t> active_exchanges{0};   // requests received and not yet fully answered
   std::atomic<int64_t> client_disconnects{0}; // clients gone before their response ended
   std::atomic<int64_t> dropped_slow{0};       // connections closed by a read/write timeout
+  std::atomic<int64_t> handler_exceptions{0}; // exceptions caught on an I/O or worker thread (bugs)
 
  private:
   std::array<std::atomic<int64_t>, 6> by_class_{};  // 1xx..5xx (index 1..5)

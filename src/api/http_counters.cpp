@@ -29,6 +29,9 @@ std::string HttpCounters::PrometheusText() const {
   out += "# HELP jarvis_http_timeouts_total Connections dropped by a read or write timeout.\n";
   out += "# TYPE jarvis_http_timeouts_total counter\n";
   out += "jarvis_http_timeouts_total " + std::to_string(dropped_slow.load()) + "\n";
+  out += "# HELP jarvis_http_handler_exceptions_total Exceptions caught on I/O or worker threads (each a bug).\n";
+  out += "# TYPE jarvis_http_handler_exceptions_total counter\n";
+  out += "jarvis_http_handler_exceptions_total " + std::to_string(handler_exceptions.load()) + "\n";
   return out;
 }
 

@@ -14,6 +14,8 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 
+#include <spdlog/spdlog.h>
+
 #include "api/api.h"
 #include "api/api_context.h"
 #include "api/http_session.h"
@@ -29,7 +31,10 @@ class HttpServer::Impl {
       : options_(options),
         io_(options.io_threads),
         workers_(static_cast<size_t>(options.worker_threads)),
-        ctx_(backend, options_, [this](std::function<void()> fn) { net::post(workers_, std::move(fn)); }),
+        ctx_(backend, options_,
+             [this](std::function<void()> fn) {
+               net::post(workers_, [this, fn = std::move(fn)] { RunGuarded(fn, "worker"); });
+             }),
         api_(ctx_),
         acceptor_(net::make_strand(io_)),
         retry_timer_(acceptor_.get_executor()),
@@ -52,9 +57,32 @@ class HttpServer::Impl {
     return Status::Ok();
   }
 
+  // An exception escaping a handler would otherwise end the thread (and the
+  // process): log and count it; the handler is gone, and with it whatever
+  // connection it held (closed by its session's destructor).
+  bool RunGuarded(const std::function<void()>& fn, const char* where) {
+    try {
+      fn();
+      return true;
+    } catch (const std::exception& e) {
+      ctx_.counters.handler_exceptions.fetch_add(1);
+      spdlog::error("exception on an HTTP {} thread (connection dropped): {}", where, e.what());
+    } catch (...) {
+      ctx_.counters.handler_exceptions.fetch_add(1);
+      spdlog::error("unknown exception on an HTTP {} thread (connection dropped)", where);
+    }
+    return false;
+  }
+
   void Run() {
     Accept();
-    for (int i = 0; i < std::max(1, options_.io_threads); ++i) threads_.emplace_back([this] { io_.run(); });
+    for (int i = 0; i < std::max(1, options_.io_threads); ++i) {
+      threads_.emplace_back([this] {
+        // io_context::run() may be called again after a handler threw.
+        while (!RunGuarded([this] { io_.run(); }, "I/O")) {
+        }
+      });
+    }
   }
 
   void Accept() {
@@ -158,6 +186,9 @@ class HttpServer::Impl {
 Result<std::unique_ptr<HttpServer>> HttpServer::Start(const ServerOptions& options, ApiBackend& backend) {
   if (options.io_threads < 1 || options.worker_threads < 1) {
     return Status::InvalidArgument("io_threads and worker_threads must be >= 1");
+  }
+  if (options.max_header_bytes < 1024 || options.max_header_bytes > kMaxHeaderBytesLimit) {
+    return Status::InvalidArgument("max_header_bytes must be in 1024.." + std::to_string(kMaxHeaderBytesLimit));
   }
   auto impl = std::make_unique<Impl>(options, backend);
   JARVIS_RETURN_IF_ERROR(impl->Bind());

@@ -3,6 +3,9 @@
 // draining and graceful stop.
 #include <gtest/gtest.h>
 
+#include <sys/resource.h>
+
+#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <thread>
@@ -285,6 +288,59 @@ TEST_F(HttpServerTest, BodyAndHeaderLimits) {
   ExpectHealthy();
 }
 
+// Issue 17, defect 1: a trailer field past 64 KiB made Beast throw
+// std::length_error out of the session and the process abort.
+TEST_F(HttpServerTest, HugeChunkedTrailerIsRefusedNotFatal) {
+  StartServer();
+  for (const char* target : {"/health", "/v1/completions"}) {
+    TestConnection c;
+    ASSERT_TRUE(c.Connect(port_));
+    ASSERT_TRUE(c.Send(std::string("POST ") + target +
+                       " HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                       "0\r\nX-T: " + std::string(70000, 't') + "\r\n\r\n"));
+    ExpectJsonError(c.ReadReply(), 431);
+  }
+  // The same for a long trailer field name and a long chunk extension.
+  TestConnection name;
+  ASSERT_TRUE(name.Connect(port_));
+  ASSERT_TRUE(name.Send("POST /health HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n" +
+                        std::string(70000, 'n') + ": v\r\n\r\n"));
+  ExpectJsonError(name.ReadReply(), 431);
+  TestConnection ext;
+  ASSERT_TRUE(ext.Connect(port_));
+  ASSERT_TRUE(ext.Send("POST /health HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1;e=" +
+                       std::string(70000, 'e') + "\r\nx\r\n0\r\n\r\n"));
+  ExpectJsonError(ext.ReadReply(), 431);
+  ExpectHealthy();
+}
+
+TEST_F(HttpServerTest, ChunkCountTargetAndJsonDepthLimits) {
+  ServerOptions o;
+  o.max_chunks = 8;
+  StartServer(o);
+  std::string body;
+  for (int i = 0; i < 20; ++i) body += "1\r\n{\r\n";
+  TestConnection c;
+  ASSERT_TRUE(c.Connect(port_));
+  ASSERT_TRUE(c.Send("POST /v1/completions HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + body +
+                     "0\r\n\r\n"));
+  ExpectJsonError(c.ReadReply(), 413);
+  ExpectJsonError(Fetch(port_, "GET", "/health?" + std::string(9000, 'q')), 414);
+  // 65 levels of nesting: refused before nlohmann ever builds it.
+  const std::string deep = "{\"prompt\":\"x\",\"stop\":" + std::string(64, '[') + std::string(64, ']') + "}";
+  ExpectJsonError(Fetch(port_, "POST", "/v1/completions", deep), 400);
+  const std::string very_deep = "{\"prompt\":" + std::string(100000, '[') + "}";
+  ExpectJsonError(Fetch(port_, "POST", "/v1/completions", very_deep), 400);
+  ExpectHealthy();
+}
+
+TEST_F(HttpServerTest, HeaderLimitAboveBeastFieldCeilingIsRefused) {
+  ServerOptions o;
+  o.port = 0;
+  o.max_header_bytes = 1u << 20;
+  EXPECT_FALSE(HttpServer::Start(o, backend_).ok());
+}
+
 TEST_F(HttpServerTest, SlowClientIsDropped) {
   ServerOptions o;
   o.idle_timeout = std::chrono::milliseconds(300);
@@ -311,6 +367,39 @@ TEST_F(HttpServerTest, IdleConnectionsDoNotBlockOthers) {
   EXPECT_EQ(r.status, 200);
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
   EXPECT_TRUE(WaitFor([&] { return server_->open_connections() >= 200; }));
+}
+
+// Issue 17 fault test: 500 idle connections (a fifth of them stuck in a half
+// header) must not slow /health down: p99 under 50 ms over 200 requests.
+TEST_F(HttpServerTest, FiveHundredIdleConnectionsKeepHealthFast) {
+  rlimit files{};
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &files), 0);
+  if (files.rlim_cur < 1200 && files.rlim_max >= 1200) {
+    files.rlim_cur = std::min<rlim_t>(files.rlim_max, 4096);
+    ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &files), 0);
+  }
+  if (files.rlim_cur < 1200) GTEST_SKIP() << "needs 1200 file descriptors (client + server side)";
+  StartServer();
+  std::vector<std::unique_ptr<TestConnection>> idle;
+  for (int i = 0; i < 500; ++i) {
+    idle.push_back(std::make_unique<TestConnection>());
+    ASSERT_TRUE(idle.back()->Connect(port_));
+    if (i % 5 == 0) {
+      ASSERT_TRUE(idle.back()->Send("GET /health HTTP/1.1\r\nHost: x\r\n"));
+    }
+  }
+  ASSERT_TRUE(WaitFor([&] { return server_->open_connections() >= 500; }));
+  std::vector<double> ms;
+  TestConnection c;
+  ASSERT_TRUE(c.Connect(port_));
+  for (int i = 0; i < 200; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    ASSERT_TRUE(c.Send(MakeRequest("GET", "/health")));
+    ASSERT_EQ(c.ReadReply().status, 200);
+    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+  }
+  std::sort(ms.begin(), ms.end());
+  EXPECT_LT(ms[ms.size() * 99 / 100], 50.0) << "p50 " << ms[ms.size() / 2] << " ms";
 }
 
 TEST_F(HttpServerTest, DisconnectMidStreamCancels) {
@@ -358,13 +447,16 @@ TEST_F(HttpServerTest, ResponseCacheHitIsMarked) {
 
 TEST_F(HttpServerTest, ApiKeyRequiredExceptHealth) {
   ServerOptions o;
-  o.api_key = "s3cret";
+  o.api_keys = {"s3cret", "other-key"};
   StartServer(o);
   HttpReply no_key = Fetch(port_, "GET", "/v1/models");
   ExpectJsonError(no_key, 401);
   EXPECT_EQ(no_key.Header("www-authenticate"), "Bearer");
   ExpectJsonError(Fetch(port_, "GET", "/v1/models", "", {"Authorization: Bearer wrong"}), 401);
   EXPECT_EQ(Fetch(port_, "GET", "/v1/models", "", {"Authorization: Bearer s3cret"}).status, 200);
+  EXPECT_EQ(Fetch(port_, "GET", "/v1/models", "", {"Authorization: Bearer other-key"}).status, 200);
+  ExpectJsonError(Fetch(port_, "GET", "/v1/models", "", {"Authorization: Bearer s3cretX"}), 401);
+  ExpectJsonError(Fetch(port_, "GET", "/v1/models", "", {"Authorization: Bearer s3cret other-key"}), 401);
   ExpectHealthy();
 }
 

@@ -1,7 +1,9 @@
 #include "api/http_session.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <utility>
+#include <variant>
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
@@ -29,7 +31,7 @@ std::string ChunkOf(const std::string& data) {
 }  // namespace
 
 HttpSession::HttpSession(tcp::socket socket, const Api& api, ApiContext& ctx)
-    : stream_(std::move(socket)), api_(api), ctx_(ctx) {
+    : stream_(std::move(socket)), reader_(ctx.options), buffer_(reader_.MakeBuffer()), api_(api), ctx_(ctx) {
   ctx_.counters.open_connections.fetch_add(1);
 }
 
@@ -114,11 +116,9 @@ void HttpSession::ReadHeader() {
     return;
   }
   phase_ = Phase::kReading;
-  parser_.emplace();
-  parser_->body_limit(ctx_.options.max_body_bytes);
-  parser_->header_limit(ctx_.options.max_header_bytes);
+  auto& parser = reader_.Reset();
   stream_.expires_after(ctx_.options.idle_timeout);
-  http::async_read_header(stream_, buffer_, *parser_,
+  http::async_read_header(stream_, buffer_, parser,
                           [self = shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
 }
 
@@ -128,11 +128,11 @@ void HttpSession::OnHeader(beast::error_code ec) {
     FailRead(ec);
     return;
   }
-  if (parser_->is_done()) {
+  if (reader_.parser().is_done()) {
     Dispatch();
     return;
   }
-  if (beast::iequals(parser_->get()[http::field::expect], "100-continue")) {
+  if (beast::iequals(reader_.parser().get()[http::field::expect], "100-continue")) {
     stream_.expires_after(ctx_.options.request_timeout);
     net::async_write(stream_, net::buffer(kContinue), [self = shared_from_this()](beast::error_code wec, size_t) {
       if (self->phase_ == Phase::kClosed) return;
@@ -149,7 +149,7 @@ void HttpSession::OnHeader(beast::error_code ec) {
 
 void HttpSession::ReadBody() {
   stream_.expires_after(ctx_.options.request_timeout);
-  http::async_read(stream_, buffer_, *parser_,
+  http::async_read(stream_, buffer_, reader_.parser(),
                    [self = shared_from_this()](beast::error_code ec, size_t) { self->OnBody(ec); });
 }
 
@@ -168,21 +168,15 @@ void HttpSession::FailRead(beast::error_code ec) {
     CloseNow();
     return;
   }
-  ApiError error;
-  if (ec == http::error::body_limit) {
-    error = {413, "request body exceeds the limit of " + std::to_string(ctx_.options.max_body_bytes) + " bytes",
-             "invalid_request_error", "payload_too_large"};
-  } else if (ec == http::error::header_limit) {
-    error = {431, "request headers too large", "invalid_request_error", "headers_too_large"};
-  } else if (ec == http::error::end_of_stream || ec == http::error::partial_message) {
-    CloseNow();  // the client went away (between or inside requests)
-    return;
-  } else if (ec.category() == http::make_error_code(http::error::bad_method).category()) {
-    error = BadRequest("malformed HTTP request: " + ec.message(), "bad_http");
-  } else {
-    CloseNow();  // socket errors: reset, aborted, ...
+  std::optional<ApiError> error = reader_.ErrorFor(ec);
+  if (!error) {
+    CloseNow();  // the client went away, or a socket error
     return;
   }
+  AnswerAndClose(*error);
+}
+
+void HttpSession::AnswerAndClose(const ApiError& error) {
   // Answer once, then close (the rest of the request may still be arriving).
   keep_alive_ = false;
   http10_ = false;
@@ -196,18 +190,13 @@ void HttpSession::FailRead(beast::error_code ec) {
 }
 
 void HttpSession::Dispatch() {
-  auto& req = parser_->get();
-  ApiRequest request;
-  request.method = std::string(req.method_string());
-  const std::string_view target(req.target().data(), req.target().size());
-  const size_t q = target.find('?');
-  request.path = std::string(target.substr(0, q));
-  if (q != std::string_view::npos) request.query = std::string(target.substr(q + 1));
-  for (const auto& field : req) request.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
-  request.body = std::move(req.body());
-  head_only_ = request.method == "HEAD";
-  if (head_only_) request.method = "GET";
-
+  auto taken = reader_.TakeRequest(&head_only_);
+  if (auto* error = std::get_if<ApiError>(&taken)) {
+    AnswerAndClose(*error);
+    return;
+  }
+  ApiRequest request = std::move(std::get<ApiRequest>(taken));
+  const auto& req = reader_.parser().get();
   keep_alive_ = req.keep_alive() && !close_requested_ && !ctx_.draining.load();
   http10_ = req.version() < 11;
   phase_ = Phase::kHandling;
@@ -218,7 +207,15 @@ void HttpSession::Dispatch() {
   cancel_ = nullptr;
   stream_.expires_never();
   ++exchange_id_;
-  api_.Handle(request, std::make_shared<Exchange>(shared_from_this(), exchange_id_));
+  auto sink = std::make_shared<Exchange>(shared_from_this(), exchange_id_);
+  try {
+    api_.Handle(request, sink);
+  } catch (const std::exception& e) {
+    // A handler bug must cost one request, not the process.
+    ctx_.counters.handler_exceptions.fetch_add(1);
+    keep_alive_ = false;
+    DoSend(ErrorResponse({500, std::string("internal error: ") + e.what(), "server_error", "internal_error"}));
+  }
 }
 
 // ---- writing a response (strand) -------------------------------------------
@@ -328,8 +325,14 @@ void HttpSession::StartMonitor() {
   if (monitor_pending_) return;
   monitor_pending_ = true;
   stream_.expires_never();  // only the read's timer while a write is in flight
-  buffer_.reserve(4096);
-  stream_.async_read_some(buffer_.prepare(4096), [self = shared_from_this()](beast::error_code ec, size_t n) {
+  // Pipelined bytes already fill the read buffer: nothing more to watch for
+  // until they are handled (prepare() past max_size would throw).
+  const size_t room = std::min<size_t>(4096, buffer_.max_size() - buffer_.size());
+  if (room == 0) {
+    monitor_pending_ = false;
+    return;
+  }
+  stream_.async_read_some(buffer_.prepare(room), [self = shared_from_this()](beast::error_code ec, size_t n) {
     self->OnMonitor(ec, n);
   });
 }

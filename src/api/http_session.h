@@ -12,6 +12,11 @@
 // number), so a late call from a finished request can never touch the next
 // request on the same connection.
 //
+// Limits: see http_request_reader.h. An exception
+// thrown on the strand (none is expected) ends the connection: the I/O
+// threads catch it (HttpServer), the session closes when its last handler
+// is dropped.
+//
 // Thread safety: the ResponseSink methods may be called from any thread; they
 // post to the strand. Everything else runs on the strand.
 #pragma once
@@ -29,6 +34,8 @@
 
 #include "api/api.h"
 #include "api/api_context.h"
+#include "api/api_error.h"
+#include "api/http_request_reader.h"
 #include "api/http_types.h"
 
 namespace jarvis::api {
@@ -61,6 +68,7 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession> {
   void ReadBody();
   void OnBody(boost::beast::error_code ec);
   void FailRead(boost::beast::error_code ec);
+  void AnswerAndClose(const ApiError& error);
   void Dispatch();
 
   void DoSend(HttpResponse response);
@@ -86,8 +94,8 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession> {
   void CloseNow();
 
   boost::beast::tcp_stream stream_;
-  boost::beast::flat_buffer buffer_;
-  std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
+  HttpRequestReader reader_;
+  boost::beast::flat_buffer buffer_;  // capped: see http_request_reader.h
   const Api& api_;
   ApiContext& ctx_;
 

@@ -1,6 +1,8 @@
 #include "api/json_fields.h"
 
+#include <algorithm>
 #include <cmath>
+#include <string_view>
 #include <utility>
 
 namespace jarvis::api {
@@ -118,7 +120,42 @@ const nlohmann::json* JsonFields::Array(const char* key) {
   return v;
 }
 
+namespace {
+
+// The deepest array/object nesting in `text` (strings skipped), stopping
+// once past `limit`. Why: nlohmann's parser is iterative, but copying or
+// walking a json value recurses, so a body of a million '[' would overflow
+// the stack after parsing.
+size_t NestingDepth(std::string_view text, size_t limit) {
+  size_t depth = 0, deepest = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      deepest = std::max(deepest, ++depth);
+      if (deepest > limit) break;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return deepest;
+}
+
+}  // namespace
+
 Result<nlohmann::json> ParseJsonObject(const std::string& body) {
+  if (NestingDepth(body, kMaxJsonDepth) > kMaxJsonDepth) {
+    return Status::InvalidArgument("request body nests arrays/objects deeper than " + std::to_string(kMaxJsonDepth) +
+                                   " levels");
+  }
   nlohmann::json j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) return Status::InvalidArgument("request body is not valid JSON");
   if (!j.is_object()) return Status::InvalidArgument("request body must be a JSON object");

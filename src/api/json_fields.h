@@ -5,6 +5,7 @@
 // Unknown fields are never looked at, so they are ignored.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -46,6 +47,8 @@ class JsonFields {
 };
 
 // Parses a request body that must be a JSON object.
+// Deeper nesting in a request body is refused (400) before parsing.
+inline constexpr size_t kMaxJsonDepth = 64;
 Result<nlohmann::json> ParseJsonObject(const std::string& body);
 
 }  // namespace jarvis::api

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "api/api_backend.h"
+#include "api/api_keys.h"
 #include "api/http_server.h"
 #include "cli/commands.h"
 #include "cli/default_model.h"
@@ -32,7 +33,9 @@ namespace {
 // jarvis/server.h); sizes and durations are text in the flags' own syntax.
 struct ServeFlags {
   RuntimeOptions runtime;  // models, default_model, max_loaded_models, parallel, ...
-  ServerOptions http;      // host, port, io_threads, api_key, cors_origin
+  ServerOptions http;      // host, port, io_threads, cors_origin
+  std::vector<std::string> api_keys;  // --api-key (repeatable) and JARVIS_API_KEY
+  std::string api_key_file;
   int32_t port = ServerOptions{}.port;  // int: CLI11 reports a range error, not a wrap
   std::string memory_budget = std::to_string(RuntimeOptions{}.memory_budget_bytes);
   int64_t cache_ttl = RuntimeOptions{}.cache_ttl.count();
@@ -99,7 +102,11 @@ void Serve(const ServeFlags& f) {
   o.host = f.http.host;
   o.port = static_cast<uint16_t>(f.port);
   o.io_threads = f.http.io_threads;
-  o.api_key = f.http.api_key;
+  o.api_keys = f.api_keys;
+  if (!f.api_key_file.empty()) {
+    const auto keys = OrFail(api::ReadApiKeyFile(f.api_key_file), "--api-key-file");
+    o.api_keys.insert(o.api_keys.end(), keys.begin(), keys.end());
+  }
   o.cors_origin = f.http.cors_origin;
   o.max_body_bytes = OrFail(ParseByteSize(f.max_body), "--max-body");
   o.idle_timeout = Millis(f.idle_timeout, "--idle-timeout");
@@ -117,7 +124,7 @@ void Serve(const ServeFlags& f) {
   auto default_info = service->GetModel("");
   const std::string default_name = default_info.ok() ? default_info->name : "";
   std::cerr << "jarvis: " << service->ListModels().size() << " model(s), default '" << default_name << "'"
-            << (o.api_key.empty() ? "" : ", API key required") << "\n";
+            << (o.api_keys.empty() ? "" : ", API key required") << "\n";
   std::printf("jarvis: listening on %s\n", (*server)->url().c_str());
   std::fflush(stdout);
 
@@ -207,8 +214,11 @@ void RegisterServe(CLI::App& app) {
   AddGpuLayersOption(cmd, &f->runtime.gpu_layers);
   cmd->add_option("-c,--ctx-size", f->runtime.ctx_size, "Context per sequence (default: model's, at most 4096)")
       ->envname("JARVIS_CTX_SIZE");
-  cmd->add_option("--api-key", f->http.api_key, "Require 'Authorization: Bearer KEY' (all routes but /health)")
+  cmd->add_option("--api-key", f->api_keys,
+                  "Require 'Authorization: Bearer KEY' (all routes but /health and /livez; repeatable: any of them)")
       ->envname("JARVIS_API_KEY");
+  cmd->add_option("--api-key-file", f->api_key_file, "Accept the keys in FILE too (one a line; # comments)")
+      ->envname("JARVIS_API_KEY_FILE");
   cmd->add_option("--cors-origin", f->http.cors_origin, "Access-Control-Allow-Origin value, e.g. '*' (default: no CORS)")
       ->envname("JARVIS_CORS_ORIGIN");
   cmd->add_option("--keep-alive", f->keep_alive, "How long an idle model stays loaded (e.g. 5m; -1: forever)")

@@ -3,6 +3,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>  // also declares stderr_color_mt
 #include <spdlog/spdlog.h>
 
+#include <csignal>
 #include <iostream>
 
 #include "cli/commands.h"
@@ -13,6 +14,10 @@ int main(int argc, char** argv) {
   // stderr: stdout carries the commands' output (generated text, tables, JSON).
   spdlog::set_default_logger(spdlog::stderr_color_mt("jarvis"));
   jarvis::cli::ApplyKernelsEnv();
+  // Past a file-size limit (ulimit -f) a write then fails with EFBIG, which
+  // the writers report and clean up after, instead of SIGXFSZ killing the
+  // process with a half-written temp file left behind.
+  std::signal(SIGXFSZ, SIG_IGN);
   CLI::App app{"jarvis: local LLM inference server and library", "jarvis"};
   app.require_subcommand(0, 1);
   app.set_version_flag("--version", [] { return jarvis::cli::VersionText(); },

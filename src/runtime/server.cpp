@@ -22,7 +22,7 @@ Result<std::unique_ptr<Server>> Server::Start(Runtime& runtime, const ServerOpti
   o.host = options.host;
   o.port = options.port;
   o.io_threads = options.io_threads;
-  o.api_key = options.api_key;
+  o.api_keys = options.api_keys;
   o.cors_origin = options.cors_origin;
   o.max_body_bytes = options.max_body_bytes;
   o.idle_timeout = options.idle_timeout;

@@ -1,8 +1,11 @@
 #include "service/model_catalog.h"
 
+#include <sys/stat.h>
 #include <xxhash.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -36,6 +39,17 @@ Result<std::string> ContentDigest(const std::string& path) {
   in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
   if (static_cast<size_t>(in.gcount()) != buf.size()) return Status::IoError(fmt::format("{}: short read", path));
   return fmt::format("{:016x}", XXH64(buf.data(), buf.size(), size));
+}
+
+Result<FileIdentity> StatFileIdentity(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return Status::NotFound(fmt::format("{}: no such file", path));
+    return Status::IoError(fmt::format("{}: cannot stat: {}", path, std::strerror(errno)));
+  }
+  return FileIdentity{static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino),
+                      static_cast<uint64_t>(st.st_size),
+                      static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec};
 }
 
 Result<std::vector<ModelSource>> ScanModelPaths(const std::vector<std::string>& paths) {
@@ -74,8 +88,16 @@ Result<std::vector<ModelSource>> ScanModelPaths(const std::vector<std::string>& 
     taken.insert(src.name);
     src.path = f.string();
     src.size_bytes = fs::file_size(f, ec);
-    if (ec) return Status::IoError(fmt::format("{}: {}", src.path, ec.message()));
-    JARVIS_ASSIGN_OR_RETURN(src.digest, ContentDigest(src.path));
+    if (ec) src.size_bytes = 0;
+    // One bad file must not keep the others from being served: note it.
+    auto digest = ContentDigest(src.path);
+    if (digest.ok()) {
+      src.digest = *digest;
+      auto header = GgufFile::Open(src.path);
+      if (!header.ok()) src.error = header.status().ToString();
+    } else {
+      src.error = digest.status().ToString();
+    }
     out.push_back(std::move(src));
   }
   if (out.empty()) return Status::InvalidArgument("no *.gguf model found in the model paths");

@@ -31,13 +31,29 @@ struct ModelSource {
   std::string path;
   uint64_t size_bytes = 0;
   std::string digest;
+  // Why the file cannot be served as scanned (unreadable, not a valid GGUF
+  // header); empty when it looked fine. Such a model is still listed (and
+  // reported in /api/models/stats); requests for it get the load error.
+  std::string error;
 };
 
 // NotFound for a path that does not exist; InvalidArgument for a file that is
-// not *.gguf, or when nothing is found at all; IoError when a file can't be read.
+// not *.gguf, or when nothing is found at all. A file that cannot be read or
+// parsed does not fail the scan: its source carries `error`.
 Result<std::vector<ModelSource>> ScanModelPaths(const std::vector<std::string>& paths);
 
 Result<std::string> ContentDigest(const std::string& path);
+
+// Which file is on disk at a path now: any rewrite (in place, truncation,
+// a rename over it) changes one of these. NotFound when the path is gone.
+struct FileIdentity {
+  uint64_t device = 0;
+  uint64_t inode = 0;
+  uint64_t size = 0;
+  int64_t mtime_ns = 0;
+  bool operator==(const FileIdentity&) const = default;
+};
+Result<FileIdentity> StatFileIdentity(const std::string& path);
 
 // Header facts (reads the GGUF metadata and tensor table, not the weights).
 struct ModelFacts {

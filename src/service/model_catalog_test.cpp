@@ -63,6 +63,35 @@ TEST(ModelCatalogTest, DigestDependsOnContentAndSize) {
   EXPECT_EQ(*da, *ContentDigest(a.string()));
 }
 
+TEST(ModelCatalogTest, UnparsableFilesAreListedWithTheirError) {
+  TempDir tmp;
+  std::ofstream(tmp.path() / "a.gguf") << "GGUF but not really";
+  fs::copy_file(test::StoriesModelPath(), tmp.path() / "b.gguf");
+  auto found = ScanModelPaths({tmp.path().string()});
+  ASSERT_TRUE(found.ok()) << found.status().ToString();
+  ASSERT_EQ(found->size(), 2u);
+  EXPECT_NE((*found)[0].error.find("a.gguf"), std::string::npos) << (*found)[0].error;
+  EXPECT_TRUE((*found)[1].error.empty()) << (*found)[1].error;
+}
+
+TEST(ModelCatalogTest, FileIdentityChangesWithEveryRewrite) {
+  TempDir tmp;
+  const fs::path p = tmp.path() / "m.gguf";
+  std::ofstream(p) << "one";
+  auto first = StatFileIdentity(p.string());
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(*first, *StatFileIdentity(p.string()));
+  std::ofstream(tmp.path() / "n.gguf") << "one";
+  fs::rename(tmp.path() / "n.gguf", p);  // same bytes, another inode
+  auto replaced = StatFileIdentity(p.string());
+  ASSERT_TRUE(replaced.ok());
+  EXPECT_FALSE(*replaced == *first);
+  fs::resize_file(p, 1);
+  EXPECT_FALSE(*StatFileIdentity(p.string()) == *replaced);
+  fs::remove(p);
+  EXPECT_EQ(StatFileIdentity(p.string()).status().code(), StatusCode::kNotFound);
+}
+
 TEST(ModelCatalogTest, Errors) {
   TempDir tmp;
   EXPECT_EQ(ScanModelPaths({"/nonexistent/model.gguf"}).status().code(), StatusCode::kNotFound);

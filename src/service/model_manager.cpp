@@ -69,6 +69,13 @@ bool ModelManager::OverLimitLocked(size_t extra_bytes, int32_t extra_models) con
          (options_.memory_budget_bytes > 0 && bytes > options_.memory_budget_bytes);
 }
 
+bool ModelManager::FileChangedLocked(size_t slot) const {
+  const Slot& s = slots_[slot];
+  if (!s.identity) return false;  // could not stat it at load (fakes in tests): nothing to compare
+  auto now = StatFileIdentity(sources_[slot].path);
+  return !now.ok() || !(*now == *s.identity);
+}
+
 ModelManager::Victim ModelManager::TakeLocked(size_t slot, const char* reason) {
   Slot& s = slots_[slot];
   s.state = State::kUnloaded;
@@ -108,6 +115,17 @@ Result<ModelLease> ModelManager::Acquire(std::string_view name) {
     Slot& s = slots_[idx];
     for (;;) {
       if (shutting_down_) return Status::Cancelled("the service is shutting down");
+      if (s.state == State::kLoaded && FileChangedLocked(idx)) {
+        if (s.active == 0) {
+          spdlog::warn("model file {} changed on disk: reloading it", src.path);
+          victims.push_back(TakeLocked(idx, "file changed on disk"));
+          break;
+        }
+        // Requests still run on the old file: wait for them, never serve it again.
+        s.unload_requested = true;
+        cv_.wait(lock, [&] { return s.active == 0 || s.state != State::kLoaded || shutting_down_; });
+        continue;
+      }
       if (s.state == State::kLoaded) {
         ++s.active;
         TouchLocked(s);
@@ -124,6 +142,9 @@ Result<ModelLease> ModelManager::Acquire(std::string_view name) {
     }
     s.state = State::kLoading;
     generation = ++s.load_generation;
+    // Before loading: a change during the load then shows as a difference.
+    auto identity = StatFileIdentity(src.path);
+    s.identity = identity.ok() ? std::optional<FileIdentity>(*identity) : std::nullopt;
     EvictForLocked(idx, 0, 0, &victims);
     if (OverLimitLocked(0, 0)) {
       ++over_limit_loads_;
@@ -154,6 +175,7 @@ Result<ModelLease> ModelManager::Acquire(std::string_view name) {
     } else {
       s.instance = std::move(loaded).value();
       s.state = State::kLoaded;
+      s.last_error = Status::Ok();
       s.load_ms = ms;
       ++s.load_count;
       s.loaded_at = Now();
@@ -177,6 +199,7 @@ void ModelManager::ReleaseLease(size_t slot) {
   Slot& s = slots_[slot];
   --s.active;
   TouchLocked(s);
+  if (s.active == 0) cv_.notify_all();  // an Acquire may wait for the model to turn idle
   if (s.active == 0 && (s.keep_alive.count() == 0 || s.unload_requested || OverLimitLocked(0, 0))) {
     reap_wanted_ = true;
     reaper_cv_.notify_one();
@@ -301,6 +324,7 @@ std::vector<ModelStatus> ModelManager::List() {
       st.loading = s.state == State::kLoading;
       st.pinned = s.pinned;
       st.unload_requested = s.unload_requested;
+      st.error = !s.last_error.ok() ? s.last_error.ToString() : s.load_count == 0 ? sources_[i].error : "";
       st.active_requests = s.active;
       st.keep_alive = s.keep_alive;
       st.load_ms = s.load_ms;
@@ -323,6 +347,7 @@ std::vector<ModelStatus> ModelManager::List() {
     std::lock_guard<std::mutex> lock(mu_);
     for (const StatsRead& r : reads) {
       Slot& s = slots_[r.slot];  // no TouchLocked: reading stats is not a use
+      if (s.active == 1) cv_.notify_all();
       if (--s.active == 0 && (s.keep_alive.count() == 0 || s.unload_requested || OverLimitLocked(0, 0))) {
         reap_wanted_ = true;
         reaper_cv_.notify_one();

@@ -21,6 +21,13 @@
 //   expired, excess and unload-requested idle models.
 // - Unload(name): at once if idle, else when it next becomes idle (requests
 //   that arrive meanwhile still use it). A later Acquire loads it again.
+// - File changes: the file's identity (inode, size, mtime; model_catalog.h)
+//   is recorded before each load and compared on every Acquire. A loaded
+//   model whose file changed (rewritten, truncated, replaced, deleted) is
+//   never handed out again: Acquire waits until its running requests end,
+//   unloads it and loads the file as it is now (or returns that load's
+//   error, e.g. NotFound for a deleted file). Reads of a file truncated
+//   while a request runs are caught by the mapping guard (util/mapping_guard.h).
 // - Unloading never runs on a thread that releases a lease (that is the
 //   scheduler's thread, which must not destroy its own scheduler): only on
 //   the reaper thread and on threads calling Acquire/Load/Unload/Shutdown.
@@ -77,6 +84,7 @@ struct ModelStatus {
   bool loading = false;
   bool pinned = false;
   bool unload_requested = false;
+  std::string error;            // the last load's error (or the scan's), empty after a successful load
   int32_t active_requests = 0;  // leases held
   std::chrono::milliseconds keep_alive{0};
   double load_ms = 0.0;         // last successful load
@@ -164,6 +172,7 @@ class ModelManager {
     uint64_t load_generation = 0;
     uint64_t failed_generation = 0;
     Status last_error;
+    std::optional<FileIdentity> identity;  // of the file when it was last loaded (none: stat failed)
     double load_ms = 0.0;
     int64_t load_count = 0;
     int64_t unload_count = 0;
@@ -178,6 +187,8 @@ class ModelManager {
   void TouchLocked(Slot& s);
   void ReleaseLease(size_t slot);
   bool OverLimitLocked(size_t extra_bytes, int32_t extra_models) const;
+  // Whether the file of loaded slot `slot` is no longer the one loaded.
+  bool FileChangedLocked(size_t slot) const;
   // Picks LRU idle unpinned loaded models (other than `keep`) until the
   // limits hold with `extra` added; moves them out of their slots.
   void EvictForLocked(size_t keep, size_t extra_bytes, int32_t extra_models, std::vector<Victim>* out);

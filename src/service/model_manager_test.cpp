@@ -16,7 +16,7 @@ using std::chrono::steady_clock;
 std::vector<ModelSource> Sources(int n, uint64_t size = 100) {
   std::vector<ModelSource> out;
   for (int i = 0; i < n; ++i) {
-    out.push_back({std::string(1, static_cast<char>('a' + i)), "/fake/" + std::to_string(i), size, "d"});
+    out.push_back({std::string(1, static_cast<char>('a' + i)), "/fake/" + std::to_string(i), size, "d", ""});
   }
   return out;
 }

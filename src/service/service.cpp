@@ -5,6 +5,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <utility>
 
 #include <fmt/format.h>
@@ -13,6 +14,7 @@
 #include "model/model.h"
 #include "scheduler/request_state.h"
 #include "service/service_impl.h"
+#include "util/mapping_guard.h"
 
 namespace jarvis {
 
@@ -225,8 +227,8 @@ void Service::Impl::RecordCompletion(Inflight& inflight, const GenerateResult& r
   }
 }
 
-std::string Service::Impl::CacheKey(size_t slot, const GenerateRequest& request) const {
-  return ResponseCache::MakeKey(sources_[slot].digest + ";" + engine_fingerprint_, request);
+std::string Service::Impl::CacheKey(size_t slot, const GenerateRequest& request) {
+  return ResponseCache::MakeKey(CacheDigest(slot) + ";" + engine_fingerprint_, request);
 }
 
 std::optional<CachedResponse> Service::Impl::LookupCaches(const std::string& key) const {
@@ -249,6 +251,30 @@ void Service::Impl::StoreInCaches(const std::string& key, const GenerateResult& 
     redis_cache_->Store(key, std::move(shared));
   }
   if (cache_.enabled()) cache_.Insert(key, result, std::move(events));
+}
+
+namespace {
+
+bool ModelFileDamaged(const ModelLease& lease) {
+  const Model* model = lease ? lease.instance().model.get() : nullptr;
+  if (model == nullptr || model->gguf().tensors().empty()) return false;
+  return MappingDamagedAt(model->gguf().tensors().front().data);
+}
+
+}  // namespace
+
+std::string Service::Impl::CacheDigest(size_t slot) {
+  const ModelSource& src = sources_[slot];
+  auto identity = StatFileIdentity(src.path);
+  if (!identity.ok()) return src.digest + "/gone";  // the request fails at load; nothing is cached
+  std::lock_guard<std::mutex> lock(digest_mu_);
+  auto it = digests_.find(slot);
+  if (it != digests_.end() && it->second.identity == *identity) return it->second.key;
+  auto content = ContentDigest(src.path);
+  FileDigest d{*identity, fmt::format("{}/{:x}-{:x}-{:x}-{:x}", content.ok() ? *content : std::string("unreadable"),
+                                      identity->device, identity->inode, identity->size, identity->mtime_ns)};
+  FileDigest& stored = digests_[slot] = std::move(d);
+  return stored.key;
 }
 
 Result<RequestHandle> Service::Impl::Submit(GenerateRequest request) {
@@ -306,9 +332,20 @@ Result<RequestHandle> Service::Impl::Submit(GenerateRequest request) {
   }
   request.on_complete = [inflight](const GenerateResult& result) {
     if (inflight->completed.exchange(true)) return;
-    inflight->impl->RecordCompletion(*inflight, result);
+    // The file shrank under the mapping while this request read it (the
+    // guard fed zeros, util/mapping_guard.h): its output is not the model's.
+    const GenerateResult* outcome = &result;
+    GenerateResult failed;
+    if (result.finish != FinishReason::kError && ModelFileDamaged(inflight->lease)) {
+      failed = result;
+      failed.finish = FinishReason::kError;
+      failed.error = Status::Corruption("model file " + inflight->lease.source().path +
+                                        " changed on disk while this request ran; it is reloaded on the next request");
+      outcome = &failed;
+    }
+    inflight->impl->RecordCompletion(*inflight, *outcome);
     inflight->lease.Release();
-    if (inflight->user_on_complete) inflight->user_on_complete(result);
+    if (inflight->user_on_complete) inflight->user_on_complete(*outcome);
   };
   auto handle = scheduler->Submit(std::move(request));
   if (!handle.ok()) {
@@ -345,6 +382,16 @@ Result<std::unique_ptr<Service>> Service::Create(const ServiceOptions& options) 
   }
   if (!options.default_model.empty()) {
     JARVIS_ASSIGN_OR_RETURN(impl->default_slot_, impl->ResolveModel(options.default_model));
+  } else {
+    // The first model that looked servable: one corrupt file sorting first
+    // must not become the default (or keep the server from starting).
+    const auto& all = impl->sources_;
+    auto good = std::find_if(all.begin(), all.end(), [](const ModelSource& s) { return s.error.empty(); });
+    if (good == all.end()) return Status::InvalidArgument("no servable model: " + all.front().error);
+    impl->default_slot_ = static_cast<size_t>(good - all.begin());
+    for (const ModelSource& s : all) {
+      if (!s.error.empty()) spdlog::error("model {} cannot be served: {}", s.name, s.error);
+    }
   }
   return std::unique_ptr<Service>(new Service(std::move(impl)));
 }

@@ -91,6 +91,12 @@ class Service::Impl {
   // Header facts of a model, read once and kept.
   ModelFacts Facts(size_t slot) const;
 
+  // The digest the response cache keys on for `slot`: the content digest
+  // plus the file's identity as it is now (one stat per request; the MiB
+  // hash is recomputed only when the identity changed). So a replaced,
+  // rewritten or touched file never matches entries of the one before.
+  std::string CacheDigest(size_t slot);
+
   nlohmann::json PerformanceStats() const;
   nlohmann::json SystemMetrics() const;
   nlohmann::json ModelsStats() const;
@@ -116,12 +122,19 @@ class Service::Impl {
   void StoreInCaches(const std::string& key, const GenerateResult& result, std::vector<TokenEvent> events) const;
   bool CacheEnabled() const { return cache_.enabled() || redis_cache_ != nullptr; }
   // Every field that changes the answer, the model file's digest and the engine settings.
-  std::string CacheKey(size_t slot, const GenerateRequest& request) const;
+  std::string CacheKey(size_t slot, const GenerateRequest& request);
   nlohmann::json ResponseCacheJson() const;
 
   mutable ResponseCache cache_;
   std::unique_ptr<RedisResponseCache> redis_cache_;  // null: local only
   std::string engine_fingerprint_;       // folded into response-cache keys
+
+  struct FileDigest {
+    FileIdentity identity;
+    std::string key;  // content digest + identity
+  };
+  std::mutex digest_mu_;
+  std::map<size_t, FileDigest> digests_;  // guarded by digest_mu_
 
   mutable std::mutex facts_mu_;
   mutable std::map<size_t, ModelFacts> facts_;  // guarded by facts_mu_

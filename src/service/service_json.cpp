@@ -147,7 +147,8 @@ nlohmann::json Service::Impl::ModelsStats() const {
                          {"architecture", facts.architecture},
                          {"quantization", facts.quantization},
                          {"parameters", facts.parameters},
-                         {"loaded", st.loaded}});
+                         {"loaded", st.loaded},
+                         {"error", st.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(st.error)}});
     if (!st.loaded && !st.loading) continue;
     loaded_bytes += st.source.size_bytes;
     const SchedulerStats& sch = st.scheduler;

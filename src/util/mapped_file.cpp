@@ -8,6 +8,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "util/mapping_guard.h"
+
 namespace jarvis {
 
 Result<std::unique_ptr<MappedFile>> MappedFile::Open(const std::string& path) {
@@ -37,12 +39,14 @@ Result<std::unique_ptr<MappedFile>> MappedFile::Open(const std::string& path) {
       return Status::IoError(path + ": cannot mmap: " + std::strerror(err));
     }
     data = static_cast<const uint8_t*>(p);
+    GuardMapping(data, size);  // a later truncation of the file must not be fatal (mapping_guard.h)
   }
   ::close(fd);  // the mapping keeps the file referenced
   return std::unique_ptr<MappedFile>(new MappedFile(path, data, size));
 }
 
 MappedFile::~MappedFile() {
+  UnguardMapping(data_);
   if (data_ != nullptr) ::munmap(const_cast<uint8_t*>(data_), size_);
 }
 
