@@ -213,11 +213,12 @@ void CudaLayerOffload::RunLayer(const gpu::DeviceLayer& l, int32_t local_layer, 
   kv.f16 = kv_layout_.f16;
   kv.tables = d_tables_;
   kv.table_offsets = d_table_offsets_;
+  const RopeParams& layer_rope = hp_.layers[static_cast<size_t>(first_ + local_layer)].rope;
   cuda::RopeArgs rope;
-  rope.n_rot = hp_.rope.n_rot;
-  rope.freq_base = hp_.rope.freq_base;
-  rope.freq_scale = hp_.rope.freq_scale;
-  rope.neox = hp_.rope.style == RopeStyle::kNeox;
+  rope.n_rot = layer_rope.n_rot;
+  rope.freq_base = layer_rope.freq_base;
+  rope.freq_scale = layer_rope.freq_scale;
+  rope.neox = layer_rope.style == RopeStyle::kNeox;
   rope.freq_factors = weights_.rope_freqs;
 
   // Attention block.
@@ -228,13 +229,22 @@ void CudaLayerOffload::RunLayer(const gpu::DeviceLayer& l, int32_t local_layer, 
   if (l.bq != nullptr) cuda::AddBias(q_.as<float>(), l.bq, dq, n, s);
   if (l.bk != nullptr) cuda::AddBias(k_.as<float>(), l.bk, dkv, n, s);
   if (l.bv != nullptr) cuda::AddBias(v_.as<float>(), l.bv, dkv, n, s);
+  // Per-head norms: every head of every token is one row of head_dim.
+  if (l.q_norm != nullptr) {
+    cuda::RmsNorm(q_.as<float>(), l.q_norm, hp_.head_dim, hp_.rms_eps, nullptr, n * hp_.n_head, q_.as<float>(), s);
+  }
+  if (l.k_norm != nullptr) {
+    cuda::RmsNorm(k_.as<float>(), l.k_norm, hp_.head_dim, hp_.rms_eps, nullptr, n * hp_.n_head_kv, k_.as<float>(), s);
+  }
   cuda::Rope(q_.as<float>(), n, hp_.n_head, hp_.head_dim, d_positions_, rope, s);
   cuda::Rope(k_.as<float>(), n, hp_.n_head_kv, hp_.head_dim, d_positions_, rope, s);
   cuda::StoreKv(k_.as<float>(), v_.as<float>(), dkv, n, d_positions_, kv, s);
-  const float scale = 1.0f / std::sqrt(static_cast<float>(hp_.head_dim));
-  cuda::Attention(q_.as<float>(), kv, d_positions_, n, hp_.n_head, hp_.n_head_kv, hp_.head_dim, scale, max_n_pos,
-                  attn_scratch_.as<float>(), att_.as<float>(), s);
+  cuda::Attention(q_.as<float>(), kv, d_positions_, n, hp_.n_head, hp_.n_head_kv, hp_.head_dim, hp_.attn_scale,
+                  max_n_pos, attn_scratch_.as<float>(), att_.as<float>(), s);
   matmul(l.wo, att_, out_);
+  if (l.attn_post_norm != nullptr) {
+    cuda::RmsNorm(out_.as<float>(), l.attn_post_norm, d, hp_.rms_eps, nullptr, n, out_.as<float>(), s);
+  }
   cuda::Add(x_.as<float>(), out_.as<float>(), n * d, s);
 
   // Feed-forward block: down(silu(gate(h)) * up(h)).
@@ -243,6 +253,9 @@ void CudaLayerOffload::RunLayer(const gpu::DeviceLayer& l, int32_t local_layer, 
   matmul(l.w_up, h_, up_);
   cuda::SiluMul(gate_.as<float>(), up_.as<float>(), static_cast<int64_t>(n) * hp_.n_ff, s);
   matmul(l.w_down, gate_, out_);
+  if (l.ffn_post_norm != nullptr) {
+    cuda::RmsNorm(out_.as<float>(), l.ffn_post_norm, d, hp_.rms_eps, nullptr, n, out_.as<float>(), s);
+  }
   cuda::Add(x_.as<float>(), out_.as<float>(), n * d, s);
 }
 
@@ -293,6 +306,16 @@ std::string CudaLayerOffload::Describe() const {
          std::to_string((weights_.arena.bytes() + kv_pool_.bytes()) >> 20) + " MiB weights+KV)";
 }
 
+// The first feature of the model's layer graph the CUDA kernels lack, or "".
+std::string MissingGpuFeature(const HParams& hp) {
+  if (hp.spec->activation != FfnActivation::kSilu) return "the GELU feed-forward";
+  if (hp.attn_softcap > 0.0f) return "attention logit soft-capping";
+  if (hp.final_softcap > 0.0f) return "final logit soft-capping";
+  if (hp.sliding_window > 0) return "sliding-window attention";
+  if (hp.rope.attn_factor != 1.0f) return "the longrope attention factor";
+  return "";
+}
+
 }  // namespace
 
 Result<std::unique_ptr<LayerOffload>> CreateGpuOffload(const Model& model, int32_t n_gpu_layers,
@@ -300,6 +323,10 @@ Result<std::unique_ptr<LayerOffload>> CreateGpuOffload(const Model& model, int32
   const GpuProbe& probe = ProbeGpus();
   if (probe.devices.empty()) return Status::Unsupported("GPU offload: " + probe.unavailable_reason);
   const int32_t n_layer = model.hparams().n_layer;
+  if (const std::string missing = MissingGpuFeature(model.hparams()); !missing.empty()) {
+    return Status::Unsupported("GPU offload: the CUDA layer graph does not implement " + missing + " (" +
+                               model.hparams().arch_name + "); running on the CPU");
+  }
   if (n_gpu_layers < 1 || n_gpu_layers > n_layer) {
     return Status::InvalidArgument("GPU offload: " + std::to_string(n_gpu_layers) + " layers requested, the model has " +
                                    std::to_string(n_layer));
