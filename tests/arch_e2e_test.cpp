@@ -62,7 +62,7 @@ TEST_P(ArchE2eTest, InspectRunLogitsBench) {
   } else if (arch == "phi3") {
     EXPECT_TRUE(g["fused_qkv"].get<bool>());
     EXPECT_EQ(g["sliding_layers"].size(), 2u);
-    EXPECT_EQ(g["rope_factors_short"]["count"], 64);  // head_dim 128 / 2
+    EXPECT_EQ(g["rope_factors_short"]["count"], 32);  // head_dim 64 / 2
     EXPECT_FALSE(g["rope_factors_long"].is_null());
     EXPECT_GT(g["rope_attn_factor"].get<double>(), 1.0);
   } else {

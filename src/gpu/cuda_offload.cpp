@@ -220,6 +220,7 @@ void CudaLayerOffload::RunLayer(const gpu::DeviceLayer& l, int32_t local_layer, 
   rope.freq_scale = layer_rope.freq_scale;
   rope.neox = layer_rope.style == RopeStyle::kNeox;
   rope.freq_factors = weights_.rope_freqs;
+  rope.attn_factor = layer_rope.attn_factor;
 
   // Attention block.
   cuda::RmsNorm(x_.as<float>(), l.attn_norm, d, hp_.rms_eps, nullptr, n, h_.as<float>(), s);
@@ -239,8 +240,12 @@ void CudaLayerOffload::RunLayer(const gpu::DeviceLayer& l, int32_t local_layer, 
   cuda::Rope(q_.as<float>(), n, hp_.n_head, hp_.head_dim, d_positions_, rope, s);
   cuda::Rope(k_.as<float>(), n, hp_.n_head_kv, hp_.head_dim, d_positions_, rope, s);
   cuda::StoreKv(k_.as<float>(), v_.as<float>(), dkv, n, d_positions_, kv, s);
-  cuda::Attention(q_.as<float>(), kv, d_positions_, n, hp_.n_head, hp_.n_head_kv, hp_.head_dim, hp_.attn_scale,
-                  max_n_pos, attn_scratch_.as<float>(), att_.as<float>(), s);
+  cuda::AttentionOptions attention;
+  attention.scale = hp_.attn_scale;
+  attention.softcap = hp_.attn_softcap;
+  attention.window = hp_.layers[static_cast<size_t>(first_ + local_layer)].sliding_window ? hp_.sliding_window : 0;
+  cuda::Attention(q_.as<float>(), kv, d_positions_, n, hp_.n_head, hp_.n_head_kv, hp_.head_dim, attention, max_n_pos,
+                  attn_scratch_.as<float>(), att_.as<float>(), s);
   matmul(l.wo, att_, out_);
   if (l.attn_post_norm != nullptr) {
     cuda::RmsNorm(out_.as<float>(), l.attn_post_norm, d, hp_.rms_eps, nullptr, n, out_.as<float>(), s);
@@ -251,7 +256,11 @@ void CudaLayerOffload::RunLayer(const gpu::DeviceLayer& l, int32_t local_layer, 
   cuda::RmsNorm(x_.as<float>(), l.ffn_norm, d, hp_.rms_eps, nullptr, n, h_.as<float>(), s);
   matmul(l.w_gate, h_, gate_);
   matmul(l.w_up, h_, up_);
-  cuda::SiluMul(gate_.as<float>(), up_.as<float>(), static_cast<int64_t>(n) * hp_.n_ff, s);
+  if (hp_.spec->activation == FfnActivation::kGeluTanh) {
+    cuda::GeluTanhMul(gate_.as<float>(), up_.as<float>(), static_cast<int64_t>(n) * hp_.n_ff, s);
+  } else {
+    cuda::SiluMul(gate_.as<float>(), up_.as<float>(), static_cast<int64_t>(n) * hp_.n_ff, s);
+  }
   matmul(l.w_down, gate_, out_);
   if (l.ffn_post_norm != nullptr) {
     cuda::RmsNorm(out_.as<float>(), l.ffn_post_norm, d, hp_.rms_eps, nullptr, n, out_.as<float>(), s);
@@ -275,6 +284,7 @@ Status CudaLayerOffload::Forward(const Batch& batch, const float* x, float* logi
                   h_.as<float>(), stream());
     const gpu::DeviceMatrix& o = weights_.output;
     cuda::MatMul(o.type, o.data, o.rows, o.cols, o.row_bytes, h_.as<float>(), n_out, logits_.as<float>(), stream());
+    cuda::Softcap(logits_.as<float>(), static_cast<int64_t>(n_out) * hp_.n_vocab, hp_.final_softcap, stream());
   }
   const size_t logits_bytes = static_cast<size_t>(n_out) * static_cast<size_t>(hp_.n_vocab) * sizeof(float);
   if (logits_bytes > 0) {
@@ -306,16 +316,6 @@ std::string CudaLayerOffload::Describe() const {
          std::to_string((weights_.arena.bytes() + kv_pool_.bytes()) >> 20) + " MiB weights+KV)";
 }
 
-// The first feature of the model's layer graph the CUDA kernels lack, or "".
-std::string MissingGpuFeature(const HParams& hp) {
-  if (hp.spec->activation != FfnActivation::kSilu) return "the GELU feed-forward";
-  if (hp.attn_softcap > 0.0f) return "attention logit soft-capping";
-  if (hp.final_softcap > 0.0f) return "final logit soft-capping";
-  if (hp.sliding_window > 0) return "sliding-window attention";
-  if (hp.rope.attn_factor != 1.0f) return "the longrope attention factor";
-  return "";
-}
-
 }  // namespace
 
 Result<std::unique_ptr<LayerOffload>> CreateGpuOffload(const Model& model, int32_t n_gpu_layers,
@@ -323,10 +323,6 @@ Result<std::unique_ptr<LayerOffload>> CreateGpuOffload(const Model& model, int32
   const GpuProbe& probe = ProbeGpus();
   if (probe.devices.empty()) return Status::Unsupported("GPU offload: " + probe.unavailable_reason);
   const int32_t n_layer = model.hparams().n_layer;
-  if (const std::string missing = MissingGpuFeature(model.hparams()); !missing.empty()) {
-    return Status::Unsupported("GPU offload: the CUDA layer graph does not implement " + missing + " (" +
-                               model.hparams().arch_name + "); running on the CPU");
-  }
   if (n_gpu_layers < 1 || n_gpu_layers > n_layer) {
     return Status::InvalidArgument("GPU offload: " + std::to_string(n_gpu_layers) + " layers requested, the model has " +
                                    std::to_string(n_layer));
