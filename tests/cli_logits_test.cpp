@@ -30,7 +30,10 @@ TEST(CliLogitsTest, TeacherForcedArgmaxFollowsTheReferenceContinuation) {
   std::vector<int> tokens = kPrompt;
   tokens.insert(tokens.end(), kGreedy.begin(), kGreedy.end() - 1);
   std::string list;
-  for (int t : tokens) list += (list.empty() ? "" : ",") + std::to_string(t);
+  for (int t : tokens) {
+    if (!list.empty()) list += ',';
+    list += std::to_string(t);
+  }
   const JarvisRun r = RunJarvis("logits -m " + Model() + " --tokens " + list + " --all-positions --top 3 --json -t 1");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
