@@ -1,4 +1,4 @@
-// The tensors and metadata of a synthetic llama-family GGUF, and the
+// The tensors and metadata of a synthetic GGUF (any architecture), and the
 // deterministic random values that fill it, plus the row-by-row
 // convert-and-quantize loop shared by `jarvis synth` and `jarvis quantize`.
 //
