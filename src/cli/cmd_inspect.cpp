@@ -3,6 +3,7 @@
 //
 // The report is built once as JSON (stable keys, see RegisterInspect) and the
 // human form is rendered from the same values, so both always agree.
+#include <algorithm>
 #include <charconv>
 #include <cinttypes>
 #include <cstdio>
@@ -12,6 +13,7 @@
 #include <string>
 
 #include "cli/commands.h"
+#include "model/hparams.h"
 #include "gguf/gguf_reader.h"
 
 namespace jarvis::cli {
@@ -94,6 +96,48 @@ json TokenJson(const GgufFile& f, std::string_view key, const GgufArray* tokens)
   return json{{"id", *id}, {"text", text ? std::string(*text) : std::string()}};
 }
 
+// How the engine will run this file (model/arch.h, model/hparams.h): the
+// architecture's settings as read from the metadata, or why it cannot.
+json GraphJson(const GgufFile& f) {
+  auto hp = ReadHParams(f);
+  if (!hp.ok()) return {{"supported", false}, {"error", hp.status().message()}};
+  const ArchSpec& spec = *hp->spec;
+  json local = json::array();
+  for (int32_t il = 0; il < hp->n_layer; ++il) {
+    if (hp->layers[static_cast<size_t>(il)].sliding_window) local.push_back(il);
+  }
+  auto factors = [&](const char* name) -> json {
+    const GgufTensorInfo* t = f.FindTensor(name);
+    if (t == nullptr || t->type != GgmlType::kF32 || t->n_elements == 0) return nullptr;
+    const auto* v = reinterpret_cast<const float*>(t->data);
+    const auto [lo, hi] = std::minmax_element(v, v + t->n_elements);
+    return {{"count", t->n_elements}, {"min", *lo}, {"max", *hi}};
+  };
+  float local_base = hp->rope.freq_base;
+  for (const LayerParams& l : hp->layers) {
+    if (l.sliding_window) local_base = l.rope.freq_base;
+  }
+  return {{"supported", true},
+          {"head_dim", hp->head_dim},
+          {"activation", spec.activation == FfnActivation::kGeluTanh ? "gelu_tanh" : "silu"},
+          {"rope_style", spec.rope_style == RopeStyle::kNeox ? "neox" : "interleaved"},
+          {"qk_norm", spec.qk_norm},
+          {"post_norms", spec.post_norms},
+          {"qkv_bias", spec.qkv_bias},
+          {"fused_qkv", f.FindTensor("blk.0.attn_qkv.weight") != nullptr},
+          {"embedding_scale", hp->embd_scale},
+          {"query_scale", hp->attn_scale},
+          {"attn_softcap", hp->attn_softcap},
+          {"final_softcap", hp->final_softcap},
+          {"sliding_window", hp->sliding_window},
+          {"sliding_layers", local},
+          {"local_rope_base", local_base},
+          {"rope_attn_factor", hp->rope.attn_factor},
+          {"rope_freqs", factors("rope_freqs.weight")},
+          {"rope_factors_short", factors("rope_factors_short.weight")},
+          {"rope_factors_long", factors("rope_factors_long.weight")}};
+}
+
 json BuildReport(const GgufFile& f, const std::string& path, bool with_tensors) {
   json r;
   auto str = [&](std::string_view key) -> json {
@@ -138,6 +182,8 @@ json BuildReport(const GgufFile& f, const std::string& path, bool with_tensors) 
                {"scaling_type", hp("rope.scaling.type")},
                {"scaling_factor", hp("rope.scaling.factor")},
                {"original_context_length", hp("rope.scaling.original_context_length")}};
+
+  r["graph"] = GraphJson(f);
 
   const GgufArray* tokens = f.GetArray("tokenizer.ggml.tokens");
   r["vocab"] = {{"model", str("tokenizer.ggml.model")},
@@ -250,6 +296,34 @@ void PrintHuman(const json& r, std::ostream& out) {
   }
   line("rope", rope_text);
   line("rms norm eps", Plain(r["rms_norm_eps"]));
+  const json& g = r["graph"];
+  if (!g["supported"].get<bool>()) {
+    line("graph", "not runnable: " + Plain(g["error"]));
+  } else {
+    std::string graph = Plain(g["activation"]) + " FFN, " + Plain(g["rope_style"]) + " rope, head dim " +
+                        Plain(g["head_dim"]) + ", query scale " + Plain(g["query_scale"]);
+    if (g["qk_norm"].get<bool>()) graph += ", Q/K norms";
+    if (g["post_norms"].get<bool>()) graph += ", post-norms";
+    if (g["qkv_bias"].get<bool>()) graph += ", QKV bias";
+    if (g["fused_qkv"].get<bool>()) graph += ", fused QKV";
+    if (g["embedding_scale"].get<double>() != 1.0) graph += ", embeddings x" + Plain(g["embedding_scale"]);
+    line("graph", graph);
+    std::string window = "none";
+    if (g["sliding_window"].get<int64_t>() > 0) {
+      window = Plain(g["sliding_window"]) + " positions on " + std::to_string(g["sliding_layers"].size()) + "/" +
+               Plain(r["block_count"]) + " layers " + g["sliding_layers"].dump() + ", their rope base " +
+               Plain(g["local_rope_base"]);
+    }
+    line("sliding window", window);
+    line("soft-caps", "attention " + Plain(g["attn_softcap"]) + ", final " + Plain(g["final_softcap"]) +
+                          " (0: none)");
+    for (const char* name : {"rope_freqs", "rope_factors_short", "rope_factors_long"}) {
+      const json& fac = g[name];
+      if (fac.is_null()) continue;
+      line(name, Plain(fac["count"]) + " factors in [" + Plain(fac["min"]) + ", " + Plain(fac["max"]) + "]");
+    }
+    if (g["rope_attn_factor"].get<double>() != 1.0) line("rope attn factor", Plain(g["rope_attn_factor"]));
+  }
   const json& vocab = r["vocab"];
   std::string vocab_text = Plain(vocab["model"]);
   if (!vocab["pre"].is_null()) vocab_text += " (pre " + Plain(vocab["pre"]) + ")";

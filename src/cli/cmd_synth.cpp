@@ -1,5 +1,5 @@
 // `jarvis synth --preset NAME --type TYPE --out FILE [--seed S]`: writes a
-// random-weight llama-family GGUF with real shapes and a working tokenizer,
+// random-weight GGUF of any supported architecture (model/arch.h) with real shapes and a working tokenizer,
 // for benchmarks and tests. Generation and quantization stream tensor by
 // tensor (row by row on all cores), so memory stays at about one tensor.
 // `--dry-run` prints the tensor plan (name, shape, type) without writing;
@@ -81,7 +81,7 @@ void RunSynth(const SynthOptions& opt) {
 void RegisterSynth(CLI::App& app) {
   auto opt = std::make_shared<SynthOptions>();
   CLI::App* cmd =
-      app.add_subcommand("synth", "Write a random-weight llama-family GGUF (real shapes)");
+      app.add_subcommand("synth", "Write a random-weight GGUF of a real model shape (any supported architecture)");
   cmd->add_option("--preset", opt->preset, "Model shape: " + synth::PresetNames())->required();
   cmd->add_option("--type", opt->type, "Tensor type: " + synth::QuantTargetNames())->required();
   cmd->add_option("--out", opt->out, "Output GGUF path");

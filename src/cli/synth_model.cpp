@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <mutex>
 
 #include "cli/synth_random.h"
 #include "cli/synth_vocab.h"
+#include "model/arch.h"
 #include "quant/quantize.h"
 
 namespace jarvis::synth {
@@ -21,42 +23,62 @@ bool IsNormName(std::string_view name) {
 }  // namespace
 
 std::vector<TensorSpec> PlanTensors(const ModelPreset& p) {
+  ArchShape shape;
+  shape.n_embd = p.dim;
+  shape.n_layer = p.n_layers;
+  shape.n_head = p.n_heads;
+  shape.n_head_kv = p.n_kv_heads;
+  shape.head_dim = p.head_dim();
+  shape.n_ff = p.ffn_dim;
+  shape.n_vocab = p.vocab_size;
+  shape.n_rot = p.head_dim();
+  shape.tied_embeddings = p.tied_embeddings;
+  shape.fused_qkv = true;  // llama.cpp's phi3 converter writes attn_qkv
+  const ArchSpec* spec = FindArch(p.arch);
   std::vector<TensorSpec> t;
-  t.push_back({"token_embd.weight", {p.dim, p.vocab_size}});
-  for (int64_t l = 0; l < p.n_layers; ++l) {
-    const std::string blk = "blk." + std::to_string(l) + ".";
-    t.push_back({blk + "attn_norm.weight", {p.dim}});
-    t.push_back({blk + "attn_q.weight", {p.dim, p.dim}});
-    t.push_back({blk + "attn_k.weight", {p.dim, p.kv_dim()}});
-    t.push_back({blk + "attn_v.weight", {p.dim, p.kv_dim()}});
-    t.push_back({blk + "attn_output.weight", {p.dim, p.dim}});
-    t.push_back({blk + "ffn_norm.weight", {p.dim}});
-    t.push_back({blk + "ffn_gate.weight", {p.dim, p.ffn_dim}});
-    t.push_back({blk + "ffn_up.weight", {p.dim, p.ffn_dim}});
-    t.push_back({blk + "ffn_down.weight", {p.ffn_dim, p.dim}});
+  for (TensorEntry& e : ArchTensors(*spec, shape)) {
+    if (!e.required && !p.longrope) continue;  // rope_factors_* only for longrope presets
+    t.push_back({std::move(e.name), std::move(e.dims)});
   }
-  t.push_back({"output_norm.weight", {p.dim}});
-  if (!p.tied_embeddings) t.push_back({"output.weight", {p.dim, p.vocab_size}});
   return t;
 }
 
 void AddModelMetadata(const ModelPreset& p, const QuantTarget& target, uint64_t seed,
                       GgufWriter* w) {
   auto u32 = [](int64_t v) { return static_cast<uint32_t>(v); };
-  w->SetString("general.architecture", "llama");
+  const std::string a(p.arch);
+  w->SetString("general.architecture", a);
   w->SetString("general.name", p.display_name);
   w->SetUint32("general.file_type", target.file_type);
   w->SetUint32("general.quantization_version", 2);
-  w->SetUint32("llama.context_length", u32(p.context_length));
-  w->SetUint32("llama.embedding_length", u32(p.dim));
-  w->SetUint32("llama.block_count", u32(p.n_layers));
-  w->SetUint32("llama.feed_forward_length", u32(p.ffn_dim));
-  w->SetUint32("llama.attention.head_count", u32(p.n_heads));
-  w->SetUint32("llama.attention.head_count_kv", u32(p.n_kv_heads));
-  w->SetFloat32("llama.attention.layer_norm_rms_epsilon", p.rms_eps);
-  w->SetFloat32("llama.rope.freq_base", p.rope_freq_base);
-  w->SetUint32("llama.rope.dimension_count", u32(p.head_dim()));
-  w->SetUint32("llama.vocab_size", u32(p.vocab_size));
+  w->SetUint32(a + ".context_length", u32(p.context_length));
+  w->SetUint32(a + ".embedding_length", u32(p.dim));
+  w->SetUint32(a + ".block_count", u32(p.n_layers));
+  w->SetUint32(a + ".feed_forward_length", u32(p.ffn_dim));
+  w->SetUint32(a + ".attention.head_count", u32(p.n_heads));
+  w->SetUint32(a + ".attention.head_count_kv", u32(p.n_kv_heads));
+  w->SetFloat32(a + ".attention.layer_norm_rms_epsilon", p.rms_eps);
+  w->SetFloat32(a + ".rope.freq_base", p.rope_freq_base);
+  w->SetUint32(a + ".rope.dimension_count", u32(p.head_dim()));
+  w->SetUint32(a + ".vocab_size", u32(p.vocab_size));
+  if (p.key_length > 0) {
+    w->SetUint32(a + ".attention.key_length", u32(p.key_length));
+    w->SetUint32(a + ".attention.value_length", u32(p.key_length));
+  }
+  if (p.sliding_window > 0) w->SetUint32(a + ".attention.sliding_window", u32(p.sliding_window));
+  if (p.swa_pattern > 0) w->SetUint32(a + ".attention.sliding_window_pattern", u32(p.swa_pattern));
+  if (p.attn_softcap > 0.0f) w->SetFloat32(a + ".attn_logit_softcapping", p.attn_softcap);
+  if (p.final_softcap > 0.0f) w->SetFloat32(a + ".final_logit_softcapping", p.final_softcap);
+  if (p.rope_base_swa > 0.0f) w->SetFloat32(a + ".rope.freq_base_swa", p.rope_base_swa);
+  if (p.longrope) {
+    // As the phi3 converter writes a 128k model: the attention factor
+    // sqrt(1 + ln(scale) / ln(original context)).
+    const double scale = static_cast<double>(p.context_length) / static_cast<double>(p.rope_orig_ctx);
+    const double orig = static_cast<double>(p.rope_orig_ctx);
+    const double factor = scale > 1.0 ? std::sqrt(1.0 + std::log(scale) / std::log(orig)) : 1.0;
+    w->SetFloat32(a + ".rope.scaling.attn_factor", static_cast<float>(factor));
+    w->SetUint32(a + ".rope.scaling.original_context_length", u32(p.rope_orig_ctx));
+  }
   // Provenance, so a benchmark can tell a synthetic file from a real one.
   w->SetString("jarvis.synth.preset", p.name);
   w->SetUint64("jarvis.synth.seed", seed);
@@ -66,7 +88,10 @@ void GenerateRow(uint64_t seed, std::string_view name, int64_t row, float* out, 
   uint64_t mix = seed ^ HashName(name);
   const uint64_t tensor_key = SplitMix64(mix);
   Xoshiro256 rng(tensor_key ^ (static_cast<uint64_t>(row) * 0xd1b54a32d192ed03ull));
-  const float base = IsNormName(name) ? 1.0f : 0.0f;
+  // Norm weights (Gemma's already hold the +1, as llama.cpp's converter
+  // writes them) and rope factors (divisors) sit around 1.
+  const bool around_one = IsNormName(name) || name.substr(0, 12) == "rope_factors";
+  const float base = around_one ? 1.0f : 0.0f;
   for (int64_t i = 0; i < n; ++i) out[i] = base + kWeightStd * rng.NextGaussian();
 }
 

@@ -1,4 +1,4 @@
-// The tensors and metadata of a synthetic llama-family GGUF, and the
+// The tensors and metadata of a synthetic GGUF (any architecture), and the
 // deterministic random values that fill it, plus the row-by-row
 // convert-and-quantize loop shared by `jarvis synth` and `jarvis quantize`.
 //
@@ -30,13 +30,11 @@ struct TensorSpec {
   std::vector<int64_t> dims;  // ggml order: dims[0] = row length
 };
 
-// llama.cpp names and shapes: token_embd [dim, vocab], blk.N.attn_norm [dim],
-// attn_q [dim, dim], attn_k / attn_v [dim, kv_dim], attn_output [dim, dim],
-// ffn_norm [dim], ffn_gate / ffn_up [dim, ffn], ffn_down [ffn, dim],
-// output_norm [dim], output [dim, vocab] (absent when embeddings are tied).
+// The preset architecture's tensor list (model/arch.h ArchTensors: llama.cpp
+// names and shapes; output absent when embeddings are tied).
 std::vector<TensorSpec> PlanTensors(const ModelPreset& preset);
 
-// general.* and llama.* keys (the tokenizer is added by AddVocabMetadata).
+// general.* and <arch>.* keys (the tokenizer is added by AddVocabMetadata).
 void AddModelMetadata(const ModelPreset& preset, const QuantTarget& target, uint64_t seed,
                       GgufWriter* writer);
 

@@ -1,7 +1,8 @@
-// Model shapes that `jarvis synth` can generate: real llama-family
-// architectures (same tensor names, shapes and hyper-parameters as the
-// published checkpoints) filled with random weights, for benchmarks and tests
-// that must not depend on downloading a model.
+// Model shapes that `jarvis synth` can generate: real checkpoints of every
+// supported architecture (same architecture, tensor names from the
+// architecture table model/arch.h, shapes and hyper-parameters as the
+// published checkpoints converted by llama.cpp) filled with random weights,
+// for benchmarks and tests that must not depend on downloading a model.
 //
 // Thread safety: the table is constant.
 #pragma once
@@ -18,6 +19,7 @@ enum class VocabKind {
 };
 
 struct ModelPreset {
+  std::string_view arch;          // general.architecture (model/arch.h)
   std::string_view name;          // what --preset takes
   std::string_view display_name;  // general.name
   int64_t dim;                    // llama.embedding_length
@@ -31,8 +33,17 @@ struct ModelPreset {
   float rms_eps;                  // llama.attention.layer_norm_rms_epsilon
   bool tied_embeddings;           // true: no output.weight, token_embd is reused
   VocabKind vocab;
+  // Architecture-specific keys, written only when set (> 0).
+  int64_t key_length = 0;         // attention.key_length when head_dim != dim / n_heads
+  int32_t sliding_window = 0;     // attention.sliding_window
+  int32_t swa_pattern = 0;        // attention.sliding_window_pattern
+  float attn_softcap = 0.0f;      // attn_logit_softcapping
+  float final_softcap = 0.0f;     // final_logit_softcapping
+  float rope_base_swa = 0.0f;     // rope.freq_base_swa
+  bool longrope = false;          // rope_factors_short/long + rope.scaling.* (phi3 128k)
+  int64_t rope_orig_ctx = 0;      // rope.scaling.original_context_length
 
-  int64_t head_dim() const { return dim / n_heads; }
+  int64_t head_dim() const { return key_length > 0 ? key_length : dim / n_heads; }
   int64_t kv_dim() const { return head_dim() * n_kv_heads; }
 };
 

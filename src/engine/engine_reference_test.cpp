@@ -9,6 +9,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <deque>
+#include <string>
 
 #include "engine/engine.h"
 #include "kernels/cpu/isa.h"
@@ -56,6 +58,52 @@ double FastTolerance(GgmlType t) {
   }
 }
 
+// Names built at run time (the architecture cases), kept alive for the test list.
+std::deque<std::string>& names() {
+  static std::deque<std::string> n;
+  return n;
+}
+
+// One tiny model per architecture of model/arch.h beyond llama, each with the
+// features that set it apart switched on at sizes where they change the
+// logits: windows of a few positions (the tests run ~37), soft-caps near the
+// logits' magnitude, head_dim != n_embd / n_head.
+std::vector<test::TinyModelSpec> ArchSpecs() {
+  std::vector<test::TinyModelSpec> out;
+  test::TinyModelSpec qwen3;
+  qwen3.arch = "qwen3";
+  qwen3.head_dim = 32;  // explicit key_length: Q is 128 wide on a 64-wide stream
+  qwen3.tied_embeddings = true;
+  out.push_back(qwen3);
+  test::TinyModelSpec gemma2;
+  gemma2.arch = "gemma2";
+  gemma2.head_dim = 32;
+  gemma2.tied_embeddings = true;
+  gemma2.sliding_window = 5;  // layer 0 local, layer 1 global
+  gemma2.attn_softcap = 2.0f;
+  gemma2.final_softcap = 4.0f;
+  out.push_back(gemma2);
+  test::TinyModelSpec gemma3;
+  gemma3.arch = "gemma3";
+  gemma3.n_layer = 3;
+  gemma3.swa_period = 3;  // layers 0, 1 local, layer 2 global
+  gemma3.sliding_window = 6;
+  gemma3.tied_embeddings = true;
+  gemma3.rope_base = 1000000.0f;
+  gemma3.rope_base_swa = 10000.0f;
+  gemma3.rope_linear_factor = 4.0f;  // global layers only
+  out.push_back(gemma3);
+  test::TinyModelSpec phi3;
+  phi3.arch = "phi3";
+  phi3.sliding_window = 7;  // every layer
+  phi3.rope_attn_factor = 1.2f;
+  out.push_back(phi3);
+  test::TinyModelSpec phi3_unfused = phi3;
+  phi3_unfused.fused_qkv = false;
+  out.push_back(phi3_unfused);
+  return out;
+}
+
 std::vector<Case> BaseCases() {
   std::vector<Case> cases = {
       {"f32", Spec(GgmlType::kF32), 1e-4},     {"f16", Spec(GgmlType::kF16), 1e-4},
@@ -86,7 +134,19 @@ std::vector<Case> BaseCases() {
   test::TinyModelSpec linear = Spec(GgmlType::kF32);
   linear.rope_linear_factor = 4.0f;
   cases.push_back({"rope_linear", linear, 1e-4});
-  for (Case& c : cases) c.fast_tolerance = FastTolerance(c.spec.weight_type);
+  for (const test::TinyModelSpec& arch : ArchSpecs()) cases.push_back({nullptr, arch, 1e-4});
+  for (const test::TinyModelSpec& arch : ArchSpecs()) {  // the same on a quantized type
+    test::TinyModelSpec q = arch;
+    q.weight_type = GgmlType::kQ8_0;
+    cases.push_back({nullptr, q, 1e-4});
+  }
+  for (Case& c : cases) {
+    c.fast_tolerance = FastTolerance(c.spec.weight_type);
+    if (c.name == nullptr) {
+      names().push_back(c.spec.arch + (c.spec.fused_qkv ? "" : "_unfused") + "_" + TypeName(c.spec.weight_type));
+      c.name = names().back().c_str();
+    }
+  }
   return cases;
 }
 
@@ -192,6 +252,12 @@ LogitsDiff Compare(const std::vector<float>& got, const std::vector<double>& ref
   return {max_diff / max_ref, (top1 - top2) / max_ref};
 }
 
+std::string Sci(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.2e", v);
+  return buf;
+}
+
 int32_t ArgmaxD(const std::vector<double>& v) {
   return static_cast<int32_t>(std::max_element(v.begin(), v.end()) - v.begin());
 }
@@ -213,12 +279,15 @@ TEST_P(ScalarReferenceTest, LogitsAndGreedyTokensMatchReference) {
   test::ReferenceLlama ref(model_->gguf());
   std::vector<double> ref_logits;
   for (int32_t t : prompt) ref_logits = ref.Step(t);
+  double worst = 0.0;
   for (int s = 0; s < kSteps; ++s) {
+    worst = std::max(worst, Compare(logits[s], ref_logits).rel_diff);
     ASSERT_LE(Compare(logits[s], ref_logits).rel_diff, Tolerance()) << "step " << s;
     const int32_t ref_tok = ArgmaxD(ref_logits);
     ASSERT_EQ(tokens[s], ref_tok) << "step " << s;
     ref_logits = ref.Step(ref_tok);
   }
+  RecordProperty("max_rel_logit_diff", Sci(worst));  // in the XML report (--gtest_output=xml)
 }
 
 // Fast kernels: int8 activations move the logits by 1-3% of max |logit|, more
@@ -239,6 +308,7 @@ TEST_P(EngineReferenceTest, TeacherForcedLogitsMatchReference) {
   for (int32_t t : prompt) ref_logits = ref.Step(t);
   std::vector<float> logits;
   Batch batch;
+  double worst = 0.0;
   ASSERT_TRUE(engine->kv().Reserve(seq, static_cast<int32_t>(prompt.size())).ok());
   for (size_t i = 0; i < prompt.size(); ++i) batch.Add(prompt[i], static_cast<int32_t>(i), 0, i + 1 == prompt.size());
   batch.block_tables = {engine->kv().block_table(seq)};
@@ -246,6 +316,7 @@ TEST_P(EngineReferenceTest, TeacherForcedLogitsMatchReference) {
   int32_t pos = static_cast<int32_t>(prompt.size());
   for (int s = 0; s < 32; ++s) {
     const LogitsDiff d = Compare(logits, ref_logits);
+    worst = std::max(worst, d.rel_diff);
     ASSERT_LE(d.rel_diff, Tolerance()) << "step " << s;
     const int32_t ref_tok = ArgmaxD(ref_logits);
     if (d.rel_gap > 2.0 * Tolerance()) {
@@ -258,6 +329,7 @@ TEST_P(EngineReferenceTest, TeacherForcedLogitsMatchReference) {
     batch.block_tables = {engine->kv().block_table(seq)};
     ASSERT_TRUE(engine->Decode(batch, &logits).ok());
   }
+  RecordProperty("max_rel_logit_diff", Sci(worst));
 }
 
 TEST_P(EngineReferenceTest, ResultsDoNotDependOnThreadsOrBatch) {

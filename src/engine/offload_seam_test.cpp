@@ -1,7 +1,8 @@
 // The engine's offload seam without a GPU: a CPU stand-in LayerOffload (its
 // own LlamaGraph and KV pool over the same model, running layers [first, n)
 // and the head) must give logits bit-identical to the plain CPU engine on
-// stories260K, over multi-sequence batches, decode steps, prefix sharing and a
+// stories260K and a tiny model of every other architecture, over
+// multi-sequence batches, decode steps, prefix sharing and a
 // Truncate that copies a shared block (which the offload must follow through
 // the KV cache's copy listener). Also: Engine::Create never fails for a GPU it
 // cannot have, and gpu_layers is validated.
@@ -9,6 +10,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -17,6 +19,7 @@
 #include "engine/engine.h"
 #include "gpu/gpu_backend.h"
 #include "support/test_paths.h"
+#include "support/tiny_model.h"
 
 namespace jarvis {
 namespace {
@@ -139,13 +142,50 @@ Trace RunScript(Engine& e) {
   return trace;
 }
 
-class OffloadSeamTest : public ::testing::Test {
+// The tiny random model of each architecture (model/arch.h) beyond llama,
+// with its features on (windows of a few positions: the script reaches
+// position ~17), or "stories" for the real llama model.
+test::TinyModelSpec ArchModel(const std::string& arch) {
+  test::TinyModelSpec s;
+  s.arch = arch;
+  s.n_vocab = 512;  // the script's token ids are stories260K's
+  s.n_layer = 3;
+  if (arch == "qwen3") s.head_dim = 32;
+  if (arch == "gemma2" || arch == "gemma3") {
+    s.head_dim = 32;
+    s.tied_embeddings = true;
+    s.sliding_window = 5;
+    s.swa_period = 2;
+  }
+  if (arch == "gemma2") {
+    s.attn_softcap = 2.0f;
+    s.final_softcap = 4.0f;
+  }
+  if (arch == "gemma3") s.rope_base_swa = 10000.0f;
+  if (arch == "phi3") {
+    s.sliding_window = 6;
+    s.rope_attn_factor = 1.2f;
+  }
+  return s;
+}
+
+class OffloadSeamTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    auto m = Model::Load(test::StoriesModelPath());
+    std::string path = test::StoriesModelPath();
+    if (GetParam() != "stories") {
+      path_ = test::TempPath("seam-" + GetParam());
+      ASSERT_TRUE(test::WriteTinyModel(ArchModel(GetParam()), path_).ok());
+      path = path_;
+    }
+    auto m = Model::Load(path);
     ASSERT_TRUE(m.ok()) << m.status().ToString();
     model_ = std::move(m).value();
   }
+  void TearDown() override {
+    if (!path_.empty()) std::remove(path_.c_str());
+  }
+  std::string path_;
   std::unique_ptr<Engine> MakeEngine() {
     EngineOptions o;
     o.n_threads = 2;
@@ -160,7 +200,7 @@ class OffloadSeamTest : public ::testing::Test {
   std::unique_ptr<Model> model_;
 };
 
-TEST_F(OffloadSeamTest, CpuStandInOffloadGivesBitIdenticalLogits) {
+TEST_P(OffloadSeamTest, CpuStandInOffloadGivesBitIdenticalLogits) {
   auto plain = MakeEngine();
   ASSERT_NE(plain, nullptr);
   EXPECT_EQ(plain->gpu_layers(), 0);
@@ -193,7 +233,7 @@ TEST_F(OffloadSeamTest, CpuStandInOffloadGivesBitIdenticalLogits) {
 
 // Without the copy listener the offload's copy of the block stays poisoned:
 // the test above would catch a seam that forgot to wire it.
-TEST_F(OffloadSeamTest, UnwiredCopyListenerIsDetected) {
+TEST_P(OffloadSeamTest, UnwiredCopyListenerIsDetected) {
   auto plain = MakeEngine();
   ASSERT_NE(plain, nullptr);
   const Trace expected = RunScript(*plain);
@@ -208,7 +248,7 @@ TEST_F(OffloadSeamTest, UnwiredCopyListenerIsDetected) {
   EXPECT_EQ(got.logits[6], expected.logits[6]);
 }
 
-TEST_F(OffloadSeamTest, RemovingTheOffloadReturnsToTheCpu) {
+TEST_P(OffloadSeamTest, RemovingTheOffloadReturnsToTheCpu) {
   auto engine = MakeEngine();
   ASSERT_NE(engine, nullptr);
   engine->SetOffload(CpuLayerOffload::Create(*model_, 1, engine->kv().layout(), engine->kv().n_blocks()));
@@ -222,7 +262,7 @@ TEST_F(OffloadSeamTest, RemovingTheOffloadReturnsToTheCpu) {
 // Asking for the GPU where there is none (or the build lacks CUDA) still gives
 // a working CPU engine; only values below -1 (other than kGpuLayersAuto) are
 // refused.
-TEST_F(OffloadSeamTest, GpuRequestWithoutUsableGpuFallsBackToTheCpu) {
+TEST_P(OffloadSeamTest, GpuRequestWithoutUsableGpuFallsBackToTheCpu) {
   if (!ProbeGpus().devices.empty()) GTEST_SKIP() << "a GPU is present: " << DescribeGpuBackend();
   for (int32_t n : {-1, 1, 1000, kGpuLayersAuto}) {
     SCOPED_TRACE(n);
@@ -237,11 +277,15 @@ TEST_F(OffloadSeamTest, GpuRequestWithoutUsableGpuFallsBackToTheCpu) {
   }
 }
 
-TEST_F(OffloadSeamTest, GpuLayersBelowMinusOneAreInvalid) {
+TEST_P(OffloadSeamTest, GpuLayersBelowMinusOneAreInvalid) {
   EngineOptions o;
   o.gpu_layers = -3;
   EXPECT_EQ(Engine::Create(*model_, o).status().code(), StatusCode::kInvalidArgument);
 }
+
+INSTANTIATE_TEST_SUITE_P(Architectures, OffloadSeamTest,
+                         ::testing::Values("stories", "qwen2", "qwen3", "gemma2", "gemma3", "phi3"),
+                         [](const ::testing::TestParamInfo<std::string>& p) { return p.param; });
 
 }  // namespace
 }  // namespace jarvis

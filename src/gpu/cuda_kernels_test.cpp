@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <random>
+#include <utility>
 #include <vector>
 
 #include "gpu/gpu_backend.h"
@@ -146,9 +147,11 @@ TEST_F(CudaKernelsTest, RopeBothStylesWithScalingAndFactors) {
       p.freq_scale = 0.5f;
       p.style = neox ? RopeStyle::kNeox : RopeStyle::kInterleaved;
       p.freq_factors = with_factors ? factors.data() : nullptr;
+      p.attn_factor = with_factors ? 1.2f : 1.0f;  // longrope: factors and an attention factor
       std::vector<float> want = x;
       for (int32_t t = 0; t < kTokens; ++t) ApplyRope(&want[t * kHeads * kHeadDim], kHeads, kHeadDim, positions[t], p);
-      cuda::RopeArgs args{p.n_rot, p.freq_base, p.freq_scale, neox, with_factors ? dfactors.as<float>() : nullptr};
+      cuda::RopeArgs args{p.n_rot, p.freq_base, p.freq_scale, neox, with_factors ? dfactors.as<float>() : nullptr,
+                          p.attn_factor};
       const DeviceBuffer dx = Upload(x);
       cuda::Rope(dx.as<float>(), kTokens, kHeads, kHeadDim, dpos.as<int32_t>(), args, nullptr);
       // powf / sincosf may differ from the host's by an ulp or two; at position
@@ -168,6 +171,19 @@ TEST_F(CudaKernelsTest, SiluMulAddAndBias) {
   cuda::SiluMul(da.as<float>(), db.as<float>(), 1000, nullptr);
   cuda::Add(da.as<float>(), db.as<float>(), 1000, nullptr);
   cuda::AddBias(da.as<float>(), dbias.as<float>(), 250, 4, nullptr);
+  EXPECT_LT(RelativeError(Download<float>(da, 1000), want), 1e-5f);
+}
+
+TEST_F(CudaKernelsTest, GeluTanhMulSoftcapAndScale) {
+  const std::vector<float> a = Random(1000, 4.0f), b = Random(1000);
+  std::vector<float> want = a;
+  GeluTanhMul(want.data(), b.data(), 1000);
+  SoftcapInPlace(want.data(), 1000, 0.7f);
+  for (float& x : want) x *= 3.0f;
+  const DeviceBuffer da = Upload(a), db = Upload(b);
+  cuda::GeluTanhMul(da.as<float>(), db.as<float>(), 1000, nullptr);
+  cuda::Softcap(da.as<float>(), 1000, 0.7f, nullptr);
+  cuda::Scale(da.as<float>(), 1000, 3.0f, nullptr);
   EXPECT_LT(RelativeError(Download<float>(da, 1000), want), 1e-5f);
 }
 
@@ -230,23 +246,34 @@ TEST_P(CudaAttentionTest, PagedSplitAttentionMatchesCpu) {
   const auto n_tokens = static_cast<int32_t>(positions.size());
   const std::vector<float> q = Random(static_cast<size_t>(n_tokens * kHead * kHeadDim));
   const float scale = 1.0f / std::sqrt(static_cast<float>(kHeadDim));
-  std::vector<float> want(q.size()), scores(kPositions);
-  for (int32_t t = 0; t < n_tokens; ++t) {
-    for (int32_t h = 0; h < kHead; ++h) {
-      const size_t off = static_cast<size_t>((t * kHead + h) * kHeadDim);
-      AttentionHead(&q[off], krows, vrows, h / (kHead / kHeadKv), kHeadDim, positions[static_cast<size_t>(t)] + 1, scale,
-                    scores.data(), &want[off]);
-    }
-  }
   const DeviceBuffer dq = Upload(q), dpos = Upload(positions), doffsets = Upload(std::vector<int32_t>(positions.size(), 0));
   kv.table_offsets = doffsets.as<int32_t>();
   auto dscratch = DeviceBuffer::Allocate(
       cuda::AttentionScratchFloats(n_tokens, kHead, kHeadDim, kPositions) * sizeof(float), "scratch");
   auto dout = DeviceBuffer::Allocate(q.size() * sizeof(float), "out");
   ASSERT_TRUE(dscratch.ok() && dout.ok());
-  cuda::Attention(dq.as<float>(), kv, dpos.as<int32_t>(), n_tokens, kHead, kHeadKv, kHeadDim, scale, kPositions,
-                  dscratch->as<float>(), dout->as<float>(), nullptr);
-  EXPECT_LT(RelativeError(Download<float>(*dout, q.size()), want), 1e-4f);
+  // Plain causal attention, then a sliding window of 300 (spanning splits) with
+  // soft-capped scores (gemma2), against the CPU kernel.
+  for (const auto& [window, softcap] : {std::pair<int32_t, float>{0, 0.0f}, std::pair<int32_t, float>{300, 1.5f}}) {
+    std::vector<float> want(q.size()), scores(kPositions);
+    for (int32_t t = 0; t < n_tokens; ++t) {
+      const int32_t pos = positions[static_cast<size_t>(t)];
+      KvRows kw = krows, vw = vrows;
+      kw.first = vw.first = window > 0 ? std::max(0, pos - window + 1) : 0;
+      for (int32_t h = 0; h < kHead; ++h) {
+        const size_t off = static_cast<size_t>((t * kHead + h) * kHeadDim);
+        AttentionHead(&q[off], kw, vw, h / (kHead / kHeadKv), kHeadDim, pos + 1 - kw.first, scale, scores.data(),
+                      &want[off], softcap);
+      }
+    }
+    cuda::AttentionOptions options;
+    options.scale = scale;
+    options.window = window;
+    options.softcap = softcap;
+    cuda::Attention(dq.as<float>(), kv, dpos.as<int32_t>(), n_tokens, kHead, kHeadKv, kHeadDim, options, kPositions,
+                    dscratch->as<float>(), dout->as<float>(), nullptr);
+    EXPECT_LT(RelativeError(Download<float>(*dout, q.size()), want), 1e-4f) << "window " << window;
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(KvTypes, CudaAttentionTest, ::testing::Bool(),

@@ -214,12 +214,14 @@ void CudaLayerOffload::RunLayer(const gpu::DeviceLayer& l, int32_t local_layer, 
   kv.f16 = kv_layout_.f16;
   kv.tables = d_tables_;
   kv.table_offsets = d_table_offsets_;
+  const RopeParams& layer_rope = hp_.layers[static_cast<size_t>(first_ + local_layer)].rope;
   cuda::RopeArgs rope;
-  rope.n_rot = hp_.rope.n_rot;
-  rope.freq_base = hp_.rope.freq_base;
-  rope.freq_scale = hp_.rope.freq_scale;
-  rope.neox = hp_.rope.style == RopeStyle::kNeox;
+  rope.n_rot = layer_rope.n_rot;
+  rope.freq_base = layer_rope.freq_base;
+  rope.freq_scale = layer_rope.freq_scale;
+  rope.neox = layer_rope.style == RopeStyle::kNeox;
   rope.freq_factors = weights_.rope_freqs;
+  rope.attn_factor = layer_rope.attn_factor;
 
   // Attention block.
   cuda::RmsNorm(x_.as<float>(), l.attn_norm, d, hp_.rms_eps, nullptr, n, h_.as<float>(), s);
@@ -229,21 +231,41 @@ void CudaLayerOffload::RunLayer(const gpu::DeviceLayer& l, int32_t local_layer, 
   if (l.bq != nullptr) cuda::AddBias(q_.as<float>(), l.bq, dq, n, s);
   if (l.bk != nullptr) cuda::AddBias(k_.as<float>(), l.bk, dkv, n, s);
   if (l.bv != nullptr) cuda::AddBias(v_.as<float>(), l.bv, dkv, n, s);
+  // Per-head norms: every head of every token is one row of head_dim.
+  if (l.q_norm != nullptr) {
+    cuda::RmsNorm(q_.as<float>(), l.q_norm, hp_.head_dim, hp_.rms_eps, nullptr, n * hp_.n_head, q_.as<float>(), s);
+  }
+  if (l.k_norm != nullptr) {
+    cuda::RmsNorm(k_.as<float>(), l.k_norm, hp_.head_dim, hp_.rms_eps, nullptr, n * hp_.n_head_kv, k_.as<float>(), s);
+  }
   cuda::Rope(q_.as<float>(), n, hp_.n_head, hp_.head_dim, d_positions_, rope, s);
   cuda::Rope(k_.as<float>(), n, hp_.n_head_kv, hp_.head_dim, d_positions_, rope, s);
   cuda::StoreKv(k_.as<float>(), v_.as<float>(), dkv, n, d_positions_, kv, s);
-  const float scale = 1.0f / std::sqrt(static_cast<float>(hp_.head_dim));
-  cuda::Attention(q_.as<float>(), kv, d_positions_, n, hp_.n_head, hp_.n_head_kv, hp_.head_dim, scale, max_n_pos,
+  cuda::AttentionOptions attention;
+  attention.scale = hp_.attn_scale;
+  attention.softcap = hp_.attn_softcap;
+  attention.window = hp_.layers[static_cast<size_t>(first_ + local_layer)].sliding_window ? hp_.sliding_window : 0;
+  cuda::Attention(q_.as<float>(), kv, d_positions_, n, hp_.n_head, hp_.n_head_kv, hp_.head_dim, attention, max_n_pos,
                   attn_scratch_.as<float>(), att_.as<float>(), s);
   matmul(l.wo, att_, out_);
+  if (l.attn_post_norm != nullptr) {
+    cuda::RmsNorm(out_.as<float>(), l.attn_post_norm, d, hp_.rms_eps, nullptr, n, out_.as<float>(), s);
+  }
   cuda::Add(x_.as<float>(), out_.as<float>(), n * d, s);
 
   // Feed-forward block: down(silu(gate(h)) * up(h)).
   cuda::RmsNorm(x_.as<float>(), l.ffn_norm, d, hp_.rms_eps, nullptr, n, h_.as<float>(), s);
   matmul(l.w_gate, h_, gate_);
   matmul(l.w_up, h_, up_);
-  cuda::SiluMul(gate_.as<float>(), up_.as<float>(), static_cast<int64_t>(n) * hp_.n_ff, s);
+  if (hp_.spec->activation == FfnActivation::kGeluTanh) {
+    cuda::GeluTanhMul(gate_.as<float>(), up_.as<float>(), static_cast<int64_t>(n) * hp_.n_ff, s);
+  } else {
+    cuda::SiluMul(gate_.as<float>(), up_.as<float>(), static_cast<int64_t>(n) * hp_.n_ff, s);
+  }
   matmul(l.w_down, gate_, out_);
+  if (l.ffn_post_norm != nullptr) {
+    cuda::RmsNorm(out_.as<float>(), l.ffn_post_norm, d, hp_.rms_eps, nullptr, n, out_.as<float>(), s);
+  }
   cuda::Add(x_.as<float>(), out_.as<float>(), n * d, s);
 }
 
@@ -263,6 +285,7 @@ Status CudaLayerOffload::Forward(const Batch& batch, const float* x, float* logi
                   h_.as<float>(), stream());
     const gpu::DeviceMatrix& o = weights_.output;
     cuda::MatMul(o.type, o.data, o.rows, o.cols, o.row_bytes, h_.as<float>(), n_out, logits_.as<float>(), stream());
+    cuda::Softcap(logits_.as<float>(), static_cast<int64_t>(n_out) * hp_.n_vocab, hp_.final_softcap, stream());
   }
   const size_t logits_bytes = static_cast<size_t>(n_out) * static_cast<size_t>(hp_.n_vocab) * sizeof(float);
   if (logits_bytes > 0) {

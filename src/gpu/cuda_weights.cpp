@@ -3,6 +3,7 @@
 #include "gpu/cuda_weights.h"
 
 #include <string>
+#include <unordered_map>
 
 #include "kernels/cuda/launchers.h"
 
@@ -60,52 +61,47 @@ Status CheckType(const WeightMatrix& w, const std::string& name) {
 Result<DeviceWeights> UploadWeights(const Model& model, int32_t first_layer) {
   const HParams& hp = model.hparams();
   const ModelWeights& w = model.weights();
-  const auto d = static_cast<size_t>(hp.n_embd);
   const auto f32 = sizeof(float);
+  // Every host tensor the offloaded layers and the head read, uploaded once
+  // (the layer lists come from LayerWeights::ForEachMatrix / ForEachVector).
   ArenaPlan plan;
-  auto matrix = [&](const WeightMatrix& m) {
-    return MatrixSlot{&m, plan.Add(m.data, static_cast<size_t>(m.rows) * m.row_bytes)};
+  std::unordered_map<const void*, int> slot_of;
+  auto add = [&](const void* host, size_t bytes) {
+    if (host != nullptr && slot_of.find(host) == slot_of.end()) slot_of[host] = plan.Add(host, bytes);
   };
-  struct LayerSlots {
-    int attn_norm, bq, bk, bv, ffn_norm;
-    MatrixSlot wq, wk, wv, wo, w_gate, w_up, w_down;
-  };
-  std::vector<LayerSlots> slots;
+  auto add_matrix = [&](const WeightMatrix& m) { add(m.data, static_cast<size_t>(m.rows) * m.row_bytes); };
   for (int32_t il = first_layer; il < hp.n_layer; ++il) {
     const LayerWeights& l = w.layers[static_cast<size_t>(il)];
-    const std::string prefix = "blk." + std::to_string(il) + ".";
-    JARVIS_RETURN_IF_ERROR(CheckType(l.wq, prefix + "attn_q.weight"));
-    JARVIS_RETURN_IF_ERROR(CheckType(l.wk, prefix + "attn_k.weight"));
-    JARVIS_RETURN_IF_ERROR(CheckType(l.wv, prefix + "attn_v.weight"));
-    JARVIS_RETURN_IF_ERROR(CheckType(l.wo, prefix + "attn_output.weight"));
-    JARVIS_RETURN_IF_ERROR(CheckType(l.w_gate, prefix + "ffn_gate.weight"));
-    JARVIS_RETURN_IF_ERROR(CheckType(l.w_up, prefix + "ffn_up.weight"));
-    JARVIS_RETURN_IF_ERROR(CheckType(l.w_down, prefix + "ffn_down.weight"));
-    const auto dq = static_cast<size_t>(hp.n_embd_q());
-    const auto dkv = static_cast<size_t>(hp.n_embd_kv());
-    slots.push_back({plan.Add(l.attn_norm, d * f32), plan.Add(l.bq, dq * f32), plan.Add(l.bk, dkv * f32),
-                     plan.Add(l.bv, dkv * f32), plan.Add(l.ffn_norm, d * f32), matrix(l.wq), matrix(l.wk),
-                     matrix(l.wv), matrix(l.wo), matrix(l.w_gate), matrix(l.w_up), matrix(l.w_down)});
+    Status type_ok;
+    l.ForEachMatrix([&](const WeightMatrix& m) {
+      if (type_ok.ok()) type_ok = CheckType(m, "a matrix of layer " + std::to_string(il));
+      add_matrix(m);
+    });
+    JARVIS_RETURN_IF_ERROR(type_ok);
+    l.ForEachVector(hp, [&](const float* v, int64_t n) { add(v, static_cast<size_t>(n) * f32); });
   }
   JARVIS_RETURN_IF_ERROR(CheckType(w.output, "output.weight"));
-  const int output_norm = plan.Add(w.output_norm, d * f32);
-  const MatrixSlot output = matrix(w.output);
-  const int rope_freqs = plan.Add(hp.rope.freq_factors, static_cast<size_t>(hp.rope.n_rot / 2) * f32);
+  add(w.output_norm, static_cast<size_t>(hp.n_embd) * f32);
+  add_matrix(w.output);
+  add(hp.rope.freq_factors, static_cast<size_t>(hp.rope.n_rot / 2) * f32);
 
   DeviceWeights out;
   JARVIS_ASSIGN_OR_RETURN(out.arena, DeviceBuffer::Allocate(plan.total(), "model weights"));
   JARVIS_RETURN_IF_ERROR(plan.Commit(out.arena));
-  auto fp = [&](int slot) { return reinterpret_cast<const float*>(plan.Device(out.arena, slot)); };
-  auto dm = [&](const MatrixSlot& m) {
-    return DeviceMatrix{m.host->type, plan.Device(out.arena, m.slot), m.host->rows, m.host->cols, m.host->row_bytes};
+  auto dev = [&](const void* host) -> const uint8_t* {
+    return host == nullptr ? nullptr : plan.Device(out.arena, slot_of.at(host));
   };
-  for (const LayerSlots& s : slots) {
-    out.layers.push_back({fp(s.attn_norm), fp(s.bq), fp(s.bk), fp(s.bv), fp(s.ffn_norm), dm(s.wq), dm(s.wk),
-                          dm(s.wv), dm(s.wo), dm(s.w_gate), dm(s.w_up), dm(s.w_down)});
+  auto fp = [&](const float* host) { return reinterpret_cast<const float*>(dev(host)); };
+  auto dm = [&](const WeightMatrix& m) { return DeviceMatrix{m.type, dev(m.data), m.rows, m.cols, m.row_bytes}; };
+  for (int32_t il = first_layer; il < hp.n_layer; ++il) {
+    const LayerWeights& l = w.layers[static_cast<size_t>(il)];
+    out.layers.push_back({fp(l.attn_norm), fp(l.bq), fp(l.bk), fp(l.bv), fp(l.q_norm), fp(l.k_norm),
+                          fp(l.attn_post_norm), fp(l.ffn_norm), fp(l.ffn_post_norm), dm(l.wq), dm(l.wk), dm(l.wv),
+                          dm(l.wo), dm(l.w_gate), dm(l.w_up), dm(l.w_down)});
   }
-  out.output_norm = fp(output_norm);
-  out.output = dm(output);
-  out.rope_freqs = fp(rope_freqs);
+  out.output_norm = fp(w.output_norm);
+  out.output = dm(w.output);
+  out.rope_freqs = fp(hp.rope.freq_factors);
   return out;
 }
 

@@ -25,12 +25,18 @@ struct DeviceMatrix {
   size_t row_bytes = 0;
 };
 
+// The device twin of model/weights.h LayerWeights: the same fields, device
+// pointers, nullptr where the host's are.
 struct DeviceLayer {
-  const float* attn_norm = nullptr;  // device pointers; biases nullptr when absent
+  const float* attn_norm = nullptr;
   const float* bq = nullptr;
   const float* bk = nullptr;
   const float* bv = nullptr;
+  const float* q_norm = nullptr;
+  const float* k_norm = nullptr;
+  const float* attn_post_norm = nullptr;
   const float* ffn_norm = nullptr;
+  const float* ffn_post_norm = nullptr;
   DeviceMatrix wq, wk, wv, wo, w_gate, w_up, w_down;
 };
 

@@ -1,5 +1,6 @@
 #include "model/hparams.h"
 
+#include <cmath>
 #include <limits>
 #include <string>
 
@@ -31,22 +32,41 @@ Result<float> ReadFloat(const GgufFile& gguf, const std::string& key, float fall
   return static_cast<float>(*f);
 }
 
+// Reads "<arch>.<suffix>" as a non-negative float.
+Result<float> ReadNonNegative(const GgufFile& gguf, const std::string& key, float fallback) {
+  JARVIS_ASSIGN_OR_RETURN(float v, ReadFloat(gguf, key, fallback));
+  if (!(v >= 0.0f) || !std::isfinite(v)) {
+    return Status::InvalidArgument(gguf.name() + ": metadata " + key + " must be a finite number >= 0");
+  }
+  return v;
+}
+
 }  // namespace
+
+ArchShape HParams::shape() const {
+  ArchShape s;
+  s.n_embd = n_embd;
+  s.n_layer = n_layer;
+  s.n_head = n_head;
+  s.n_head_kv = n_head_kv;
+  s.head_dim = head_dim;
+  s.n_ff = n_ff;
+  s.n_vocab = n_vocab;
+  s.n_rot = rope.n_rot;
+  return s;
+}
 
 Result<HParams> ReadHParams(const GgufFile& gguf) {
   HParams hp;
   JARVIS_ASSIGN_OR_RETURN(std::string_view arch, gguf.GetString("general.architecture"));
   hp.arch_name = std::string(arch);
-  if (arch == "llama") {
-    hp.arch = ModelArch::kLlama;
-    hp.rope.style = RopeStyle::kInterleaved;
-  } else if (arch == "qwen2") {
-    hp.arch = ModelArch::kQwen2;
-    hp.rope.style = RopeStyle::kNeox;
-  } else {
+  hp.spec = FindArch(arch);
+  if (hp.spec == nullptr) {
     return Status::Unsupported(gguf.name() + ": architecture '" + hp.arch_name +
-                               "' is not supported (supported: llama, qwen2)");
+                               "' is not supported (supported: " + SupportedArchNames() + ")");
   }
+  const ArchSpec& spec = *hp.spec;
+  hp.rope.style = spec.rope_style;
   const std::string& a = hp.arch_name;
   JARVIS_ASSIGN_OR_RETURN(hp.n_embd, ReadCount(gguf, a, "embedding_length"));
   JARVIS_ASSIGN_OR_RETURN(hp.n_layer, ReadCount(gguf, a, "block_count"));
@@ -74,20 +94,65 @@ Result<HParams> ReadHParams(const GgufFile& gguf) {
     return Status::InvalidArgument(gguf.name() + ": rope.dimension_count must be even and <= head dim");
   }
   // Linear rope scaling ("rope.scaling.type" = linear, factor f): positions / f.
-  // Llama 3's scaling comes as the rope_freqs tensor instead (bound with the weights).
+  // Llama 3's scaling comes as the rope_freqs tensor, Phi-3's longrope as the
+  // rope_factors_short/long tensors (bound with the weights).
   if (const GgufValue* type = gguf.Find(a + ".rope.scaling.type"); type != nullptr) {
     auto name = type->as_string();
     if (name && *name == "linear") {
       JARVIS_ASSIGN_OR_RETURN(float factor, ReadFloat(gguf, a + ".rope.scaling.factor", 1.0f));
       if (!(factor > 0.0f)) return Status::InvalidArgument(gguf.name() + ": rope.scaling.factor must be > 0");
       hp.rope.freq_scale = 1.0f / factor;
-    } else if (name && *name != "none" && *name != "llama3") {
+    } else if (name && *name != "none" && *name != "llama3" &&
+               !(spec.longrope && (*name == "longrope" || *name == "su"))) {
       return Status::Unsupported(gguf.name() + ": rope scaling '" + std::string(*name) + "' is not supported");
     }
   } else if (const GgufValue* linear = gguf.Find(a + ".rope.scale_linear"); linear != nullptr) {
     auto factor = linear->as_float();
     if (!factor || !(*factor > 0.0)) return Status::InvalidArgument(gguf.name() + ": bad rope.scale_linear");
     hp.rope.freq_scale = static_cast<float>(1.0 / *factor);
+  }
+  if (spec.longrope) {
+    JARVIS_ASSIGN_OR_RETURN(hp.rope.attn_factor, ReadNonNegative(gguf, a + ".rope.scaling.attn_factor", 1.0f));
+    JARVIS_ASSIGN_OR_RETURN(hp.rope_orig_ctx,
+                            ReadCount(gguf, a, "rope.scaling.original_context_length", hp.n_ctx_train));
+  }
+
+  // Attention: query scaling, soft-capping, sliding window.
+  const bool wide_query = spec.wide_query_scale_layers != 0 && hp.n_layer == spec.wide_query_scale_layers;
+  const float query_len = wide_query ? static_cast<float>(hp.n_embd / hp.n_head) : static_cast<float>(hp.head_dim);
+  hp.attn_scale = 1.0f / std::sqrt(query_len);
+  JARVIS_ASSIGN_OR_RETURN(hp.attn_softcap, ReadNonNegative(gguf, a + ".attn_logit_softcapping", 0.0f));
+  JARVIS_ASSIGN_OR_RETURN(hp.final_softcap, ReadNonNegative(gguf, a + ".final_logit_softcapping", 0.0f));
+  if (spec.scale_embeddings) hp.embd_scale = std::sqrt(static_cast<float>(hp.n_embd));
+  if (spec.default_swa_period > 0) {
+    const GgufValue* window = gguf.Find(a + ".attention.sliding_window");
+    if (window != nullptr) {
+      auto w = window->as_uint();
+      if (!w || *w > static_cast<uint64_t>(std::numeric_limits<int32_t>::max())) {
+        return Status::InvalidArgument(gguf.name() + ": metadata " + a +
+                                       ".attention.sliding_window must be a non-negative integer");
+      }
+      hp.sliding_window = static_cast<int32_t>(*w);
+    } else {
+      hp.sliding_window = spec.default_window;
+    }
+    JARVIS_ASSIGN_OR_RETURN(hp.swa_period,
+                            ReadCount(gguf, a, "attention.sliding_window_pattern", spec.default_swa_period));
+  }
+  float local_base = hp.rope.freq_base;
+  if (spec.local_rope_base) {
+    JARVIS_ASSIGN_OR_RETURN(local_base, ReadFloat(gguf, a + ".rope.freq_base_swa", 10000.0f));
+  }
+  hp.layers.resize(static_cast<size_t>(hp.n_layer));
+  for (int32_t il = 0; il < hp.n_layer; ++il) {
+    LayerParams& l = hp.layers[static_cast<size_t>(il)];
+    l.sliding_window = hp.sliding_window > 0 && hp.swa_period > 0 && il % hp.swa_period < hp.swa_period - 1;
+    if (hp.swa_period == 1) l.sliding_window = hp.sliding_window > 0;  // every layer
+    l.rope = hp.rope;
+    if (l.sliding_window && spec.local_rope_base) {
+      l.rope.freq_base = local_base;
+      l.rope.freq_scale = 1.0f;  // rope scaling applies to the global layers only
+    }
   }
   // Vocab size: explicit key, else the tokenizer's token list.
   if (gguf.Find(a + ".vocab_size") != nullptr) {

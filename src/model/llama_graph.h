@@ -1,13 +1,19 @@
-// The llama-family forward pass over a batch of tokens from several sequences:
+// The layer graph of every supported architecture (model/arch.h), written
+// once: a forward pass over a batch of tokens from several sequences.
 //
-//   x = embed(tokens)                                   (n_tokens x n_embd)
+//   x = embed(tokens) [* sqrt(n_embd): gemma]           (n_tokens x n_embd)
 //   for each layer:
-//     h = rmsnorm(x) ; q,k,v = h Wq, h Wk, h Wv (+bias)  rope(q), rope(k)
+//     h = rmsnorm(x) ; q,k,v = h Wq, h Wk, h Wv (+bias: qwen2)
+//     [per-head rmsnorm of q and k: qwen3, gemma3] ; rope(q), rope(k) with the layer's base/scaling
 //     write k, v to each token's sequence cache at its position
-//     a = attention(q, cached K/V of the token's sequence, positions 0..pos)
-//     x += a Wo
-//     h = rmsnorm(x) ; x += (silu(h Wgate) * h Wup) Wdown
-//   logits = rmsnorm(x) Woutput        only for tokens that asked for them
+//     a = attention(q, cached K/V of the token's sequence, positions 0..pos,
+//                   or pos-W+1..pos on sliding-window layers) [scores soft-capped: gemma2]
+//     x += [rmsnorm](a Wo)                              (post-norm: gemma)
+//     h = rmsnorm(x) ; x += [rmsnorm]((act(h Wgate) * h Wup) Wdown)   act = silu or gelu_tanh
+//   logits = rmsnorm(x) Woutput [soft-capped: gemma2]   only for tokens that asked for them
+// What an architecture has is read from HParams / LayerWeights (null tensors
+// are absent), never from its name. Fused tensors (phi3) arrive as separate
+// row ranges (model/weights.h).
 //
 // Every per-token result depends only on that token's sequence (not on what
 // else is in the batch) and not on the thread count.

@@ -21,12 +21,11 @@ namespace {
 std::vector<WeightMatrix*> PackableMatrices(ModelWeights* w, int32_t cpu_layers) {
   std::vector<WeightMatrix*> out;
   auto add = [&](WeightMatrix& m) {
-    if (CanPackWeights(m.type) && m.rows > 0) out.push_back(&m);
+    if (m.data != nullptr && CanPackWeights(m.type) && m.rows > 0) out.push_back(&m);
   };
   const auto n_cpu = std::min(w->layers.size(), static_cast<size_t>(std::max(0, cpu_layers)));
   for (size_t i = 0; i < n_cpu; ++i) {
-    LayerWeights& l = w->layers[i];
-    for (WeightMatrix* m : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down}) add(*m);
+    w->layers[i].ForEachMatrix(add);
   }
   if (n_cpu == w->layers.size()) add(w->output);
   return out;

@@ -53,6 +53,14 @@ class Binder {
 
   bool Has(const std::string& name) const { return gguf_.FindTensor(name) != nullptr; }
 
+  // Rows [first, first + n) of `m` as a matrix of their own (a fused tensor's part).
+  static WeightMatrix Rows(const WeightMatrix& m, int64_t first, int64_t n) {
+    WeightMatrix r = m;
+    r.data = m.data + static_cast<size_t>(first) * m.row_bytes;
+    r.rows = n;
+    return r;
+  }
+
  private:
   Result<const GgufTensorInfo*> Find(const std::string& name) {
     const GgufTensorInfo* t = gguf_.FindTensor(name);
@@ -74,40 +82,74 @@ Result<ModelWeights> BindWeights(const GgufFile& gguf, HParams* hp) {
     }
     hp->n_vocab = static_cast<int32_t>(embd->dims[1]);
   }
-  const int64_t n_embd = hp->n_embd;
-  JARVIS_ASSIGN_OR_RETURN(w.tok_embd, b.Matrix("token_embd.weight", n_embd, hp->n_vocab));
-  JARVIS_ASSIGN_OR_RETURN(w.output_norm, b.Vector("output_norm.weight", n_embd));
-  if (b.Has("output.weight")) {
-    JARVIS_ASSIGN_OR_RETURN(w.output, b.Matrix("output.weight", n_embd, hp->n_vocab));
-  } else {
-    w.output = w.tok_embd;  // tied embeddings (Llama 3.2 1B/3B, SmolLM)
-    w.tied_embeddings = true;
-  }
-  if (b.Has("rope_freqs.weight")) {
-    JARVIS_ASSIGN_OR_RETURN(w.rope_freqs, b.Vector("rope_freqs.weight", hp->rope.n_rot / 2));
-    hp->rope.freq_factors = w.rope_freqs;
-  }
-  const int64_t n_q = hp->n_embd_q();
-  const int64_t n_kv = hp->n_embd_kv();
+  ArchShape shape = hp->shape();
+  shape.tied_embeddings = !b.Has("output.weight");
+  shape.fused_qkv = hp->spec->fused_qkv && b.Has("blk.0.attn_qkv.weight");
+  shape.rope_freqs = b.Has("rope_freqs.weight");
+  w.tied_embeddings = shape.tied_embeddings;
+  w.fused_qkv = shape.fused_qkv;
   w.layers.resize(static_cast<size_t>(hp->n_layer));
-  for (int32_t i = 0; i < hp->n_layer; ++i) {
-    const std::string p = "blk." + std::to_string(i) + ".";
-    LayerWeights& l = w.layers[static_cast<size_t>(i)];
-    JARVIS_ASSIGN_OR_RETURN(l.attn_norm, b.Vector(p + "attn_norm.weight", n_embd));
-    JARVIS_ASSIGN_OR_RETURN(l.wq, b.Matrix(p + "attn_q.weight", n_embd, n_q));
-    JARVIS_ASSIGN_OR_RETURN(l.wk, b.Matrix(p + "attn_k.weight", n_embd, n_kv));
-    JARVIS_ASSIGN_OR_RETURN(l.wv, b.Matrix(p + "attn_v.weight", n_embd, n_kv));
-    JARVIS_ASSIGN_OR_RETURN(l.wo, b.Matrix(p + "attn_output.weight", n_q, n_embd));
-    if (hp->arch == ModelArch::kQwen2) {
-      JARVIS_ASSIGN_OR_RETURN(l.bq, b.Vector(p + "attn_q.bias", n_q));
-      JARVIS_ASSIGN_OR_RETURN(l.bk, b.Vector(p + "attn_k.bias", n_kv));
-      JARVIS_ASSIGN_OR_RETURN(l.bv, b.Vector(p + "attn_v.bias", n_kv));
+  const int64_t dq = hp->n_embd_q(), dkv = hp->n_embd_kv(), ff = hp->n_ff;
+  for (const TensorEntry& t : ArchTensors(*hp->spec, shape)) {
+    if (!t.required && !b.Has(t.name)) continue;
+    LayerWeights* l = t.layer >= 0 ? &w.layers[static_cast<size_t>(t.layer)] : nullptr;
+    const int64_t n = t.dims[0];
+    auto vec = [&](const float** out) -> Status {
+      JARVIS_ASSIGN_OR_RETURN(*out, b.Vector(t.name, n));
+      return Status::Ok();
+    };
+    auto mat = [&](WeightMatrix* out) -> Status {
+      JARVIS_ASSIGN_OR_RETURN(*out, b.Matrix(t.name, t.dims[0], t.dims[1]));
+      return Status::Ok();
+    };
+    WeightMatrix fused;
+    switch (t.role) {
+      case TensorRole::kTokenEmbd: JARVIS_RETURN_IF_ERROR(mat(&w.tok_embd)); break;
+      case TensorRole::kOutputNorm: JARVIS_RETURN_IF_ERROR(vec(&w.output_norm)); break;
+      case TensorRole::kOutput: JARVIS_RETURN_IF_ERROR(mat(&w.output)); break;
+      case TensorRole::kRopeFreqs: JARVIS_RETURN_IF_ERROR(vec(&w.rope_freqs)); break;
+      case TensorRole::kRopeFactorsShort: JARVIS_RETURN_IF_ERROR(vec(&w.rope_factors_short)); break;
+      case TensorRole::kRopeFactorsLong: JARVIS_RETURN_IF_ERROR(vec(&w.rope_factors_long)); break;
+      case TensorRole::kAttnNorm: JARVIS_RETURN_IF_ERROR(vec(&l->attn_norm)); break;
+      case TensorRole::kAttnQ: JARVIS_RETURN_IF_ERROR(mat(&l->wq)); break;
+      case TensorRole::kAttnK: JARVIS_RETURN_IF_ERROR(mat(&l->wk)); break;
+      case TensorRole::kAttnV: JARVIS_RETURN_IF_ERROR(mat(&l->wv)); break;
+      case TensorRole::kAttnQkv:
+        JARVIS_RETURN_IF_ERROR(mat(&fused));
+        l->wq = Binder::Rows(fused, 0, dq);
+        l->wk = Binder::Rows(fused, dq, dkv);
+        l->wv = Binder::Rows(fused, dq + dkv, dkv);
+        break;
+      case TensorRole::kAttnQBias: JARVIS_RETURN_IF_ERROR(vec(&l->bq)); break;
+      case TensorRole::kAttnKBias: JARVIS_RETURN_IF_ERROR(vec(&l->bk)); break;
+      case TensorRole::kAttnVBias: JARVIS_RETURN_IF_ERROR(vec(&l->bv)); break;
+      case TensorRole::kAttnQNorm: JARVIS_RETURN_IF_ERROR(vec(&l->q_norm)); break;
+      case TensorRole::kAttnKNorm: JARVIS_RETURN_IF_ERROR(vec(&l->k_norm)); break;
+      case TensorRole::kAttnOut: JARVIS_RETURN_IF_ERROR(mat(&l->wo)); break;
+      case TensorRole::kAttnPostNorm: JARVIS_RETURN_IF_ERROR(vec(&l->attn_post_norm)); break;
+      case TensorRole::kFfnNorm: JARVIS_RETURN_IF_ERROR(vec(&l->ffn_norm)); break;
+      case TensorRole::kFfnGate: JARVIS_RETURN_IF_ERROR(mat(&l->w_gate)); break;
+      case TensorRole::kFfnUp: JARVIS_RETURN_IF_ERROR(mat(&l->w_up)); break;
+      case TensorRole::kFfnGateUp:
+        // [gate; up]: the first n_ff rows are the gate (llama.cpp's swiglu split).
+        JARVIS_RETURN_IF_ERROR(mat(&fused));
+        l->w_gate = Binder::Rows(fused, 0, ff);
+        l->w_up = Binder::Rows(fused, ff, ff);
+        break;
+      case TensorRole::kFfnDown: JARVIS_RETURN_IF_ERROR(mat(&l->w_down)); break;
+      case TensorRole::kFfnPostNorm: JARVIS_RETURN_IF_ERROR(vec(&l->ffn_post_norm)); break;
     }
-    JARVIS_ASSIGN_OR_RETURN(l.ffn_norm, b.Vector(p + "ffn_norm.weight", n_embd));
-    JARVIS_ASSIGN_OR_RETURN(l.w_gate, b.Matrix(p + "ffn_gate.weight", n_embd, hp->n_ff));
-    JARVIS_ASSIGN_OR_RETURN(l.w_up, b.Matrix(p + "ffn_up.weight", n_embd, hp->n_ff));
-    JARVIS_ASSIGN_OR_RETURN(l.w_down, b.Matrix(p + "ffn_down.weight", hp->n_ff, n_embd));
   }
+  if (w.tied_embeddings) w.output = w.tok_embd;  // Llama 3.2 1B/3B, SmolLM, Gemma
+  if (w.rope_factors_short != nullptr && w.rope_factors_long == nullptr) {
+    return Status::NotFound(gguf.name() +
+                            ": missing tensor rope_factors_long.weight (rope_factors_short.weight is present)");
+  }
+  // Longrope: the short factors up to the original context (the context the
+  // engine runs at by default); the long ones are reported by inspect.
+  // TODO(issue 15): choose the long factors when the engine's context exceeds rope_orig_ctx.
+  hp->rope.freq_factors = w.rope_freqs != nullptr ? w.rope_freqs : w.rope_factors_short;
+  for (LayerParams& l : hp->layers) l.rope.freq_factors = hp->rope.freq_factors;
   return w;
 }
 

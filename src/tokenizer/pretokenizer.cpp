@@ -16,6 +16,12 @@ constexpr const char* kLlama3Regex =
     R"((?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
 constexpr const char* kQwen2Regex =
     R"((?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
+// Mistral's Tekken and GPT-4o's expressions, in llama.cpp's lookahead spelling
+// of its case classes ([^a-z] among letters for the upper-case run).
+constexpr const char* kTekkenRegex =
+    R"([^\r\n\p{L}\p{N}]?((?=[\p{L}])([^a-z]))*((?=[\p{L}])([^A-Z]))+|[^\r\n\p{L}\p{N}]?((?=[\p{L}])([^a-z]))+((?=[\p{L}])([^A-Z]))*|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
+constexpr const char* kGpt4oRegex =
+    R"([^\r\n\p{L}\p{N}]?((?=[\p{L}])([^a-z]))*((?=[\p{L}])([^A-Z]))+(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])?|[^\r\n\p{L}\p{N}]?((?=[\p{L}])([^a-z]))+((?=[\p{L}])([^A-Z]))*(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])?|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
 constexpr const char* kGpt2Regex =
     R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S))";
 
@@ -46,18 +52,29 @@ Result<PreTokenizerConfig> PreTokenizerConfigFor(std::string_view pre) {
     c.add_bos_default = true;
   } else if (NameIn(pre, {"dbrx", "smaug-bpe", "chatglm-bpe"})) {
     c.regexes = {kLlama3Regex};
-  } else if (NameIn(pre, {"qwen2", "megrez", "stablelm2", "hunyuan", "solar-open"})) {
+  } else if (NameIn(pre, {"qwen2", "deepseek-r1-qwen", "kormo", "megrez", "stablelm2", "hunyuan",
+                          "solar-open"})) {
     c.regexes = {kQwen2Regex};
+  } else if (pre == "tekken") {  // Mistral Nemo, Ministral, Mistral Small 3
+    c.regexes = {kTekkenRegex};
+    c.ignore_merges = true;
+    c.add_bos_default = true;
+  } else if (NameIn(pre, {"gpt-4o", "llama4"})) {
+    c.regexes = {kGpt4oRegex};
   } else if (NameIn(pre, {"gpt-2", "phi-2", "roberta-bpe", "mpt", "olmo", "jais", "trillion",
                           "exaone4", "granite-docling"})) {
     c.regexes = {kGpt2Regex};
   } else if (NameIn(pre, {"starcoder", "refact", "command-r", "smollm", "codeshell", "exaone",
                           "minerva-7b"})) {
     c.regexes = {R"(\p{N})", kGpt2Regex};
-  } else if (pre.empty() || pre == "default") {
-    c.regexes = {R"([\p{P}\$\+<=>\^~\|]+)", kGpt2Regex, R"(\p{N}+)", "[0-9][0-9][0-9]"};
   } else {
-    return Status::Unsupported("unknown pre-tokenizer '" + std::string(pre) + "'");
+    // llama.cpp's "default" expressions; for a name it does not know either, a
+    // warning (Tokenizer::FromGguf logs it once) instead of a silent wrong split.
+    c.regexes = {R"([\p{P}\$\+<=>\^~\|]+)", kGpt2Regex, R"(\p{N}+)", "[0-9][0-9][0-9]"};
+    if (!pre.empty() && pre != "default") {
+      c.warning = "unknown pre-tokenizer '" + std::string(pre) +
+                  "': splitting with the default expressions, tokens may differ from the model's own";
+    }
   }
   return c;
 }

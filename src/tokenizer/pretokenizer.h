@@ -30,10 +30,12 @@ struct PreTokenizerConfig {
   std::vector<std::string> regexes;  // llama.cpp spelling, applied in order
   bool ignore_merges = false;        // a word that is itself a token is emitted whole
   bool add_bos_default = false;      // default of add_bos before the GGUF key overrides it
+  std::string warning;               // set for an unknown name (the default expressions are used)
 };
 
-// Unsupported for a name llama.cpp does not know either (or one not ported
-// here); an empty name means llama.cpp's "default" pre-tokenizer.
+// The config of a `tokenizer.ggml.pre` name; an empty name means llama.cpp's
+// "default" pre-tokenizer, and so does a name not known here (with `warning`
+// set, naming it).
 Result<PreTokenizerConfig> PreTokenizerConfigFor(std::string_view pre);
 
 // Rewrites \s and \S (inside or outside brackets) to the White_Space class.

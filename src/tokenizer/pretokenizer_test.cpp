@@ -57,8 +57,33 @@ TEST(PreTokenizerTest, PiecesCoverTheInput) {
   }
 }
 
-TEST(PreTokenizerTest, UnknownNameIsUnsupported) {
-  EXPECT_EQ(PreTokenizerConfigFor("no-such-pre").status().code(), StatusCode::kUnsupported);
+TEST(PreTokenizerTest, UnknownNameFallsBackToTheDefaultWithAWarning) {
+  auto unknown = PreTokenizerConfigFor("no-such-pre");
+  ASSERT_TRUE(unknown.ok());
+  EXPECT_NE(unknown->warning.find("'no-such-pre'"), std::string::npos) << unknown->warning;
+  EXPECT_EQ(unknown->regexes, PreTokenizerConfigFor("default")->regexes);
+  EXPECT_EQ(PreTokenizerConfigFor("default")->warning, "");
+  EXPECT_EQ(PreTokenizerConfigFor("qwen2")->warning, "");
+}
+
+// The names of the files people run map to their families' expressions.
+TEST(PreTokenizerTest, ModelFamilyNames) {
+  EXPECT_EQ(PreTokenizerConfigFor("deepseek-r1-qwen")->regexes, PreTokenizerConfigFor("qwen2")->regexes);
+  EXPECT_EQ(PreTokenizerConfigFor("smollm")->regexes, PreTokenizerConfigFor("starcoder")->regexes);
+  EXPECT_EQ(PreTokenizerConfigFor("llama4")->regexes, PreTokenizerConfigFor("gpt-4o")->regexes);
+  EXPECT_TRUE(PreTokenizerConfigFor("tekken")->ignore_merges);
+  for (const char* pre : {"tekken", "gpt-4o", "deepseek-r1-qwen", "smollm", "llama-bpe"}) {
+    EXPECT_EQ(PreTokenizerConfigFor(pre)->warning, "") << pre;
+  }
+}
+
+// Tekken / GPT-4o split case runs: "HelloWorld" -> "Hello", "World"; digits
+// singly (tekken) or in threes (gpt-4o); GPT-4o keeps "'s" on its word.
+TEST(PreTokenizerTest, TekkenAndGpt4oSplits) {
+  EXPECT_EQ(Split("tekken", "HelloWorld 1234"),
+            (Pieces{"Hello", "World", " ", "1", "2", "3", "4"}));
+  EXPECT_EQ(Split("gpt-4o", "John's CAT 12345"),
+            (Pieces{"John's", " CAT", " ", "123", "45"}));
 }
 
 TEST(PreTokenizerTest, ExpandWhitespaceClasses) {

@@ -1,8 +1,11 @@
 #include "tokenizer/tokenizer.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <unordered_map>
 
+#include "gguf/gguf_reader.h"
 #include "tokenizer/bpe_encoder.h"
 #include "tokenizer/byte_unicode.h"
 #include "tokenizer/pretokenizer.h"
@@ -78,6 +81,7 @@ Result<std::unique_ptr<Tokenizer>> Tokenizer::FromGguf(const GgufFile& gguf) {
   const Vocab& v = *t->vocab_;
   if (v.kind == VocabKind::kBpe) {
     JARVIS_ASSIGN_OR_RETURN(const PreTokenizerConfig config, PreTokenizerConfigFor(v.pre));
+    if (!config.warning.empty()) spdlog::warn("{}: {}", gguf.name(), config.warning);
     JARVIS_ASSIGN_OR_RETURN(t->splitter_, RegexSplitter::Create(config.regexes));
   }
 

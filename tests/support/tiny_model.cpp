@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "gguf/gguf_writer.h"
+#include "model/arch.h"
 #include "quant/quantize.h"
 
 namespace jarvis::test {
@@ -46,43 +47,46 @@ std::string TempPath(const std::string& name) {
 
 Status WriteTinyModel(const TinyModelSpec& s, const std::string& path) {
   Rng rng(s.seed);
-  const int32_t head_dim = s.n_embd / s.n_head;
-  const int64_t n_kv = static_cast<int64_t>(s.n_head_kv) * head_dim;
+  const int32_t head_dim = s.head_dim > 0 ? s.head_dim : s.n_embd / s.n_head;
   std::vector<TensorData> tensors;
-  auto matrix = [&](std::string name, int64_t cols, int64_t rows, float scale) {
-    TensorData t{std::move(name), {cols, rows}, s.weight_type, {}};
-    t.values.resize(static_cast<size_t>(cols * rows));
-    for (float& v : t.values) v = rng.Symmetric(scale);
-    tensors.push_back(std::move(t));
-  };
-  auto vector = [&](std::string name, int64_t n, float center, float spread) {
-    TensorData t{std::move(name), {n}, GgmlType::kF32, {}};
-    t.values.resize(static_cast<size_t>(n));
+  // Scales keep activations O(1) so logits are well spread (few near-ties).
+  const float w_scale = 1.0f / std::sqrt(static_cast<float>(s.n_embd));
+  auto add = [&](const TensorEntry& e, float center, float spread, bool matrix) {
+    TensorData t{e.name, e.dims, matrix ? s.weight_type : GgmlType::kF32, {}};
+    size_t n = 1;
+    for (int64_t dim : e.dims) n *= static_cast<size_t>(dim);
+    t.values.resize(n);
     for (float& v : t.values) v = center + rng.Symmetric(spread);
     tensors.push_back(std::move(t));
   };
-  // Scales keep activations O(1) so logits are well spread (few near-ties).
-  const float w_scale = 1.0f / std::sqrt(static_cast<float>(s.n_embd));
-  matrix("token_embd.weight", s.n_embd, s.n_vocab, 1.0f);
-  vector("output_norm.weight", s.n_embd, 1.0f, 0.2f);
-  if (!s.tied_embeddings) matrix("output.weight", s.n_embd, s.n_vocab, w_scale * 2.0f);
-  if (s.rope_freqs) vector("rope_freqs.weight", head_dim / 2, 2.0f, 1.0f);
-  for (int32_t i = 0; i < s.n_layer; ++i) {
-    const std::string p = "blk." + std::to_string(i) + ".";
-    vector(p + "attn_norm.weight", s.n_embd, 1.0f, 0.2f);
-    matrix(p + "attn_q.weight", s.n_embd, s.n_embd, w_scale * 2.0f);
-    matrix(p + "attn_k.weight", s.n_embd, n_kv, w_scale * 2.0f);
-    matrix(p + "attn_v.weight", s.n_embd, n_kv, w_scale);
-    if (s.arch == "qwen2") {
-      vector(p + "attn_q.bias", s.n_embd, 0.0f, 0.3f);
-      vector(p + "attn_k.bias", n_kv, 0.0f, 0.3f);
-      vector(p + "attn_v.bias", n_kv, 0.0f, 0.3f);
+  // An unknown architecture (error tests) gets llama's tensors.
+  const ArchSpec* spec = FindArch(s.arch) != nullptr ? FindArch(s.arch) : FindArch("llama");
+  ArchShape shape;
+  shape.n_embd = s.n_embd;
+  shape.n_layer = s.n_layer;
+  shape.n_head = s.n_head;
+  shape.n_head_kv = s.n_head_kv;
+  shape.head_dim = head_dim;
+  shape.n_ff = s.n_ff;
+  shape.n_vocab = s.n_vocab;
+  shape.n_rot = head_dim;
+  shape.tied_embeddings = s.tied_embeddings;
+  shape.fused_qkv = s.fused_qkv;
+  shape.rope_freqs = s.rope_freqs;
+  using R = TensorRole;
+  for (const TensorEntry& e : ArchTensors(*spec, shape)) {
+    switch (e.role) {
+      case R::kTokenEmbd: add(e, 0.0f, 1.0f, true); break;
+      case R::kOutputNorm: case R::kAttnNorm: case R::kFfnNorm: case R::kAttnQNorm: case R::kAttnKNorm:
+      case R::kAttnPostNorm: case R::kFfnPostNorm:
+        add(e, 1.0f, 0.2f, false);
+        break;
+      case R::kRopeFreqs: case R::kRopeFactorsShort: case R::kRopeFactorsLong: add(e, 2.0f, 1.0f, false); break;
+      case R::kAttnQBias: case R::kAttnKBias: case R::kAttnVBias: add(e, 0.0f, 0.3f, false); break;
+      case R::kAttnV: case R::kAttnOut: add(e, 0.0f, w_scale, true); break;
+      case R::kFfnDown: add(e, 0.0f, 1.0f / std::sqrt(static_cast<float>(s.n_ff)), true); break;
+      default: add(e, 0.0f, w_scale * 2.0f, true); break;  // Q, K, fused QKV, gate, up, output
     }
-    matrix(p + "attn_output.weight", s.n_embd, s.n_embd, w_scale);
-    vector(p + "ffn_norm.weight", s.n_embd, 1.0f, 0.2f);
-    matrix(p + "ffn_gate.weight", s.n_embd, s.n_ff, w_scale * 2.0f);
-    matrix(p + "ffn_up.weight", s.n_embd, s.n_ff, w_scale * 2.0f);
-    matrix(p + "ffn_down.weight", s.n_ff, s.n_embd, 1.0f / std::sqrt(static_cast<float>(s.n_ff)));
   }
 
   GgufWriter w;
@@ -97,6 +101,16 @@ Status WriteTinyModel(const TinyModelSpec& s, const std::string& path) {
   w.SetUint32(a + ".attention.head_count_kv", static_cast<uint32_t>(s.n_head_kv));
   w.SetFloat32(a + ".attention.layer_norm_rms_epsilon", 1e-5f);
   w.SetFloat32(a + ".rope.freq_base", s.rope_base);
+  if (s.head_dim > 0) {
+    w.SetUint32(a + ".attention.key_length", static_cast<uint32_t>(s.head_dim));
+    w.SetUint32(a + ".attention.value_length", static_cast<uint32_t>(s.head_dim));
+  }
+  if (s.sliding_window >= 0) w.SetUint32(a + ".attention.sliding_window", static_cast<uint32_t>(s.sliding_window));
+  if (s.swa_period > 0) w.SetUint32(a + ".attention.sliding_window_pattern", static_cast<uint32_t>(s.swa_period));
+  if (s.attn_softcap > 0.0f) w.SetFloat32(a + ".attn_logit_softcapping", s.attn_softcap);
+  if (s.final_softcap > 0.0f) w.SetFloat32(a + ".final_logit_softcapping", s.final_softcap);
+  if (s.rope_base_swa > 0.0f) w.SetFloat32(a + ".rope.freq_base_swa", s.rope_base_swa);
+  if (s.rope_attn_factor > 0.0f) w.SetFloat32(a + ".rope.scaling.attn_factor", s.rope_attn_factor);
   if (s.rope_linear_factor > 0.0f) {
     w.SetString(a + ".rope.scaling.type", "linear");
     w.SetFloat32(a + ".rope.scaling.factor", s.rope_linear_factor);

@@ -1,6 +1,7 @@
-// Writes small random llama-family GGUF models for tests, with any weight type,
-// GQA, qwen2 biases, tied embeddings and llama3 rope factors, plus a minimal
-// SentencePiece vocabulary so Model::Load accepts them.
+// Writes small random GGUF models of any supported architecture for tests
+// (the tensor list from the architecture table, model/arch.h), with any weight
+// type, GQA, tied embeddings, llama3 rope factors, sliding windows and
+// soft-caps, plus a minimal SentencePiece vocabulary so Model::Load accepts them.
 #pragma once
 
 #include <cstdint>
@@ -12,7 +13,7 @@
 namespace jarvis::test {
 
 struct TinyModelSpec {
-  std::string arch = "llama";   // or "qwen2"
+  std::string arch = "llama";   // any architecture of model/arch.h (or an unknown one, for errors)
   int32_t n_vocab = 300;        // >= 259 (3 specials + 256 byte tokens)
   int32_t n_embd = 64;
   int32_t n_layer = 2;
@@ -24,6 +25,14 @@ struct TinyModelSpec {
   float rope_linear_factor = 0.0f;  // > 0 writes rope.scaling.type = linear
   bool tied_embeddings = false;
   bool rope_freqs = false;          // llama3-style per-frequency factors
+  int32_t head_dim = 0;             // > 0: written as attention.key_length (n_head * head_dim != n_embd)
+  int32_t sliding_window = -1;      // >= 0: attention.sliding_window
+  int32_t swa_period = 0;           // > 0: attention.sliding_window_pattern
+  float attn_softcap = 0.0f;        // > 0: attn_logit_softcapping
+  float final_softcap = 0.0f;       // > 0: final_logit_softcapping
+  float rope_base_swa = 0.0f;       // > 0: rope.freq_base_swa
+  float rope_attn_factor = 0.0f;    // > 0: rope.scaling.attn_factor (phi3 longrope)
+  bool fused_qkv = true;            // phi3: attn_qkv instead of attn_q/k/v
   GgmlType weight_type = GgmlType::kF32;  // for 2-D weights; norms stay F32
   uint64_t seed = 1;
   // For bad-input tests: leave this tensor out, or write it with its two

@@ -38,7 +38,7 @@ void SoftmaxScalar(float* x, int64_t n) {
 }
 
 void AttentionHeadScalar(const float* q, const KvRows& k, const KvRows& v, int32_t kv_head, int32_t head_dim,
-                         int32_t n_pos, float scale, float* scores, float* out) {
+                         int32_t n_pos, float scale, float softcap, float* scores, float* out) {
   const int64_t head_offset = static_cast<int64_t>(kv_head) * head_dim;
   for (int32_t p = 0; p < n_pos; ++p) {
     const uint8_t* krow = k.row(p);
@@ -46,6 +46,7 @@ void AttentionHeadScalar(const float* q, const KvRows& k, const KvRows& v, int32
     for (int32_t d = 0; d < head_dim; ++d) dot += q[d] * KvAt(krow, head_offset + d, k.f16);
     scores[p] = dot * scale;
   }
+  if (softcap > 0.0f) SoftcapInPlace(scores, n_pos, softcap);
   SoftmaxScalar(scores, n_pos);
   for (int32_t d = 0; d < head_dim; ++d) out[d] = 0.0f;
   for (int32_t p = 0; p < n_pos; ++p) {
@@ -58,25 +59,32 @@ void AttentionHeadScalar(const float* q, const KvRows& k, const KvRows& v, int32
 }  // namespace
 
 void AttentionGroup(const float* q, int32_t n_heads, const KvRows& k, const KvRows& v, int32_t kv_head,
-                    int32_t head_dim, int32_t n_pos, float scale, float* scores, float* out) {
+                    int32_t head_dim, int32_t n_pos, float scale, float* scores, float* out, float softcap) {
   switch (ActiveKernelIsa()) {
     case KernelIsa::kAvx512:
     case KernelIsa::kAmx:
-      return kernels_internal::avx512::AttentionGroup(q, n_heads, k, v, kv_head, head_dim, n_pos, scale, scores, out);
+      return kernels_internal::avx512::AttentionGroup(q, n_heads, k, v, kv_head, head_dim, n_pos, scale, scores, out,
+                                                      softcap);
     case KernelIsa::kAvx2:
-      return kernels_internal::avx2::AttentionGroup(q, n_heads, k, v, kv_head, head_dim, n_pos, scale, scores, out);
+      return kernels_internal::avx2::AttentionGroup(q, n_heads, k, v, kv_head, head_dim, n_pos, scale, scores, out,
+                                                    softcap);
     case KernelIsa::kScalar:
       break;
   }
   for (int32_t h = 0; h < n_heads; ++h) {
-    AttentionHeadScalar(q + static_cast<int64_t>(h) * head_dim, k, v, kv_head, head_dim, n_pos, scale,
+    AttentionHeadScalar(q + static_cast<int64_t>(h) * head_dim, k, v, kv_head, head_dim, n_pos, scale, softcap,
                         scores + static_cast<int64_t>(h) * n_pos, out + static_cast<int64_t>(h) * head_dim);
   }
 }
 
 void AttentionHead(const float* q, const KvRows& k, const KvRows& v, int32_t kv_head, int32_t head_dim,
-                   int32_t n_pos, float scale, float* scores, float* out) {
-  AttentionGroup(q, 1, k, v, kv_head, head_dim, n_pos, scale, scores, out);
+                   int32_t n_pos, float scale, float* scores, float* out, float softcap) {
+  AttentionGroup(q, 1, k, v, kv_head, head_dim, n_pos, scale, scores, out, softcap);
+}
+
+void SoftcapInPlace(float* s, int64_t n, float cap) {
+  const float inv = 1.0f / cap;
+  for (int64_t i = 0; i < n; ++i) s[i] = cap * std::tanh(s[i] * inv);
 }
 
 void StoreKvRow(const float* src, int64_t n, bool f16, uint8_t* dst) {

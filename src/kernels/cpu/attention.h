@@ -17,18 +17,24 @@ struct KvRows {
   int32_t block_size = 0;          // positions per block
   const int32_t* block_table = nullptr;
   bool f16 = true;                 // element type: F16, else F32
+  // Position of row 0 of this view: a sliding-window layer attends to the
+  // positions [first, p] only, read as rows 0..p-first.
+  int32_t first = 0;
 
-  const uint8_t* row(int32_t pos) const {
+  const uint8_t* row(int32_t r) const {
+    const int32_t pos = r + first;
     return pool + static_cast<size_t>(block_table[pos / block_size]) * block_bytes + layer_offset +
            static_cast<size_t>(pos % block_size) * row_bytes;
   }
 };
 
-// out[d] = sum_p softmax_p(q . k_p * scale) * v_p[d] over positions p < n_pos,
+// out[d] = sum_p softmax_p(s_p) * v_p[d] over rows p < n_pos, s_p = q . k_p *
+// scale, soft-capped to softcap * tanh(s_p / softcap) when softcap > 0 (Gemma 2),
 // reading head `kv_head` of each cached row. `scores` is scratch of n_pos floats.
 // The sum runs over positions in order: the result depends only on the inputs.
 void AttentionHead(const float* q, const KvRows& k, const KvRows& v, int32_t kv_head,
-                   int32_t head_dim, int32_t n_pos, float scale, float* scores, float* out);
+                   int32_t head_dim, int32_t n_pos, float scale, float* scores, float* out,
+                   float softcap = 0.0f);
 
 // AttentionHead for the n_heads query heads that share KV head `kv_head`
 // (grouped-query attention): q and out hold the heads back to back
@@ -36,7 +42,11 @@ void AttentionHead(const float* q, const KvRows& k, const KvRows& v, int32_t kv_
 // head's result is bit-identical to AttentionHead's; the heads only share the
 // reads of the cached rows (one pass over them instead of one per head).
 void AttentionGroup(const float* q, int32_t n_heads, const KvRows& k, const KvRows& v, int32_t kv_head,
-                    int32_t head_dim, int32_t n_pos, float scale, float* scores, float* out);
+                    int32_t head_dim, int32_t n_pos, float scale, float* scores, float* out,
+                    float softcap = 0.0f);
+
+// In place: s[i] = cap * tanh(s[i] / cap) (logit soft-capping), for cap > 0.
+void SoftcapInPlace(float* s, int64_t n, float cap);
 
 // Stores n values as one cached row (converting to F16 when the cache is F16).
 void StoreKvRow(const float* src, int64_t n, bool f16, uint8_t* dst);

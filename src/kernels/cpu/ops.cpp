@@ -42,8 +42,8 @@ void ApplyRope(float* heads, int32_t n_heads, int32_t head_dim, int32_t pos, con
     const float freq = 1.0f / std::pow(p.freq_base, static_cast<float>(2 * i) / static_cast<float>(p.n_rot));
     float theta = position * freq;
     if (p.freq_factors != nullptr) theta /= p.freq_factors[i];
-    const float c = std::cos(theta);
-    const float s = std::sin(theta);
+    const float c = std::cos(theta) * p.attn_factor;  // exact when attn_factor is 1
+    const float s = std::sin(theta) * p.attn_factor;
     for (int32_t h = 0; h < n_heads; ++h) {
       float* v = heads + static_cast<int64_t>(h) * head_dim;
       const int32_t a = p.style == RopeStyle::kInterleaved ? 2 * i : i;
@@ -54,6 +54,18 @@ void ApplyRope(float* heads, int32_t n_heads, int32_t head_dim, int32_t pos, con
       v[b] = x0 * s + x1 * c;
     }
   }
+}
+
+void GeluTanhMul(float* x, const float* y, int64_t n) {
+  constexpr float kSqrt2OverPi = 0.7978845608028654f;
+  for (int64_t i = 0; i < n; ++i) {
+    const float v = x[i];
+    x[i] = 0.5f * v * (1.0f + std::tanh(kSqrt2OverPi * (v + 0.044715f * v * v * v))) * y[i];
+  }
+}
+
+void ScaleInPlace(float* x, int64_t n, float s) {
+  for (int64_t i = 0; i < n; ++i) x[i] *= s;
 }
 
 void SiluMul(float* x, const float* y, int64_t n) {

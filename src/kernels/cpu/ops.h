@@ -20,7 +20,8 @@ struct RopeParams {
   float freq_base = 10000.0f;
   float freq_scale = 1.0f;    // linear scaling: positions multiplied by this
   RopeStyle style = RopeStyle::kInterleaved;
-  const float* freq_factors = nullptr;  // optional, n_rot/2 divisors (llama3 rope_freqs)
+  const float* freq_factors = nullptr;  // optional, n_rot/2 divisors (llama3 rope_freqs, Phi-3 longrope)
+  float attn_factor = 1.0f;   // multiplies cos and sin (Phi-3 longrope's attention factor)
 };
 
 // Rotates `n_heads` heads of `head_dim` values stored back to back, at position `pos`.
@@ -28,6 +29,13 @@ void ApplyRope(float* heads, int32_t n_heads, int32_t head_dim, int32_t pos, con
 
 // In place: x[i] = silu(x[i]) * y[i].
 void SiluMul(float* x, const float* y, int64_t n);
+
+// In place: x[i] = gelu(x[i]) * y[i], GELU in its tanh approximation
+// 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) (Gemma's gelu_pytorch_tanh).
+void GeluTanhMul(float* x, const float* y, int64_t n);
+
+// In place: x[i] *= s.
+void ScaleInPlace(float* x, int64_t n, float s);
 
 // In place: x[i] = exp(x[i] - max) / sum.
 void Softmax(float* x, int64_t n);

@@ -6,7 +6,7 @@ void SiluMul(float* x, const float* y, int64_t n) { SiluMulImpl(x, y, n); }
 void Softmax(float* x, int64_t n) { SoftmaxImpl(x, n); }
 
 void AttentionGroup(const float* q, int32_t n_heads, const KvRows& k, const KvRows& v, int32_t kv_head,
-                    int32_t head_dim, int32_t n_pos, float scale, float* scores, float* out) {
+                    int32_t head_dim, int32_t n_pos, float scale, float* scores, float* out, float softcap) {
   const int64_t head_off = static_cast<int64_t>(kv_head) * head_dim;
   const int nc = head_dim == 2 * kL ? 2 : head_dim == 4 * kL ? 4 : head_dim == 8 * kL ? 8 : 0;
   for (int32_t h0 = 0; h0 < n_heads; h0 += kGroupMax) {
@@ -16,17 +16,18 @@ void AttentionGroup(const float* q, int32_t n_heads, const KvRows& k, const KvRo
     float* og = out + static_cast<int64_t>(h0) * head_dim;
     switch (nc) {
       case 2:
-        AttentionFixed<2>(qg, group, k, v, head_off, n_pos, scale, sg, n_pos, og);
+        AttentionFixed<2>(qg, group, k, v, head_off, n_pos, scale, softcap, sg, n_pos, og);
         break;
       case 4:
-        AttentionFixed<4>(qg, group, k, v, head_off, n_pos, scale, sg, n_pos, og);
+        AttentionFixed<4>(qg, group, k, v, head_off, n_pos, scale, softcap, sg, n_pos, og);
         break;
       case 8:
-        AttentionFixed<8>(qg, group, k, v, head_off, n_pos, scale, sg, n_pos, og);
+        AttentionFixed<8>(qg, group, k, v, head_off, n_pos, scale, softcap, sg, n_pos, og);
         break;
       default:
         for (int g = 0; g < group; ++g) {
-          AttentionAny(qg + g * head_dim, k, v, head_off, head_dim, n_pos, scale, sg + g * n_pos, og + g * head_dim);
+          AttentionAny(qg + g * head_dim, k, v, head_off, head_dim, n_pos, scale, softcap, sg + g * n_pos,
+                       og + g * head_dim);
         }
         break;
     }

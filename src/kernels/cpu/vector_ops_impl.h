@@ -71,7 +71,8 @@ inline void SoftmaxImpl(float* x, int64_t n) {
 }
 
 // The row of cached position p (KvRows::row, spelled out: see matmul_isa.h).
-inline const uint8_t* KvRow(const KvRows& kv, int32_t p) {
+inline const uint8_t* KvRow(const KvRows& kv, int32_t r) {
+  const int32_t p = r + kv.first;
   return kv.pool + static_cast<size_t>(kv.block_table[p / kv.block_size]) * kv.block_bytes + kv.layer_offset +
          static_cast<size_t>(p % kv.block_size) * kv.row_bytes;
 }
@@ -85,8 +86,9 @@ struct KvCursor {
     const int32_t bs = rows.block_size;
     if (bs > 0 && (bs & (bs - 1)) == 0) shift = __builtin_ctz(static_cast<unsigned>(bs));
   }
-  const uint8_t* Row(int32_t p) const {
-    if (shift < 0) return KvRow(kv, p);
+  const uint8_t* Row(int32_t r) const {
+    if (shift < 0) return KvRow(kv, r);
+    const int32_t p = r + kv.first;
     return kv.pool + static_cast<size_t>(kv.block_table[p >> shift]) * kv.block_bytes + kv.layer_offset +
            static_cast<size_t>(p & (kv.block_size - 1)) * kv.row_bytes;
   }
@@ -130,7 +132,7 @@ inline void PrefetchRows(const KvCursor& kv, int32_t p, int32_t end, int64_t hea
 
 template <int NC>
 void AttentionFixed(const float* q, int group, const KvRows& k, const KvRows& v, int64_t head_off, int32_t n_pos,
-                    float scale, float* scores, int64_t score_stride, float* out) {
+                    float scale, float softcap, float* scores, int64_t score_stride, float* out) {
   const F scale_v = V::Set1F(scale);
   const int slice_bytes = NC * kL * (k.f16 ? 2 : 4);
   const KvCursor kc(k), vc(v);
@@ -158,7 +160,10 @@ void AttentionFixed(const float* q, int group, const KvRows& k, const KvRows& v,
       scores[g * score_stride + p] = V::ReduceAdd(acc) * scale;
     }
   }
-  for (int g = 0; g < group; ++g) SoftmaxImpl(scores + g * score_stride, n_pos);
+  for (int g = 0; g < group; ++g) {
+    if (softcap > 0.0f) SoftcapInPlace(scores + g * score_stride, n_pos, softcap);
+    SoftmaxImpl(scores + g * score_stride, n_pos);
+  }
 
   F o[kGroupMax][4][NC];
   for (int g = 0; g < group; ++g) {
@@ -196,7 +201,7 @@ void AttentionFixed(const float* q, int group, const KvRows& k, const KvRows& v,
 
 // Any head_dim: chunks of kL and a masked tail; the output accumulates in memory.
 void AttentionAny(const float* q, const KvRows& k, const KvRows& v, int64_t head_off, int32_t head_dim,
-                  int32_t n_pos, float scale, float* scores, float* out) {
+                  int32_t n_pos, float scale, float softcap, float* scores, float* out) {
   const int32_t full = head_dim / kL * kL;
   const int tail = head_dim - full;
   for (int32_t p = 0; p < n_pos; ++p) {
@@ -206,6 +211,7 @@ void AttentionAny(const float* q, const KvRows& k, const KvRows& v, int64_t head
     if (tail > 0) acc = V::Fma(V::LoadF32Tail(q + full, tail), LoadKvTail(row, head_off + full, tail, k.f16), acc);
     scores[p] = V::ReduceAdd(acc) * scale;
   }
+  if (softcap > 0.0f) SoftcapInPlace(scores, n_pos, softcap);
   SoftmaxImpl(scores, n_pos);
   for (int32_t d = 0; d < head_dim; ++d) out[d] = 0.0f;
   for (int32_t p = 0; p < n_pos; ++p) {

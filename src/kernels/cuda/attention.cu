@@ -37,8 +37,11 @@ __device__ inline float* Partial(float* scratch, int32_t t, int32_t h, int32_t s
   return scratch + index * (head_dim + 2);
 }
 
+// First position a token attends to: 0, or the start of its window.
+__device__ inline int32_t FirstPos(int32_t pos, int32_t window) { return window > 0 ? max(0, pos - window + 1) : 0; }
+
 __global__ void SplitKernel(const float* __restrict__ q, PagedKv kv, const int32_t* __restrict__ positions,
-                            int32_t n_head, int32_t group, int32_t head_dim, float scale, float* scratch) {
+                            int32_t n_head, int32_t group, int32_t head_dim, AttentionOptions opt, float* scratch) {
   extern __shared__ float smem[];  // q_head[head_dim], scores[kAttentionSplit]
   float* q_head = smem;
   float* scores = smem + head_dim;
@@ -47,7 +50,7 @@ __global__ void SplitKernel(const float* __restrict__ q, PagedKv kv, const int32
   const auto t = static_cast<int32_t>(blockIdx.z);
   const int tid = static_cast<int>(threadIdx.x);
   const int32_t n_pos = positions[t] + 1;
-  const int32_t p0 = split * kAttentionSplit;
+  const int32_t p0 = FirstPos(positions[t], opt.window) + split * kAttentionSplit;
   const int32_t len = min(kAttentionSplit, n_pos - p0);
   float* part = Partial(scratch, t, h, split, n_head, static_cast<int32_t>(gridDim.x), head_dim);
   if (len <= 0) return;  // past this token's context: the combine step skips it
@@ -65,7 +68,10 @@ __global__ void SplitKernel(const float* __restrict__ q, PagedKv kv, const int32
     float dot = 0.0f;
     for (int d = lane; d < head_dim; d += 32) dot += q_head[d] * KvValue(krow, head_offset + d, kv.f16);
     dot = WarpSum(dot);
-    if (lane == 0) scores[j] = dot * scale;
+    if (lane == 0) {
+      const float s = dot * opt.scale;
+      scores[j] = opt.softcap > 0.0f ? opt.softcap * tanhf(s / opt.softcap) : s;
+    }
   }
   __syncthreads();
 
@@ -94,10 +100,10 @@ __global__ void SplitKernel(const float* __restrict__ q, PagedKv kv, const int32
 }
 
 __global__ void CombineKernel(const int32_t* __restrict__ positions, int32_t n_head, int32_t head_dim,
-                              int32_t n_splits, float* scratch, float* out) {
+                              int32_t window, int32_t n_splits, float* scratch, float* out) {
   const auto h = static_cast<int32_t>(blockIdx.x);
   const auto t = static_cast<int32_t>(blockIdx.y);
-  const int32_t n_pos = positions[t] + 1;
+  const int32_t n_pos = positions[t] + 1 - FirstPos(positions[t], window);
   const int32_t used = (n_pos + kAttentionSplit - 1) / kAttentionSplit;
   float big_m = -INFINITY;
   for (int32_t s = 0; s < used; ++s) big_m = fmaxf(big_m, Partial(scratch, t, h, s, n_head, n_splits, head_dim)[0]);
@@ -128,16 +134,17 @@ size_t AttentionScratchFloats(int32_t n_tokens, int32_t n_head, int32_t head_dim
 }
 
 void Attention(const float* q, const PagedKv& kv, const int32_t* positions, int32_t n_tokens, int32_t n_head,
-               int32_t n_head_kv, int32_t head_dim, float scale, int32_t max_n_pos, float* scratch, float* out,
-               Stream stream) {
+               int32_t n_head_kv, int32_t head_dim, const AttentionOptions& options, int32_t max_n_pos,
+               float* scratch, float* out, Stream stream) {
   if (n_tokens <= 0 || n_head <= 0 || max_n_pos <= 0) return;
   auto s = static_cast<cudaStream_t>(stream);
   const int32_t n_splits = SplitsFor(max_n_pos);
   const dim3 grid(static_cast<unsigned>(n_splits), static_cast<unsigned>(n_head), static_cast<unsigned>(n_tokens));
   const size_t smem = static_cast<size_t>(head_dim + kAttentionSplit) * sizeof(float);
-  SplitKernel<<<grid, kThreads, smem, s>>>(q, kv, positions, n_head, n_head / n_head_kv, head_dim, scale, scratch);
+  SplitKernel<<<grid, kThreads, smem, s>>>(q, kv, positions, n_head, n_head / n_head_kv, head_dim, options, scratch);
   const dim3 combine_grid(static_cast<unsigned>(n_head), static_cast<unsigned>(n_tokens));
-  CombineKernel<<<combine_grid, kThreads, 0, s>>>(positions, n_head, head_dim, n_splits, scratch, out);
+  CombineKernel<<<combine_grid, kThreads, 0, s>>>(positions, n_head, head_dim, options.window, n_splits, scratch,
+                                                  out);
 }
 
 }  // namespace jarvis::cuda

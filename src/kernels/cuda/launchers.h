@@ -44,6 +44,12 @@ void AddBias(float* x, const float* bias, int64_t n, int32_t n_rows, Stream stre
 void Add(float* x, const float* y, int64_t n, Stream stream);
 // x[i] = silu(x[i]) * y[i].
 void SiluMul(float* x, const float* y, int64_t n, Stream stream);
+// x[i] = gelu_tanh(x[i]) * y[i] (kernels/cpu/ops.h GeluTanhMul).
+void GeluTanhMul(float* x, const float* y, int64_t n, Stream stream);
+// x[i] = cap * tanh(x[i] / cap) (logit soft-capping).
+void Softcap(float* x, int64_t n, float cap, Stream stream);
+// x[i] *= s.
+void Scale(float* x, int64_t n, float s, Stream stream);
 
 struct RopeArgs {
   int32_t n_rot = 0;
@@ -51,6 +57,7 @@ struct RopeArgs {
   float freq_scale = 1.0f;
   bool neox = false;                    // pairs (i, i + n_rot/2), else (2i, 2i+1)
   const float* freq_factors = nullptr;  // device, n_rot/2 divisors, or nullptr
+  float attn_factor = 1.0f;             // multiplies cos and sin (longrope)
 };
 // Rotates n_heads heads of head_dim values of each token row t (row stride
 // n_heads * head_dim) at position positions[t], as kernels/cpu/ops.h ApplyRope.
@@ -77,17 +84,24 @@ struct PagedKv {
 void StoreKv(const float* k, const float* v, int64_t n_embd_kv, int32_t n_tokens, const int32_t* positions,
              const PagedKv& kv, Stream stream);
 
-// Attention of every (token t, head h): softmax(q . K[0..positions[t]] * scale)
-// V over the token's cached positions 0..positions[t], K/V head h / (n_head /
-// n_head_kv) (GQA). q and out are (n_tokens x n_head * head_dim). The
+// Attention of every (token t, head h): softmax(q . K[first..positions[t]] * scale)
+// V over the token's cached positions first..positions[t] (first = 0, or
+// positions[t] - window + 1 when window > 0: a sliding-window layer), scores
+// soft-capped to softcap * tanh(s / softcap) when softcap > 0, K/V head h /
+// (n_head / n_head_kv) (GQA). q and out are (n_tokens x n_head * head_dim). The
 // positions are cut into splits of kAttentionSplit, computed in parallel and
 // merged ("flash decoding"); `scratch` holds AttentionScratchFloats(...)
 // floats. max_n_pos = 1 + the largest position in the batch.
 inline constexpr int32_t kAttentionSplit = 256;
 size_t AttentionScratchFloats(int32_t n_tokens, int32_t n_head, int32_t head_dim, int32_t max_n_pos);
+struct AttentionOptions {
+  float scale = 1.0f;
+  float softcap = 0.0f;  // 0: none
+  int32_t window = 0;    // 0: all positions
+};
 void Attention(const float* q, const PagedKv& kv, const int32_t* positions, int32_t n_tokens, int32_t n_head,
-               int32_t n_head_kv, int32_t head_dim, float scale, int32_t max_n_pos, float* scratch, float* out,
-               Stream stream);
+               int32_t n_head_kv, int32_t head_dim, const AttentionOptions& options, int32_t max_n_pos,
+               float* scratch, float* out, Stream stream);
 
 // out[r] = index of the largest x[r][i], i < n (the first one on ties), r < n_rows.
 void ArgMax(const float* x, int32_t n_rows, int64_t n, int32_t* out, Stream stream);

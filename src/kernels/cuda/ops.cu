@@ -43,6 +43,23 @@ __global__ void SiluMulKernel(float* x, const float* __restrict__ y, int64_t n) 
   if (i < n) x[i] = x[i] / (1.0f + expf(-x[i])) * y[i];
 }
 
+__global__ void GeluTanhMulKernel(float* x, const float* __restrict__ y, int64_t n) {
+  const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i >= n) return;
+  const float v = x[i];
+  x[i] = 0.5f * v * (1.0f + tanhf(0.7978845608028654f * (v + 0.044715f * v * v * v))) * y[i];
+}
+
+__global__ void SoftcapKernel(float* x, int64_t n, float cap) {
+  const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i < n) x[i] = cap * tanhf(x[i] / cap);
+}
+
+__global__ void ScaleKernel(float* x, int64_t n, float s) {
+  const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i < n) x[i] *= s;
+}
+
 // One thread per (token, head, rotated pair).
 __global__ void RopeKernel(float* x, int32_t n_tokens, int32_t n_heads, int32_t head_dim,
                            const int32_t* __restrict__ positions, RopeArgs args) {
@@ -59,6 +76,8 @@ __global__ void RopeKernel(float* x, int32_t n_tokens, int32_t n_heads, int32_t 
   float s = 0.0f;
   float c = 0.0f;
   sincosf(theta, &s, &c);
+  s *= args.attn_factor;
+  c *= args.attn_factor;
   float* v = x + (static_cast<int64_t>(t) * n_heads + h) * head_dim;
   const int32_t a = args.neox ? i : 2 * i;
   const int32_t b = args.neox ? i + half : 2 * i + 1;
@@ -126,6 +145,21 @@ void Add(float* x, const float* y, int64_t n, Stream stream) {
 void SiluMul(float* x, const float* y, int64_t n, Stream stream) {
   if (n <= 0) return;
   SiluMulKernel<<<BlocksFor(n), kThreads, 0, static_cast<cudaStream_t>(stream)>>>(x, y, n);
+}
+
+void GeluTanhMul(float* x, const float* y, int64_t n, Stream stream) {
+  if (n <= 0) return;
+  GeluTanhMulKernel<<<BlocksFor(n), kThreads, 0, static_cast<cudaStream_t>(stream)>>>(x, y, n);
+}
+
+void Softcap(float* x, int64_t n, float cap, Stream stream) {
+  if (n <= 0 || !(cap > 0.0f)) return;
+  SoftcapKernel<<<BlocksFor(n), kThreads, 0, static_cast<cudaStream_t>(stream)>>>(x, n, cap);
+}
+
+void Scale(float* x, int64_t n, float s, Stream stream) {
+  if (n <= 0) return;
+  ScaleKernel<<<BlocksFor(n), kThreads, 0, static_cast<cudaStream_t>(stream)>>>(x, n, s);
 }
 
 void Rope(float* x, int32_t n_tokens, int32_t n_heads, int32_t head_dim, const int32_t* positions,
