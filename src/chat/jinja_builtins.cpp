@@ -264,6 +264,8 @@ Value Unsafe(const Value& object, const std::string& name) {
   return Value::Undefined("access to attribute '" + name + "' of '" + object.TypeName() + "' object is unsafe.");
 }
 
+}  // namespace
+
 std::string HtmlEscape(const std::string& s) {
   std::string out;
   for (char c : s) {
@@ -278,6 +280,8 @@ std::string HtmlEscape(const std::string& s) {
   }
   return out;
 }
+
+namespace {
 
 // Python's int() of a string (with optional sign and underscores, base 10).
 std::optional<int64_t> ParseInt(std::string s) {
@@ -692,11 +696,13 @@ Value Interpreter::ApplyFilter(const std::string& name, const Value& v, CallArgs
   }
   if (name == "length" || name == "count") return Value::Int(Length(v));
   if (name == "trim") {
-    return Value::String(Strip(str_of(v), args.Get(0, "chars", Value::None()), true, true));
+    std::string t = Strip(str_of(v), args.Get(0, "chars", Value::None()), true, true);
+    return v.is_safe() ? Value::SafeString(std::move(t)) : Value::String(std::move(t));
   }
   if (name == "string") return Value::String(str_of(v));
-  if (name == "safe" || name == "forceescape_noop") return v.is_string() ? v : Value::String(str_of(v));
-  if (name == "escape" || name == "e" || name == "forceescape") return Value::String(HtmlEscape(str_of(v)));
+  if (name == "safe") return Value::SafeString(str_of(v));
+  if (name == "escape" || name == "e" || name == "forceescape")
+    return v.is_safe() && name != "forceescape" ? v : Value::SafeString(HtmlEscape(str_of(v)));
   if (name == "lower") return Value::String(Lower(str_of(v)));
   if (name == "upper") return Value::String(Upper(str_of(v)));
   if (name == "capitalize") return Value::String(Capitalize(str_of(v)));
@@ -929,6 +935,7 @@ Value Interpreter::ApplyFilter(const std::string& name, const Value& v, CallArgs
   }
   if (name == "map") {
     List out;
+    if (!v.Truthy()) return Value::Generator({});  // jinja2: "if value:" before iterating
     if (args.Has(0, "") && !args.positional.empty()) {
       const std::string filter = str_of(args.positional[0]);
       CallArgs rest;
@@ -969,6 +976,7 @@ Value Interpreter::ApplyFilter(const std::string& name, const Value& v, CallArgs
                                 args.positional.end());
     test_args.keyword = args.keyword;
     List out;
+    if (!v.Truthy()) return Value::Generator({});  // jinja2: "if value:" before iterating
     for (const Value& item : v.Iterate()) {
       Step();
       const Value x = by_attr ? GetPath(this, item, attribute) : item;

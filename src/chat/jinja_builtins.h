@@ -18,6 +18,9 @@ Value MakeGlobals(Interpreter* interp);
 // method.
 Value BoundMethod(Interpreter* interp, const Value& object, const std::string& name);
 
+// markupsafe.escape of a str.
+std::string HtmlEscape(const std::string& s);
+
 // Python's `needle in haystack` (substring, list member, dict key).
 bool Contains(const Value& haystack, const Value& needle);
 

@@ -516,6 +516,8 @@ Value Interpreter::Eval(const Expr& e, const ScopePtr& scope) {
 
 Value Interpreter::EvalBinary(const std::string& op, const Value& a, const Value& b) {
   if (op == "~") {
+    // Without autoescape jinja2 compiles ~ to a plain str join (no Markup
+    // escaping, unlike +).
     std::string s = ToStr(a);
     const std::string t = ToStr(b);
     CheckSize(s.size() + t.size());
@@ -548,7 +550,11 @@ Value Interpreter::EvalBinary(const std::string& op, const Value& a, const Value
       if (!a.is_string()) TypeError("+", a, b);
       if (!b.is_string()) throw JinjaError("can only concatenate str (not \"" + b.TypeName() + "\") to str");
       CheckSize(a.AsString().size() + b.AsString().size());
-      return Value::String(a.AsString() + b.AsString());
+      if (a.is_safe() != b.is_safe()) {  // Markup + str escapes the str
+        return Value::SafeString(a.is_safe() ? a.AsString() + HtmlEscape(b.AsString())
+                                             : HtmlEscape(a.AsString()) + b.AsString());
+      }
+      return a.is_safe() ? Value::SafeString(a.AsString() + b.AsString()) : Value::String(a.AsString() + b.AsString());
     }
     if (a.is_list() && !a.is_generator()) {
       if (!b.is_list() || b.is_generator())

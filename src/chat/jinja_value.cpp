@@ -40,6 +40,11 @@ Value Value::String(std::string s) {
   v.s_ = std::make_shared<const std::string>(std::move(s));
   return v;
 }
+Value Value::SafeString(std::string s) {
+  Value v = String(std::move(s));
+  v.generator_ = true;
+  return v;
+}
 Value Value::MakeList(List items) {
   Value v;
   v.kind_ = Kind::kList;

@@ -49,6 +49,9 @@ class Value {
   static Value Int(int64_t i);
   static Value Float(double f);
   static Value String(std::string s);
+  // markupsafe.Markup (what |safe and |escape return): concatenating it with
+  // a plain str HTML-escapes the plain side, as Python does.
+  static Value SafeString(std::string s);
   static Value MakeList(List items = {});
   // A lazily computed sequence in jinja2 (map, select, ...): iterates like a
   // list but has no len() and tojson refuses it, as in Python.
@@ -71,6 +74,7 @@ class Value {
   bool is_function() const { return kind_ == Kind::kFunction; }
   bool is_namespace() const { return kind_ == Kind::kNamespace; }
   bool is_generator() const { return kind_ == Kind::kList && generator_; }
+  bool is_safe() const { return kind_ == Kind::kString && generator_; }
 
   bool AsBool() const { return b_; }
   int64_t AsInt() const { return kind_ == Kind::kBool ? (b_ ? 1 : 0) : i_; }
@@ -97,7 +101,7 @@ class Value {
  private:
   Kind kind_ = Kind::kUndefined;
   bool b_ = false;
-  bool generator_ = false;
+  bool generator_ = false;  // lists: a generator; strings: Markup
   int64_t i_ = 0;
   double f_ = 0.0;
   std::shared_ptr<const std::string> s_ = std::make_shared<const std::string>();
