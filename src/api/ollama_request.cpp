@@ -78,6 +78,7 @@ Result<ParsedGeneration> ParseOllamaChat(const nlohmann::json& body) {
     return p;
   }
   JARVIS_ASSIGN_OR_RETURN(p.request.messages, ReadMessages(*messages));
+  JARVIS_RETURN_IF_ERROR(ReadChatTemplateInputs(f, &p.request));
   return p;
 }
 

@@ -32,6 +32,7 @@ struct Expr {
     kAnd,       // children[0] and children[1]
     kOr,        // children[0] or children[1]
     kCondition, // children[1] if children[0] else children[2] (children[2] may be null)
+    kCompareChain, // children[0] ops[0] children[1] ops[1] children[2] ... (Python's a < b < c)
   };
   Kind kind;
   int line = 0;
@@ -40,6 +41,7 @@ struct Expr {
   bool negated = false;  // "is not"
   std::vector<ExprPtr> children;
   std::vector<std::pair<std::string, ExprPtr>> kwargs;
+  std::vector<std::string> ops;  // kCompareChain
 };
 
 struct Stmt;

@@ -562,8 +562,9 @@ Value MakeGlobals(Interpreter* interp) {
             for (int64_t i = start; i > stop; i += step) out.push_back(Value::Int(i));
           return Value::MakeList(std::move(out));
         }));
-  d.Set("namespace", Value::Function("namespace", [](CallArgs& a) {
+  d.Set("namespace", Value::Function("namespace", [interp](CallArgs& a) {
           Value ns = Value::Namespace();
+          interp->TrackNamespace(ns);
           for (const Value& p : a.positional) {
             if (!p.is_dict()) throw JinjaError("namespace() positional argument must be a dict");
             for (const auto& [k, v] : p.AsDict().items) ns.AsDict().Set(k, v);
@@ -835,7 +836,8 @@ Value Interpreter::ApplyFilter(const std::string& name, const Value& v, CallArgs
     const std::string method = str_of(args.Get(1, "method", Value::String("common")));
     const double scale = std::pow(10.0, static_cast<double>(std::clamp<int64_t>(precision, -300, 300)));
     double x = v.AsFloat() * scale;
-    x = method == "floor" ? std::floor(x) : method == "ceil" ? std::ceil(x) : std::round(x);
+    // Python's round() halves to even (round(2.5) == 2); the default FP rounding mode does too.
+    x = method == "floor" ? std::floor(x) : method == "ceil" ? std::ceil(x) : std::nearbyint(x);
     return Value::Float(x / scale);
   }
   if (name == "sum") {

@@ -9,7 +9,7 @@
 namespace jarvis::jinja {
 
 // Variables of one frame: the template's top level, a for loop, a macro call.
-struct Scope {
+struct Scope : std::enable_shared_from_this<Scope> {
   Dict vars;
   std::shared_ptr<Scope> parent;
 };
@@ -86,7 +86,10 @@ Interpreter::Interpreter(const RenderLimits& limits, Clock clock)
     : limits_(limits), clock_(clock ? std::move(clock) : Clock([] { return std::chrono::system_clock::now(); })) {
   globals_ = MakeGlobals(this);
 }
-Interpreter::~Interpreter() = default;
+Interpreter::~Interpreter() {
+  for (Value& ns : namespaces_) ns.AsDict().items.clear();
+  for (ScopePtr& scope : macro_scopes_) scope->vars.items.clear();
+}
 
 void Interpreter::Step() {
   if (++steps_ > limits_.max_steps)
@@ -277,9 +280,11 @@ void Interpreter::ExecSet(const Stmt& s, const ScopePtr& scope, std::string* out
 }
 
 Value Interpreter::MakeMacro(const Stmt& s, const ScopePtr& scope, const std::string& name) {
-  // The macro keeps its defining scope alive (closures over template variables).
+  // The macro reads its defining scope (closures over template variables);
+  // macro_scopes_ keeps that scope alive until the render ends.
   const Stmt* stmt = &s;
-  ScopePtr defining = scope;
+  macro_scopes_.push_back(scope);
+  Scope* defining = scope.get();
   return Value::Function(name, [this, stmt, defining, name](CallArgs& args) {
     if (++call_depth_ > limits_.max_call_depth) {
       --call_depth_;
@@ -290,7 +295,7 @@ Value Interpreter::MakeMacro(const Stmt& s, const ScopePtr& scope, const std::st
       ~DepthRestore() { --*d; }
     } restore{&call_depth_};
     auto frame = std::make_shared<Scope>();
-    frame->parent = defining;
+    frame->parent = defining->shared_from_this();
     const auto& params = stmt->params;
     List varargs;
     for (size_t i = 0; i < args.positional.size(); ++i) {
@@ -510,6 +515,15 @@ Value Interpreter::Eval(const Expr& e, const ScopePtr& scope) {
     }
     case Expr::Kind::kBinary:
       return EvalBinary(e.name, Eval(*e.children[0], scope), Eval(*e.children[1], scope));
+    case Expr::Kind::kCompareChain: {
+      Value left = Eval(*e.children[0], scope);
+      for (size_t i = 0; i < e.ops.size(); ++i) {
+        Value right = Eval(*e.children[i + 1], scope);
+        if (!EvalBinary(e.ops[i], left, right).Truthy()) return Value::Bool(false);
+        left = std::move(right);
+      }
+      return Value::Bool(true);
+    }
   }
   return Value();
 }

@@ -12,6 +12,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "chat/jinja_ast.h"
 
@@ -46,6 +47,9 @@ class Interpreter {
   void CheckSize(size_t bytes) const;
   void CountIterations(int64_t n);
   const RenderLimits& limits() const { return limits_; }
+  // namespace() objects of this render; ~Interpreter empties them, so that a
+  // namespace holding itself ({% set ns.me = ns %}) cannot leak.
+  void TrackNamespace(const Value& ns) { namespaces_.push_back(ns); }
   std::chrono::system_clock::time_point Now() const { return clock_(); }
 
  private:
@@ -70,6 +74,11 @@ class Interpreter {
   int64_t iterations_ = 0;
   int call_depth_ = 0;
   Value globals_;
+  // Scopes that macros close over. A macro holds its scope by raw pointer
+  // (a shared_ptr would form a cycle: scope -> macro value -> scope); the
+  // scopes live here until the render ends.
+  std::vector<ScopePtr> macro_scopes_;
+  std::vector<Value> namespaces_;
 };
 
 // Raises the error an Undefined raises when used (its hint, or

@@ -667,7 +667,9 @@ class Parser {
     return ParseCompare();
   }
   ExprPtr ParseCompare() {
-    ExprPtr e = ParseMath1();
+    ExprPtr first = ParseMath1();
+    ExprPtr chain;  // more than one comparison: a < b < c
+    ExprPtr e = std::move(first);
     while (true) {
       std::string op;
       if (Cur().type == Type::kOp &&
@@ -683,10 +685,20 @@ class Parser {
         Next();
         Next();
       } else {
-        return e;
+        break;
       }
-      e = Binary(Expr::Kind::kBinary, op, std::move(e), ParseMath1());
+      if (!chain) {
+        chain = Make(Expr::Kind::kCompareChain);
+        chain->children.push_back(std::move(e));
+      }
+      chain->ops.push_back(op);
+      chain->children.push_back(ParseMath1());
     }
+    if (!chain) return e;
+    if (chain->ops.size() == 1) {
+      return Binary(Expr::Kind::kBinary, chain->ops[0], std::move(chain->children[0]), std::move(chain->children[1]));
+    }
+    return chain;
   }
   ExprPtr ParseMath1() {
     ExprPtr e = ParseConcat();

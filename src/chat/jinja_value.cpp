@@ -1,5 +1,6 @@
 #include "chat/jinja_value.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -48,6 +49,10 @@ Value Value::SafeString(std::string s) {
 Value Value::MakeList(List items) {
   Value v;
   v.kind_ = Kind::kList;
+  uint32_t deepest = 0;
+  for (const Value& item : items) deepest = std::max(deepest, item.depth());
+  if (deepest + 1 > kMaxValueDepth) throw JinjaError("value nested too deeply");
+  v.depth_ = deepest + 1;
   v.list_ = std::make_shared<List>(std::move(items));
   return v;
 }
@@ -101,6 +106,11 @@ Value Value::FromJson(const nlohmann::ordered_json& j) {
     }
     default: return None();  // binary / discarded: not produced by the JSON parser
   }
+}
+
+uint32_t Value::depth() const {
+  if (kind_ == Kind::kDict || kind_ == Kind::kNamespace) return dict_->depth;
+  return depth_;
 }
 
 bool Value::Truthy() const {
@@ -197,6 +207,9 @@ Value* Dict::Find(std::string_view key) {
   return nullptr;
 }
 void Dict::Set(const std::string& key, Value value) {
+  const uint32_t d = value.depth() + 1;
+  if (d > kMaxValueDepth) throw JinjaError("value nested too deeply");
+  depth = std::max(depth, d);
   if (Value* existing = Find(key)) {
     *existing = std::move(value);
   } else {

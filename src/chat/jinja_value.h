@@ -34,6 +34,10 @@ class JinjaError : public std::runtime_error {
 
 class Value;
 struct Dict;
+
+// Lists and dicts nest at most this deep, so that printing, tojson, ==
+// and destruction (all recursive) cannot exhaust the stack.
+inline constexpr uint32_t kMaxValueDepth = 256;
 using List = std::vector<Value>;
 struct CallArgs;
 using NativeFunction = std::function<Value(CallArgs&)>;
@@ -88,6 +92,9 @@ class Value {
   // it is used in a way Undefined forbids.
   const std::string& undefined_hint() const { return *s_; }
 
+  // 0 for scalars, 1 + the deepest element for lists and dicts.
+  uint32_t depth() const;
+
   // Python truthiness.
   bool Truthy() const;
   // Python's type name ("NoneType", "str", "dict", ...), for error messages.
@@ -102,6 +109,7 @@ class Value {
   Kind kind_ = Kind::kUndefined;
   bool b_ = false;
   bool generator_ = false;  // lists: a generator; strings: Markup
+  uint32_t depth_ = 0;  // lists (dicts keep theirs in Dict::depth)
   int64_t i_ = 0;
   double f_ = 0.0;
   std::shared_ptr<const std::string> s_ = std::make_shared<const std::string>();
@@ -114,6 +122,7 @@ class Value {
 // string keys; other keys are converted to their str()).
 struct Dict {
   std::vector<std::pair<std::string, Value>> items;
+  uint32_t depth = 1;  // see Value::depth(); Set raises past kMaxValueDepth
 
   const Value* Find(std::string_view key) const;
   Value* Find(std::string_view key);

@@ -49,6 +49,7 @@ struct ServeFlags {
   std::string grace = "10s";
   int32_t io_threads = 2;
   bool no_preload = false;
+  std::string chat_template_file;
 };
 
 template <typename T>
@@ -96,6 +97,8 @@ void Serve(const ServeFlags& f) {
   so.scheduler.n_threads = f.threads;
   so.scheduler.kv_f16 = f.kv_type == "f16";
   so.scheduler.gpu_layers = f.gpu_layers;
+  if (!f.chat_template_file.empty())
+    so.scheduler.chat_template = ReadTextFileOrFail(f.chat_template_file, "--chat-template-file");
 
   api::ServerOptions o;
   o.host = f.host;
@@ -160,6 +163,10 @@ void RegisterServe(CLI::App& app) {
       ->delimiter(',');
   cmd->add_option("--default-model", f->default_model, "Model used when a request names none (default: the first)")
       ->envname("JARVIS_DEFAULT_MODEL");
+  cmd->add_option("--chat-template-file", f->chat_template_file,
+                  "Jinja chat template file used instead of every served model's tokenizer.chat_template")
+      ->envname("JARVIS_CHAT_TEMPLATE_FILE")
+      ->check(CLI::ExistingFile);
   cmd->add_option("--host", f->host, "Address to bind")->envname("JARVIS_HOST")->capture_default_str();
   cmd->add_option("--port", f->port, "Port (0: any free port)")->envname("JARVIS_PORT")->capture_default_str();
   cmd->add_option("--parallel", f->parallel, "Sequences decoding at once per model")

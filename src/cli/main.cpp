@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
   jarvis::cli::RegisterTokenize(app);
   jarvis::cli::RegisterServe(app);
   jarvis::cli::RegisterDoctor(app);
+  jarvis::cli::RegisterTemplate(app);
 
   try {
     app.parse(argc, argv);
