@@ -90,6 +90,8 @@ struct GenerateRequest {
   std::string model;                      // model name; empty: the server's default model
   std::string prompt;                     // raw text (used when messages is empty)
   std::vector<ChatMessage> messages;      // chat turns, rendered with the model's template
+  std::string tools_json;                 // JSON array of OpenAI tool definitions; empty: none
+  std::string chat_template_kwargs_json;  // JSON object, e.g. {"enable_thinking": false}
   std::vector<int32_t> prompt_tokens;     // already tokenized (library users); overrides prompt/messages
   bool add_special = true;                // BOS/EOS per the vocabulary (raw prompts only)
   SamplingParams sampling;

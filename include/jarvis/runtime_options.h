@@ -50,6 +50,10 @@ struct RuntimeOptions {
   // Prefix of the shared cache's Redis keys, so deployments can share one Redis.
   std::string cache_key_prefix = "jarvis:";
 
+  // Jinja chat template used instead of every model's tokenizer.chat_template
+  // (--chat-template-file). Default empty: each file's own template.
+  std::string chat_template;
+
   // Sequences decoding at once per model (continuous batching). Default 8.
   int32_t parallel = 8;
   // Requests waiting per model beyond the running ones; past it Submit fails

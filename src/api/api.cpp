@@ -52,6 +52,7 @@ Api::Api(ApiContext& ctx) : ctx_(ctx) {
   AddOpenAiRoutes(router_, ctx_);
   AddOllamaRoutes(router_, ctx_);
   AddMonitoringRoutes(router_, ctx_);
+  AddTemplateRoutes(router_, ctx_);
   AddDashboardRoutes(router_);  // GET / and the dashboard's files (web/)
 }
 

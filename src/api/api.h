@@ -30,6 +30,7 @@ class Api {
 void AddOpenAiRoutes(Router& router, ApiContext& ctx);
 void AddOllamaRoutes(Router& router, ApiContext& ctx);
 void AddMonitoringRoutes(Router& router, ApiContext& ctx);
+void AddTemplateRoutes(Router& router, ApiContext& ctx);  // POST /apply-template
 
 // Constant-time check of an "Authorization: Bearer KEY" header value.
 bool BearerMatches(std::string_view authorization, std::string_view key);

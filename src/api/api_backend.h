@@ -47,6 +47,8 @@ class ApiBackend {
   virtual std::vector<ModelInfo> ListModels() const = 0;
   virtual Result<ModelInfo> GetModel(const std::string& name) const = 0;  // "" = default model
   virtual Result<nlohmann::json> ShowModel(const std::string& name) const = 0;
+  // As Service::ApplyChatTemplate (POST /apply-template).
+  virtual Result<std::string> ApplyChatTemplate(const GenerateRequest& request, bool add_generation_prompt) const = 0;
 
   virtual nlohmann::json PerformanceStats() const = 0;
   virtual nlohmann::json SystemMetrics() const = 0;

@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "api/json_fields.h"
 #include "chat/tool_choice.h"
 #include "jarvis/request.h"
 #include "jarvis/status.h"
@@ -83,9 +84,26 @@ Status ReadChatOutputFields(JsonFields& fields, bool ollama, ParsedGeneration* p
 Status RejectUnsupportedFields(const JsonFields& fields, std::initializer_list<const char*> keys,
                                const char* why);
 
-// A chat "messages" array: objects with a non-empty string role and a string
-// content (or OpenAI text parts). Shared by both APIs.
+// A chat "messages" array (chat_request.cpp), shared by both APIs: objects
+// with a non-empty string role ("developer" is read as "system"), a content
+// that is a string, null or an array of OpenAI text parts, and optionally
+// tool_calls (an array of {id?, type?, function: {name, arguments}} where
+// arguments is an object or a JSON string, as the OpenAI and Ollama clients
+// send them), tool_call_id, name (Ollama: tool_name), reasoning_content
+// (Ollama: thinking).
 Result<std::vector<ChatMessage>> ReadMessages(const nlohmann::json& messages);
+
+// The chat fields that reach the model's template: `tools` (an array of
+// {"type": "function", "function": {"name", "description"?, "parameters"?}})
+// and `chat_template_kwargs` (an object). InvalidArgument naming the field.
+Status ReadChatTemplateInputs(JsonFields& fields, GenerateRequest* request);
+
+// Request bodies are parsed into key-sorted objects, but templates print tools
+// and tool calls with tojson, and a model should see them in the order the
+// client wrote them: re-reads `tools` and messages[].tool_calls from the raw
+// body with their key order kept (after a successful parse; a no-op when the
+// request has neither).
+void KeepToolKeyOrder(const std::string& raw_body, GenerateRequest* request);
 
 // Ollama model names may carry a ":latest" tag; jarvis names models by file stem.
 std::string NormalizeModelName(const std::string& name);

@@ -138,6 +138,7 @@ Handler GenerationHandler(ApiContext& ctx, bool chat) {
       sink->Send(OllamaError(parsed.status()));
       return;
     }
+    KeepToolKeyOrder(request.body, &parsed->request);
     if (parsed->load_only) {
       LoadOnly(ctx, std::move(parsed).value(), std::move(sink));
       return;
@@ -208,7 +209,11 @@ void Show(ApiContext& ctx, const ApiRequest& request, std::shared_ptr<ResponseSi
     if (!j.contains("details")) j["details"] = Details(*info);
     if (!j.contains("modelfile")) j["modelfile"] = "";
     if (!j.contains("parameters")) j["parameters"] = "";
-    if (!j.contains("template")) j["template"] = "";
+    // Ollama's `template` field: the GGUF's own Jinja chat template (jarvis renders it).
+    if (!j.contains("template")) {
+      j["template"] = show->contains("chat_template") && (*show)["chat_template"].is_string() ? (*show)["chat_template"]
+                                                                                            : nlohmann::json("");
+    }
     j["modified_at"] = ModifiedAt(info->path);
     j["capabilities"] = nlohmann::json::array({"completion"});
     if (auto traits = ctx.chat_traits.Get(ctx.backend, *info); traits.ok()) {

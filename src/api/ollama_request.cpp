@@ -97,6 +97,7 @@ Result<ParsedGeneration> ParseOllamaChat(const nlohmann::json& body) {
     }
   }
   JARVIS_ASSIGN_OR_RETURN(p.request.messages, ReadMessages(*messages));
+  JARVIS_RETURN_IF_ERROR(ReadChatTemplateInputs(f, &p.request));
   JARVIS_RETURN_IF_ERROR(ReadChatOutputFields(f, /*ollama=*/true, &p));
   return p;
 }

@@ -24,6 +24,7 @@ Handler GenerationHandler(ApiContext& ctx, ParseFn parse, bool chat) {
       sink->Send(ErrorResponse(parsed.status()));
       return;
     }
+    KeepToolKeyOrder(request.body, &parsed->request);
     GenerationMeta meta;
     meta.id = (chat ? "chatcmpl-" : "cmpl-") + std::to_string(ctx.NextId());
     meta.created = UnixSeconds(std::chrono::system_clock::now());

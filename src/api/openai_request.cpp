@@ -84,47 +84,7 @@ Status ReadCommon(JsonFields& f, ParsedGeneration* p) {
   return ReadOpenAiOutputFields(f, p->chat, &r);
 }
 
-// OpenAI message content: a string, or an array of {"type":"text","text":...} parts.
-Result<std::string> ReadContent(const nlohmann::json& content, size_t index) {
-  const std::string where = "'messages[" + std::to_string(index) + "].content'";
-  if (content.is_null()) return std::string();
-  if (content.is_string()) return content.get<std::string>();
-  if (!content.is_array()) return Status::InvalidArgument(where + " must be a string or an array of parts");
-  std::string text;
-  for (const auto& part : content) {
-    if (!part.is_object() || !part.contains("type") || part["type"] != "text" || !part.contains("text") ||
-        !part["text"].is_string()) {
-      return Status::InvalidArgument(where + ": only {\"type\":\"text\",\"text\":...} parts are supported");
-    }
-    text += part["text"].get<std::string>();
-  }
-  return text;
-}
-
 }  // namespace
-
-Result<std::vector<ChatMessage>> ReadMessages(const nlohmann::json& messages) {
-  if (!messages.is_array() || messages.empty()) {
-    return Status::InvalidArgument("'messages' must be a non-empty array");
-  }
-  std::vector<ChatMessage> out;
-  for (size_t i = 0; i < messages.size(); ++i) {
-    const nlohmann::json& m = messages[i];
-    const std::string where = "'messages[" + std::to_string(i) + "]";
-    if (!m.is_object()) return Status::InvalidArgument(where + "' must be an object");
-    auto role = m.find("role");
-    if (role == m.end() || !role->is_string() || role->get<std::string>().empty()) {
-      return Status::InvalidArgument(where + ".role' must be a non-empty string");
-    }
-    ChatMessage msg;
-    msg.role = role->get<std::string>();
-    if (auto c = m.find("content"); c != m.end()) {
-      JARVIS_ASSIGN_OR_RETURN(msg.content, ReadContent(*c, i));
-    }
-    out.push_back(std::move(msg));
-  }
-  return out;
-}
 
 Result<ParsedGeneration> ParseOpenAiChat(const nlohmann::json& body) {
   ParsedGeneration p;
@@ -134,6 +94,7 @@ Result<ParsedGeneration> ParseOpenAiChat(const nlohmann::json& body) {
   const nlohmann::json* messages = f.Raw("messages");
   if (messages == nullptr) return Status::InvalidArgument("'messages' is required");
   JARVIS_ASSIGN_OR_RETURN(p.request.messages, ReadMessages(*messages));
+  JARVIS_RETURN_IF_ERROR(ReadChatTemplateInputs(f, &p.request));
   JARVIS_RETURN_IF_ERROR(ReadCommon(f, &p));
   JARVIS_RETURN_IF_ERROR(ReadChatOutputFields(f, /*ollama=*/false, &p));
   return p;

@@ -26,6 +26,9 @@ class ServiceBackend final : public ApiBackend {
   std::vector<ModelInfo> ListModels() const override { return service_.ListModels(); }
   Result<ModelInfo> GetModel(const std::string& name) const override { return service_.GetModel(name); }
   Result<nlohmann::json> ShowModel(const std::string& name) const override { return service_.ShowModel(name); }
+  Result<std::string> ApplyChatTemplate(const GenerateRequest& request, bool add_generation_prompt) const override {
+    return service_.ApplyChatTemplate(request, add_generation_prompt);
+  }
   nlohmann::json PerformanceStats() const override { return service_.PerformanceStats(); }
   nlohmann::json SystemMetrics() const override { return service_.SystemMetrics(); }
   nlohmann::json ModelsStats() const override { return service_.ModelsStats(); }

@@ -118,6 +118,12 @@ class FakeBackend final : public ApiBackend {
     scripts_[name] = ScriptedModel{std::move(pieces), std::move(chat_template)};
   }
   int64_t submits() const { return submits_.load(); }
+  Result<std::string> ApplyChatTemplate(const GenerateRequest& request, bool add_generation_prompt) const override {
+    if (!request.model.empty() && request.model != "fake") return Status::NotFound("model '" + request.model + "' not found");
+    std::string out;
+    for (const auto& m : request.messages) out += m.role + ": " + m.content + "\n";
+    return add_generation_prompt ? out + "assistant:" : out;
+  }
   nlohmann::json PerformanceStats() const override { return {{"counters", {{"llm_requests_total", 0}}}}; }
   nlohmann::json SystemMetrics() const override { return {{"cpu_percent", 1.0}}; }
   nlohmann::json ModelsStats() const override { return {{"loaded", nlohmann::json::array()}}; }

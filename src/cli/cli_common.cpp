@@ -1,5 +1,7 @@
 // Option and loading helpers shared by the subcommands.
 #include <cstdint>
+#include <fstream>
+#include <sstream>
 #include <limits>
 
 #include "cli/commands.h"
@@ -29,6 +31,15 @@ std::unique_ptr<Model> LoadModelOrFail(const std::string& path, int32_t gpu_laye
   auto model = Model::Load(path, options);
   if (!model.ok()) Fail(model.status());
   return std::move(model).value();
+}
+
+std::string ReadTextFileOrFail(const std::string& path, std::string_view flag) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) Fail(std::string(flag) + ": cannot open '" + path + "'");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  if (in.bad()) Fail(std::string(flag) + ": cannot read '" + path + "'");
+  return ss.str();
 }
 
 }  // namespace jarvis::cli

@@ -11,6 +11,7 @@
 #include "engine/engine.h"
 #include "engine/generator.h"
 #include "model/model.h"
+#include "chat/chat_formatter.h"
 #include "tokenizer/chat_template.h"
 #include "tokenizer/tokenizer.h"
 
@@ -23,6 +24,7 @@ struct RunFlags {
   std::string system;
   bool chat = false;
   std::string chat_template;
+  std::string chat_template_file;
   int32_t n_predict = 128;
   int32_t threads = 0;
   int32_t ctx_size = 0;
@@ -34,28 +36,30 @@ struct RunFlags {
   int64_t seed = -1;
 };
 
-// Renders the chat prompt with the model's template (or --chat-template).
+// Renders the chat prompt with the model's own (Jinja) template, or
+// --chat-template-file, or the family named by --chat-template. A leading BOS
+// text is dropped when the tokenizer adds BOS (chat/chat_formatter.h).
 std::string RenderChatPrompt(const Model& model, const RunFlags& f) {
-  ChatTemplateKind kind = ChatTemplateKind::kChatML;
-  if (!f.chat_template.empty()) {
-    auto named = ChatTemplateFromName(f.chat_template);
-    if (!named) Fail("unknown --chat-template '" + f.chat_template + "'", kExitUsageError);
-    kind = *named;
-  } else {
-    bool recognized = false;
-    auto source = model.gguf().GetString("tokenizer.chat_template");
-    kind = DetectChatTemplate(source.ok() ? *source : std::string_view(), &recognized);
-    if (!recognized) std::cerr << "jarvis: warning: chat template not recognized; using chatml\n";
-  }
   std::vector<ChatMessage> messages;
   if (!f.system.empty()) messages.push_back({"system", f.system});
   messages.push_back({"user", f.prompt});
-  // BOS/EOS appear as text inside some templates (Llama 2 turns); the prompt is
-  // tokenized with parse_special so they become their special tokens again.
+  ChatRenderInput input;
+  input.messages = messages;
   const Tokenizer& tok = model.tokenizer();
-  const std::string_view bos = tok.bos_id() >= 0 ? tok.TokenText(tok.bos_id()) : std::string_view();
-  const std::string_view eos = tok.eos_id() >= 0 ? tok.TokenText(tok.eos_id()) : std::string_view();
-  auto text = RenderChat(kind, messages, /*add_generation_prompt=*/true, bos, eos);
+  Result<std::string> text = Status::Internal("unset");
+  if (!f.chat_template.empty()) {
+    auto named = ChatTemplateFromName(f.chat_template);
+    if (!named) Fail("unknown --chat-template '" + f.chat_template + "'", kExitUsageError);
+    ChatFormatter::Options o;
+    if (tok.bos_id() >= 0) o.bos_text = std::string(tok.TokenText(tok.bos_id()));
+    if (tok.eos_id() >= 0) o.eos_text = std::string(tok.TokenText(tok.eos_id()));
+    text = ChatFormatter::FromFamily(*named, o).RenderForTokenizer(input);
+  } else {
+    const std::string source = f.chat_template_file.empty() ? "" : ReadTextFileOrFail(f.chat_template_file, "--chat-template-file");
+    auto formatter = ChatFormatterForModel(model.gguf(), tok, source);
+    if (!formatter.ok()) Fail(formatter.status());
+    text = formatter->RenderForTokenizer(input);
+  }
   if (!text.ok()) Fail(text.status());
   return *text;
 }
@@ -128,7 +132,11 @@ void RegisterRun(CLI::App& app) {
   cmd->add_flag("--chat", flags->chat, "Treat the prompt as a user message and apply the chat template");
   cmd->add_option("--system", flags->system, "System message (with --chat)");
   cmd->add_option("--chat-template", flags->chat_template,
-                  "Override the chat template: chatml, llama3, llama2, mistral, gemma, phi3, zephyr");
+                  "Use a built-in chat template family instead of the model's: chatml, llama3, llama2, mistral, gemma, "
+                  "phi3, zephyr");
+  cmd->add_option("--chat-template-file", flags->chat_template_file,
+                  "Jinja chat template file overriding the model's tokenizer.chat_template")
+      ->check(CLI::ExistingFile);
   cmd->add_option("--temperature,--temp", flags->sampling.temperature, "Sampling temperature (0: greedy)")
       ->capture_default_str();
   cmd->add_option("--top-k", flags->sampling.top_k, "Top-k (0: off)")->capture_default_str();

@@ -48,6 +48,7 @@ struct ServeFlags {
   std::string cache_url_file;
   std::string drain_delay = "0s";
   bool no_preload = false;
+  std::string chat_template_file;
 };
 
 template <typename T>
@@ -97,6 +98,7 @@ void Serve(const ServeFlags& f) {
   ro.cache_bytes = OrFail(ParseByteSize(f.cache_size), "--cache-size");
   ro.repack = RepackFromEnv();
   if (!f.cache_url_file.empty()) ro.cache_url = ReadSecretFile(f.cache_url_file, "--cache-url-file");
+  if (!f.chat_template_file.empty()) ro.chat_template = ReadTextFileOrFail(f.chat_template_file, "--chat-template-file");
 
   api::ServerOptions o;
   o.host = f.http.host;
@@ -177,6 +179,10 @@ void RegisterServe(CLI::App& app) {
       ->delimiter(',');
   cmd->add_option("--default-model", f->runtime.default_model, "Model used when a request names none (default: the first)")
       ->envname("JARVIS_DEFAULT_MODEL");
+  cmd->add_option("--chat-template-file", f->chat_template_file,
+                  "Jinja chat template file used instead of every served model's tokenizer.chat_template")
+      ->envname("JARVIS_CHAT_TEMPLATE_FILE")
+      ->check(CLI::ExistingFile);
   cmd->add_option("--host", f->http.host, "Address to bind")->envname("JARVIS_HOST")->capture_default_str();
   cmd->add_option("--port", f->port, "Port (0: any free port)")->envname("JARVIS_PORT")->capture_default_str();
   cmd->add_option("--parallel", f->runtime.parallel, "Sequences decoding at once per model")

@@ -26,6 +26,7 @@ struct SynthOptions {
   int threads = 0;
   bool dry_run = false;
   bool vocab_only = false;
+  std::string chat_template_file;  // Jinja template stored as tokenizer.chat_template
 };
 
 std::string DimsText(const std::vector<int64_t>& dims) {
@@ -51,6 +52,8 @@ void RunSynth(const SynthOptions& opt) {
     GgufWriter writer;
     synth::AddModelMetadata(*preset, *target, opt.seed, &writer);
     synth::AddVocabMetadata(synth::BuildVocab(preset->vocab, preset->vocab_size), &writer);
+    if (!opt.chat_template_file.empty())
+      writer.SetString("tokenizer.chat_template", ReadTextFileOrFail(opt.chat_template_file, "--chat-template-file"));
     const Status s = writer.WriteFile(
         opt.out, [](size_t, const GgufTensorPlan&, std::span<uint8_t>) { return Status::Ok(); });
     if (!s.ok()) Fail(s.message(), kExitRuntimeError);
@@ -62,6 +65,8 @@ void RunSynth(const SynthOptions& opt) {
   const Status planned = synth::PlanSyntheticModel(*preset, *target, opt.seed, &writer, &notes);
   if (!planned.ok()) Fail(planned.message(), kExitRuntimeError);
   for (const auto& note : notes) std::cerr << "jarvis: note: " << note << "\n";
+  if (!opt.chat_template_file.empty())
+    writer.SetString("tokenizer.chat_template", ReadTextFileOrFail(opt.chat_template_file, "--chat-template-file"));
 
   if (opt.dry_run) {
     uint64_t total_bytes = 0;
@@ -85,6 +90,9 @@ void RegisterSynth(CLI::App& app) {
   cmd->add_option("--preset", opt->preset, "Model shape: " + synth::PresetNames())->required();
   cmd->add_option("--type", opt->type, "Tensor type: " + synth::QuantTargetNames())->required();
   cmd->add_option("--out", opt->out, "Output GGUF path");
+  cmd->add_option("--chat-template-file", opt->chat_template_file,
+                  "Jinja chat template to store as tokenizer.chat_template (replacing the preset's)")
+      ->check(CLI::ExistingFile);
   cmd->add_option("--seed", opt->seed, "Seed of the random weights")->capture_default_str();
   cmd->add_option("--threads", opt->threads, "Worker threads (default: one per core)");
   cmd->add_flag("--dry-run", opt->dry_run, "Print the tensor plan instead of writing a file");

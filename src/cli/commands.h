@@ -40,6 +40,9 @@ CLI::Option* AddGpuLayersOption(CLI::App* cmd, int32_t* gpu_layers);
 // for `gpu_layers` (gpu/gpu_backend.h), or exits with the error.
 std::unique_ptr<Model> LoadModelOrFail(const std::string& path, int32_t gpu_layers);
 
+// The whole file at `path`, or Fail() naming `flag`.
+std::string ReadTextFileOrFail(const std::string& path, std::string_view flag);
+
 void RegisterInspect(CLI::App& app);
 void RegisterSynth(CLI::App& app);
 void RegisterQuantize(CLI::App& app);
@@ -51,5 +54,6 @@ void RegisterTokenize(CLI::App& app);
 void RegisterLogits(CLI::App& app);
 void RegisterServe(CLI::App& app);
 void RegisterDoctor(CLI::App& app);
+void RegisterTemplate(CLI::App& app);
 
 }  // namespace jarvis::cli

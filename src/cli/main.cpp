@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
   jarvis::cli::RegisterLogits(app);
   jarvis::cli::RegisterServe(app);
   jarvis::cli::RegisterDoctor(app);
+  jarvis::cli::RegisterTemplate(app);
 
   try {
     app.parse(argc, argv);

@@ -35,6 +35,7 @@ Result<ServiceOptions> ToServiceOptions(const RuntimeOptions& o) {
   so.scheduler.n_threads = o.threads;
   so.scheduler.kv_f16 = o.kv_type == "f16";
   so.scheduler.gpu_layers = o.gpu_layers;
+  so.scheduler.chat_template = o.chat_template;
   return so;
 }
 

@@ -4,7 +4,7 @@
 
 namespace jarvis {
 
-Result<std::vector<int32_t>> PrepareRequestTokens(const Model& model, ChatTemplateKind chat,
+Result<std::vector<int32_t>> PrepareRequestTokens(const Model& model, const ChatFormatter& chat,
                                                   const GenerateRequest& request, int32_t n_ctx) {
   const Tokenizer& tok = model.tokenizer();
   const int32_t n_vocab = model.hparams().n_vocab;
@@ -22,14 +22,18 @@ Result<std::vector<int32_t>> PrepareRequestTokens(const Model& model, ChatTempla
   } else if (!request.messages.empty()) {
     // BOS/EOS may appear as text inside a template (Llama 2 turns); parse_special
     // turns them, and the template's control tokens, back into their ids.
-    const std::string_view bos = tok.bos_id() >= 0 ? tok.TokenText(tok.bos_id()) : std::string_view();
-    const std::string_view eos = tok.eos_id() >= 0 ? tok.TokenText(tok.eos_id()) : std::string_view();
-    JARVIS_ASSIGN_OR_RETURN(std::string text, RenderChat(chat, request.messages, true, bos, eos));
+    ChatRenderInput input;
+    input.messages = request.messages;
+    input.tools_json = request.tools_json;
+    input.kwargs_json = request.chat_template_kwargs_json;
+    JARVIS_ASSIGN_OR_RETURN(std::string text, chat.RenderForTokenizer(input));
     Tokenizer::EncodeOptions enc;
     enc.add_special = true;
     enc.parse_special = true;
     JARVIS_ASSIGN_OR_RETURN(ids, tok.Encode(text, enc));
   } else {
+    if (!request.tools_json.empty() || !request.chat_template_kwargs_json.empty())
+      return Status::InvalidArgument("tools and chat_template_kwargs apply to chat messages, not to a raw prompt");
     Tokenizer::EncodeOptions enc;
     enc.add_special = request.add_special;
     enc.parse_special = false;

@@ -10,7 +10,7 @@
 #include "jarvis/request.h"
 #include "jarvis/status.h"
 #include "model/model.h"
-#include "tokenizer/chat_template.h"
+#include "chat/chat_formatter.h"
 
 namespace jarvis {
 
@@ -20,7 +20,7 @@ namespace jarvis {
 // with request.add_special and no special parsing. Also validates the
 // sampling parameters. InvalidArgument for bad parameters, an empty prompt or
 // one with n_ctx tokens or more (at least one must be generated).
-Result<std::vector<int32_t>> PrepareRequestTokens(const Model& model, ChatTemplateKind chat,
+Result<std::vector<int32_t>> PrepareRequestTokens(const Model& model, const ChatFormatter& chat,
                                                   const GenerateRequest& request, int32_t n_ctx);
 
 }  // namespace jarvis

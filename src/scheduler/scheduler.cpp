@@ -60,9 +60,8 @@ Result<std::unique_ptr<Scheduler>> Scheduler::Create(const Model& model, const S
       options.kv_budget_bytes > 0 ? want_blocks / blocks_per_seq : (want_blocks + blocks_per_seq - 1) / blocks_per_seq);
   JARVIS_ASSIGN_OR_RETURN(std::unique_ptr<Engine> engine, Engine::Create(model, eo));
 
-  auto source = model.gguf().GetString("tokenizer.chat_template");
-  const ChatTemplateKind chat = DetectChatTemplate(source.ok() ? *source : std::string_view(), nullptr);
-  auto impl = std::make_unique<Impl>(model, options, std::move(engine), chat);
+  JARVIS_ASSIGN_OR_RETURN(ChatFormatter chat, ChatFormatterForModel(model.gguf(), model.tokenizer(), options.chat_template));
+  auto impl = std::make_unique<Impl>(model, options, std::move(engine), std::move(chat));
   impl->Start();
   return std::unique_ptr<Scheduler>(new Scheduler(std::move(impl)));
 }
@@ -77,10 +76,10 @@ const Model& Scheduler::model() const { return impl_->model(); }
 // --- Impl: the caller-side half ----------------------------------------------
 
 Scheduler::Impl::Impl(const Model& model, const SchedulerOptions& options, std::unique_ptr<Engine> engine,
-                      ChatTemplateKind chat)
+                      ChatFormatter chat)
     : model_(model),
       options_(options),
-      chat_(chat),
+      chat_(std::move(chat)),
       n_ctx_(engine->n_ctx()),
       inbox_(std::make_shared<Inbox>()),
       engine_(std::move(engine)) {

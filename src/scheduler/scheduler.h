@@ -100,6 +100,9 @@ struct SchedulerOptions {
   // GPU offload, as EngineOptions::gpu_layers: -1 all, 0 none, N the last N,
   // kGpuLayersAuto all when a GPU is usable.
   int32_t gpu_layers = RuntimeOptions{}.gpu_layers;
+  // Jinja source that replaces the GGUF's tokenizer.chat_template
+  // (--chat-template-file). Default empty: the file's template.
+  std::string chat_template;
   // Reuse cached prompt prefixes. Default true.
   bool prefix_cache = true;
   // false: run one request at a time (a baseline for `bench serve`). Default true.

@@ -24,7 +24,7 @@
 #include "engine/grammar_processor.h"
 #include "scheduler/scheduler.h"
 #include "scheduler/sequence.h"
-#include "tokenizer/chat_template.h"
+#include "chat/chat_formatter.h"
 
 namespace jarvis {
 
@@ -33,7 +33,7 @@ class Scheduler::Impl {
   using Clock = std::chrono::steady_clock;
 
   Impl(const Model& model, const SchedulerOptions& options, std::unique_ptr<Engine> engine,
-       ChatTemplateKind chat);
+       ChatFormatter chat);
   ~Impl();
 
   void Start();
@@ -81,7 +81,7 @@ class Scheduler::Impl {
 
   const Model& model_;
   const SchedulerOptions options_;
-  const ChatTemplateKind chat_;
+  const ChatFormatter chat_;
   const int32_t n_ctx_;  // the engine's context per sequence (immutable)
   std::shared_ptr<Inbox> inbox_;
   std::thread thread_;

@@ -59,7 +59,13 @@ std::string ResponseCache::MakeKey(std::string_view model_digest, const Generate
     for (const auto& m : r.messages) {
       w.Bytes(m.role);
       w.Bytes(m.content);
+      w.Bytes(m.tool_calls_json);
+      w.Bytes(m.tool_call_id);
+      w.Bytes(m.name);
+      w.Bytes(m.reasoning_content);
     }
+    w.Bytes(r.tools_json);
+    w.Bytes(r.chat_template_kwargs_json);
   } else {
     w.Tag('P');
     w.Bytes(r.prompt);

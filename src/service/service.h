@@ -104,6 +104,14 @@ class Service {
   Result<ModelInfo> GetModel(const std::string& name) const;  // "" = default
   // Metadata of a model file for /api/show (reads the GGUF header).
   Result<nlohmann::json> ShowModel(const std::string& name) const;
+  // The prompt text `request.messages` (with tools_json and
+  // chat_template_kwargs_json) renders to with the model's chat template
+  // (or the --chat-template-file override), as the template outputs it
+  // (POST /apply-template). Reads the GGUF header and vocabulary only; the
+  // model need not be loaded. NotFound: unknown model; InvalidArgument: the
+  // template raised (its message) or bad tools/kwargs.
+  // (service_chat_template.cpp)
+  Result<std::string> ApplyChatTemplate(const GenerateRequest& request, bool add_generation_prompt) const;
 
   // JSON documents of the monitoring API (field names in docs/API.md):
   nlohmann::json PerformanceStats() const;  // GET /api/performance/stats
