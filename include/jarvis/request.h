@@ -90,6 +90,7 @@ struct GenerateRequest {
   std::string model;                      // model name; empty: the server's default model
   std::string prompt;                     // raw text (used when messages is empty)
   std::vector<ChatMessage> messages;      // chat turns, rendered with the model's template
+  // Chat requests: both reach the prompt through the model's chat template.
   std::string tools_json;                 // JSON array of OpenAI tool definitions; empty: none
   std::string chat_template_kwargs_json;  // JSON object, e.g. {"enable_thinking": false}
   std::vector<int32_t> prompt_tokens;     // already tokenized (library users); overrides prompt/messages
@@ -98,12 +99,6 @@ struct GenerateRequest {
   int32_t max_tokens = 128;               // < 0: until the context is full
   std::vector<std::string> stop;
   bool ignore_eos = false;
-  // Chat requests: the tools offered to the model (the OpenAI "tools" array as
-  // JSON text, "" for none) and extra template variables (a JSON object as
-  // text, e.g. {"enable_thinking": false}); both reach the prompt through the
-  // model's chat template.
-  std::string tools_json;
-  std::string chat_template_kwargs_json;
   std::string grammar;  // GBNF text; empty: unconstrained
   // < 0: no log-probabilities; N >= 0: each generated token's logprob and its
   // N most likely alternatives (TokenLogprob; at most kMaxTopLogprobs).

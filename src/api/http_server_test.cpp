@@ -88,7 +88,7 @@ TEST_F(HttpServerTest, HealthSaysLoadingUntilReady) {
 TEST_F(HttpServerTest, LivenessAlwaysReadinessUntilTerminating) {
   ServerOptions o;
   o.port = 0;
-  o.api_key = "s3cret";  // both probes stay open
+  o.api_keys = {"s3cret"};  // both probes stay open
   auto s = HttpServer::Start(o, backend_);
   ASSERT_TRUE(s.ok());
   server_ = std::move(s).value();

@@ -325,7 +325,7 @@ void RegisterBench(CLI::App& app) {
   AddGpuLayersOption(cmd, &flags->gpu_layers);
   cmd->add_flag("--no-bandwidth", flags->no_bandwidth, "Skip the memory-bandwidth measurement");
   cmd->callback([flags] {
-    flags->gpu_layers = GpuLayersRequest(flags->gpu_layers);
+    flags->gpu_layers = ResolveGpuLayersFlag(flags->gpu_layers);
     Bench(*flags);
   });
 }

@@ -218,7 +218,7 @@ void RegisterBenchServe(CLI::App& app) {
   cmd->add_option("--modes", f->modes, "Batching modes to run: on, off or on,off")->capture_default_str();
   AddGpuLayersOption(cmd, &f->gpu_layers);
   cmd->callback([f] {
-    f->gpu_layers = GpuLayersRequest(f->gpu_layers);
+    f->gpu_layers = ResolveGpuLayersFlag(f->gpu_layers);
     BenchServe(*f);
   });
 }

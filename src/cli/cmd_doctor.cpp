@@ -15,6 +15,7 @@
 
 #include "cli/commands.h"
 #include "cli/doctor_checks.h"
+#include "cli/environment.h"
 #include "cli/gpu_placement.h"
 #include "gpu/gpu_backend.h"
 
@@ -35,7 +36,7 @@ void PrintHuman(const std::vector<DoctorCheck>& checks, std::ostream& out) {
 // What the layers-to-GPU request is and where it comes from: the flag, else
 // JARVIS_GPU_LAYERS, else the default (all layers when a GPU is usable).
 GpuLayersRequest GpuRequest(int32_t flag) {
-  if (flag != kGpuLayersFromEnv) return {flag, "--gpu-layers " + std::to_string(flag)};
+  if (flag != kGpuLayersAuto) return {flag, "--gpu-layers " + std::to_string(flag)};
   const GpuLayersEnv env = ReadGpuLayersEnv();
   if (!env.set) return {-1, "default: all layers when a GPU is usable"};
   if (!env.valid) return {0, "JARVIS_GPU_LAYERS is not an integer >= -1, so it counts as 0"};
@@ -48,7 +49,7 @@ void RegisterDoctor(CLI::App& app) {
   struct Options {
     std::string model;
     bool json = false;
-    int32_t gpu_layers = kGpuLayersFromEnv;
+    int32_t gpu_layers = kGpuLayersAuto;
   };
   auto opts = std::make_shared<Options>();
   CLI::App* cmd = app.add_subcommand("doctor", "Check that this machine and build are ready to serve, and how to fix them");

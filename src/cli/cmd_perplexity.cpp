@@ -62,7 +62,7 @@ void RegisterPerplexity(CLI::App& app) {
   AddKvTypeOption(cmd, &flags->kv_type);
   AddGpuLayersOption(cmd, &flags->gpu_layers);
   cmd->callback([flags] {
-    flags->gpu_layers = GpuLayersRequest(flags->gpu_layers);
+    flags->gpu_layers = ResolveGpuLayersFlag(flags->gpu_layers);
     Run(*flags);
   });
 }

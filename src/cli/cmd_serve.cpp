@@ -254,7 +254,7 @@ void RegisterServe(CLI::App& app) {
   // break `jarvis inspect`; with one, serve's variables are read only for serve.
   cmd->parse_complete_callback([] {});
   cmd->callback([f] {
-    f->runtime.gpu_layers = GpuLayersRequest(f->runtime.gpu_layers);
+    f->runtime.gpu_layers = ResolveGpuLayersFlag(f->runtime.gpu_layers);
     Serve(*f);
   });
 }

@@ -31,7 +31,7 @@ inline constexpr int kExitUsageError = 2;
 CLI::Option* AddKvTypeOption(CLI::App* cmd, std::string* kv_type);
 // Adds `--gpu-layers N`: layers to offload to the GPU (-1 all, 0 CPU only, N
 // the last N). Not given: *gpu_layers keeps its value (kGpuLayersAuto; the
-// command then applies GpuLayersRequest, cli/environment.h, for
+// command then applies ResolveGpuLayersFlag, cli/environment.h, for
 // JARVIS_GPU_LAYERS). CLI11 refuses anything
 // but an integer >= -1 (a usage error, exit 2).
 CLI::Option* AddGpuLayersOption(CLI::App* cmd, int32_t* gpu_layers);

@@ -36,7 +36,7 @@ GpuLayersEnv ReadGpuLayersEnv() {
   return env;
 }
 
-int32_t GpuLayersRequest(int32_t flag) {
+int32_t ResolveGpuLayersFlag(int32_t flag) {
   if (flag != kGpuLayersAuto) return flag;
   const GpuLayersEnv env = ReadGpuLayersEnv();
   if (env.set && !env.valid) {

@@ -34,6 +34,6 @@ GpuLayersEnv ReadGpuLayersEnv();
 // The gpu_layers to use: `flag` when --gpu-layers was given (anything but
 // kGpuLayersAuto), else the environment's request. A malformed variable is
 // logged (a warning) and means 0.
-int32_t GpuLayersRequest(int32_t flag);
+int32_t ResolveGpuLayersFlag(int32_t flag);
 
 }  // namespace jarvis::cli

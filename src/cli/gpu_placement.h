@@ -28,7 +28,7 @@ struct ModelFootprint {
 ModelFootprint MeasureFootprint(const Model& model);
 
 struct GpuLayersRequest {
-  int32_t layers = -1;   // -1 all, 0 none, N the last N (never kGpuLayersFromEnv)
+  int32_t layers = -1;   // -1 all, 0 none, N the last N (never kGpuLayersAuto)
   std::string source;    // why: "--gpu-layers 16", "JARVIS_GPU_LAYERS=16", "default: all layers"
 };
 

@@ -64,8 +64,6 @@ std::string ResponseCache::MakeKey(std::string_view model_digest, const Generate
       w.Bytes(m.name);
       w.Bytes(m.reasoning_content);
     }
-    w.Bytes(r.tools_json);
-    w.Bytes(r.chat_template_kwargs_json);
   } else {
     w.Tag('P');
     w.Bytes(r.prompt);

@@ -78,6 +78,20 @@ std::string EncodeCachedResponse(std::string_view key, const CachedResponse& val
     payload.Pod(e.token);
     payload.Bytes(e.text);
   }
+  // Log-probabilities are part of the answer when the request asked for them
+  // (GenerateRequest::logprobs is in the key).
+  payload.Pod<uint64_t>(r.logprobs.size());
+  for (const TokenLogprob& lp : r.logprobs) {
+    payload.Pod(lp.token);
+    payload.Bytes(lp.piece);
+    payload.Pod(lp.logprob);
+    payload.Pod<uint64_t>(lp.top.size());
+    for (const TokenLogprob::Alternative& a : lp.top) {
+      payload.Pod(a.token);
+      payload.Bytes(a.piece);
+      payload.Pod(a.logprob);
+    }
+  }
   const std::string& p = payload.out();
   Writer out;
   out.out().append(kMagic, sizeof(kMagic));
@@ -122,6 +136,24 @@ std::optional<CachedResponse> DecodeCachedResponse(std::string_view bytes, std::
   for (TokenEvent& e : v.events) {
     in.Pod(&e.token);
     in.Bytes(&e.text);
+  }
+  // Each entry: token + piece length + logprob + alternative count at least.
+  constexpr size_t kMinLogprobBytes = sizeof(int32_t) + sizeof(uint64_t) + sizeof(float) + sizeof(uint64_t);
+  constexpr size_t kMinAlternativeBytes = sizeof(int32_t) + sizeof(uint64_t) + sizeof(float);
+  in.Count(&n, kMinLogprobBytes);
+  r.logprobs.resize(n);
+  for (TokenLogprob& lp : r.logprobs) {
+    in.Pod(&lp.token);
+    in.Bytes(&lp.piece);
+    in.Pod(&lp.logprob);
+    uint64_t alternatives = 0;
+    in.Count(&alternatives, kMinAlternativeBytes);
+    lp.top.resize(alternatives);
+    for (TokenLogprob::Alternative& a : lp.top) {
+      in.Pod(&a.token);
+      in.Bytes(&a.piece);
+      in.Pod(&a.logprob);
+    }
   }
   // Only finished answers are ever stored; anything else is not ours.
   r.finish = static_cast<FinishReason>(finish);

@@ -25,7 +25,7 @@
 
 namespace jarvis {
 
-inline constexpr uint32_t kResponseCodecVersion = 1;
+inline constexpr uint32_t kResponseCodecVersion = 2;  // 2: log-probabilities
 inline constexpr uint64_t kResponseCodecChecksumSeed = 0x6a61727669732d72;  // "jarvis-r"
 
 // The stored form of `value` under the full cache key `key`.

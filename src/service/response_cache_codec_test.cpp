@@ -16,6 +16,12 @@ CachedResponse Sample() {
   v.result.cached_prompt_tokens = 2;
   v.result.completion_tokens = 4;
   v.events = {{12, "Once"}, {7, " upon"}, {99, ""}, {2, " a time, there was a cat."}};
+  TokenLogprob lp;
+  lp.token = 12;
+  lp.piece = "Once";
+  lp.logprob = -0.25f;
+  lp.top = {{12, "Once", -0.25f}, {40, "\xe2\x96", -2.5f}};
+  v.result.logprobs = {lp, TokenLogprob{7, " upon", -1.0f, {}}};
   return v;
 }
 
@@ -37,6 +43,14 @@ TEST(ResponseCacheCodecTest, RoundTripsEveryStoredField) {
     EXPECT_EQ(out->events[i].token, in.events[i].token);
     EXPECT_EQ(out->events[i].text, in.events[i].text);
   }
+  ASSERT_EQ(out->result.logprobs.size(), 2u);
+  EXPECT_EQ(out->result.logprobs[0].piece, "Once");
+  EXPECT_EQ(out->result.logprobs[0].logprob, -0.25f);
+  ASSERT_EQ(out->result.logprobs[0].top.size(), 2u);
+  EXPECT_EQ(out->result.logprobs[0].top[1].token, 40);
+  EXPECT_EQ(out->result.logprobs[0].top[1].piece, "\xe2\x96");
+  EXPECT_EQ(out->result.logprobs[1].token, 7);
+  EXPECT_TRUE(out->result.logprobs[1].top.empty());
   CachedResponse empty;
   empty.result.finish = FinishReason::kLength;
   EXPECT_TRUE(DecodeCachedResponse(EncodeCachedResponse("", empty), "", kMax).has_value());
