@@ -36,8 +36,8 @@ def _kv_used(llm):
     return m["kv_blocks_used"], m["running"]
 
 
-def test_cancelling_the_task_cancels_the_request_and_frees_its_kv(model_path):
-    llm = jarvis.AsyncLLM(model_path, threads=1)
+def test_cancelling_the_task_cancels_the_request_and_frees_its_kv(long_context_model_path):
+    llm = jarvis.AsyncLLM(long_context_model_path, threads=1)
     cancelled_before = perf_monitor.monitor.counter_value("llm_requests_cancelled")
 
     async def main():

@@ -94,9 +94,13 @@ Result<std::vector<ModelSource>> ScanModelPaths(const std::vector<std::string>& 
     if (digest.ok()) {
       src.digest = *digest;
       auto header = GgufFile::Open(src.path);
-      if (!header.ok()) src.error = header.status().ToString();
+      if (!header.ok()) {
+        src.error = header.status().ToString();
+        src.error_code = header.status().code();
+      }
     } else {
       src.error = digest.status().ToString();
+      src.error_code = digest.status().code();
     }
     out.push_back(std::move(src));
   }

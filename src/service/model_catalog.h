@@ -35,6 +35,7 @@ struct ModelSource {
   // header); empty when it looked fine. Such a model is still listed (and
   // reported in /api/models/stats); requests for it get the load error.
   std::string error;
+  StatusCode error_code = StatusCode::kOk;  // the code of that error
 };
 
 // NotFound for a path that does not exist; InvalidArgument for a file that is

@@ -387,7 +387,9 @@ Result<std::unique_ptr<Service>> Service::Create(const ServiceOptions& options) 
     // must not become the default (or keep the server from starting).
     const auto& all = impl->sources_;
     auto good = std::find_if(all.begin(), all.end(), [](const ModelSource& s) { return s.error.empty(); });
-    if (good == all.end()) return Status::InvalidArgument("no servable model: " + all.front().error);
+    // None: the first file's own error (corrupt, unsupported, unreadable), so
+    // callers can tell a bad file from a bad argument.
+    if (good == all.end()) return Status(all.front().error_code, "no servable model: " + all.front().error);
     impl->default_slot_ = static_cast<size_t>(good - all.begin());
     for (const ModelSource& s : all) {
       if (!s.error.empty()) spdlog::error("model {} cannot be served: {}", s.name, s.error);

@@ -19,10 +19,19 @@ if [[ ! -d "$here/node_modules/openai" || ! -d "$here/node_modules/ollama" || ! 
   (cd "$here" && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
-start_jarvis_server "$jarvis" "$model"
+# Tools need a model whose GGUF carries a chat template: a tiny random-weight
+# one with Qwen3's (Hermes-style <tool_call> calls), beside the real model.
+shared=$(cd "$(dirname "$model")/.." && pwd)
+models_dir=$(mktemp -d)
+tools_model=tiny-qwen3-template
+"$jarvis" synth --preset tiny-chat --type q8_0 --seed 7 --out "$models_dir/$tools_model.gguf" \
+  --chat-template-file "$shared/chat-templates/templates/Qwen-Qwen3-0.6B.jinja" >/dev/null
+
+start_jarvis_server "$jarvis" "$model" --model "$models_dir/$tools_model.gguf"
 
 status=0
-JARVIS_URL="$server_url" JARVIS_TEST_MODEL="$(basename "$model" .gguf)" node --test "$here/openai_client.test.mjs" \
+JARVIS_URL="$server_url" JARVIS_TEST_MODEL="$(basename "$model" .gguf)" JARVIS_TOOLS_MODEL="$tools_model" node --test "$here/openai_client.test.mjs" \
   "$here/chat_output_client.test.mjs" || status=$?
 
+rm -rf "$models_dir"
 stop_jarvis_server "$status"
