@@ -52,7 +52,12 @@ def test_cancelling_the_task_cancels_the_request_and_frees_its_kv(long_context_m
 
         task = asyncio.create_task(consume())
         await asyncio.wait_for(started.wait(), 30)
+        # The scheduler publishes its stats between steps: poll briefly.
+        deadline = time.monotonic() + 5
         used, running = _kv_used(llm)
+        while not (used > 0 and running == 1) and time.monotonic() < deadline:
+            await asyncio.sleep(0.005)
+            used, running = _kv_used(llm)
         assert used > 0 and running == 1
         task.cancel()
         try:

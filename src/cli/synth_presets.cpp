@@ -29,10 +29,6 @@ std::vector<ModelPreset> BuildPresets() {
   // to every matrix, while the whole F32 file stays under 5 MB.
   v.push_back(Llama("tiny", "jarvis-synth-tiny", 256, 2, 4, 2, 256, 512, 512, 10000.0f, 1e-5f, false,
                     VocabKind::kSentencePiece));
-  // `tiny` with a 4096-token context, for chat tests: a real template with
-  // tools renders to several hundred tokens of this small vocabulary.
-  v.push_back(Llama("tiny-chat", "jarvis-synth-tiny-chat", 256, 2, 4, 2, 256, 512, 4096, 10000.0f, 1e-5f, false,
-                    VocabKind::kSentencePiece));
   v.push_back(Llama("tinyllama-1.1b", "jarvis-synth-tinyllama-1.1b", 2048, 22, 32, 4, 5632, 32000, 2048, 10000.0f,
                     1e-5f, false, VocabKind::kSentencePiece));
   v.push_back(Llama("llama3-1b", "jarvis-synth-llama3-1b", 2048, 16, 32, 8, 8192, 128256, 131072, 500000.0f, 1e-5f,
@@ -63,6 +59,10 @@ std::vector<ModelPreset> BuildPresets() {
   v.push_back(phi3);
 
   // Test sizes of each architecture's features.
+  // `tiny` with a 4096-token context, for chat tests: a real template with
+  // tools renders to several hundred tokens of this small vocabulary.
+  v.push_back(Llama("tiny-chat", "jarvis-synth-tiny-chat", 256, 2, 4, 2, 256, 512, 4096, 10000.0f, 1e-5f, false,
+                    VocabKind::kSentencePiece));
   ModelPreset tq = WithArch(Llama("tiny-qwen3", "jarvis-synth-tiny-qwen3", 256, 2, 4, 2, 256, 512, 512, 1000000.0f,
                                   1e-6f, true, VocabKind::kSentencePiece), "qwen3");
   tq.key_length = 128;
