@@ -152,3 +152,21 @@ test('ollama client: chat with tools, show, and errors as messages', async () =>
   await assert.rejects(ollama.generate({ model, prompt: 'hi', images: ['aGVsbG8='] }),
     (e) => e.status_code === 400 && /images/.test(e.message));
 });
+
+test('ollama client: format with a JSON schema gives a reply that validates', async (t) => {
+  if (!(await constrainedDecoding())) return t.skip('server cannot constrain decoding (grammar)');
+  // Bounded strings, so that a random-weight model's constrained reply ends.
+  const schema = {
+    type: 'object',
+    properties: { city: { type: 'string', maxLength: 16 }, sunny: { type: 'boolean' } },
+    required: ['city', 'sunny'],
+    additionalProperties: false,
+  };
+  const r = await ollama.chat({ model: toolsModel, messages, format: schema, options: { num_predict: 256, temperature: 0 } });
+  assert.equal(r.done_reason, 'stop');
+  const v = JSON.parse(r.message.content);
+  assert.deepEqual(Object.keys(v).sort(), ['city', 'sunny']);
+  assert.equal(typeof v.city, 'string');
+  assert.ok(v.city.length <= 16);
+  assert.equal(typeof v.sunny, 'boolean');
+});
