@@ -60,12 +60,9 @@ Status ReadChatOutputFields(JsonFields& f, bool ollama, ParsedGeneration* p) {
     out.reasoning = ReasoningMode::kInline;  // Ollama without think: the reply as the model wrote it
   }
   JARVIS_RETURN_IF_ERROR(f.status());
-  // "none": the model is not told about the tools at all.
-  if (!out.tools.empty() && out.tool_choice.mode != chat::ToolChoiceMode::kNone) {
-    p->request.tools_json = (*f.Raw("tools")).dump();
-  } else {
-    p->request.tools_json.clear();
-  }
+  // ReadChatTemplateInputs (run first) put the tools in tools_json for the
+  // template; "none": the model is not told about them at all.
+  if (out.tools.empty() || out.tool_choice.mode == chat::ToolChoiceMode::kNone) p->request.tools_json.clear();
   return Status::Ok();
 }
 

@@ -76,7 +76,8 @@ Result<ParsedGeneration> ParseOllamaGenerate(const nlohmann::json& body);
 // ("auto"/"deepseek": separately, "none": inline) and, for Ollama, tools and
 // think (true: thinking returned separately, false: the template is asked not
 // to think; absent: inline). tool_choice "none" keeps the tools out of the
-// prompt; "required" or a named function constrain the reply to one call.
+// prompt (call it after ReadChatTemplateInputs, which fills tools_json);
+// "required" or a named function constrain the reply to one call.
 Status ReadChatOutputFields(JsonFields& fields, bool ollama, ParsedGeneration* parsed);
 
 // A 400 naming the first of `keys` present in the body: request fields that
