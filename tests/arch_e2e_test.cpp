@@ -65,6 +65,7 @@ TEST_P(ArchE2eTest, InspectRunLogitsBench) {
     EXPECT_EQ(g["rope_factors_short"]["count"], 32);  // head_dim 64 / 2
     EXPECT_FALSE(g["rope_factors_long"].is_null());
     EXPECT_GT(g["rope_attn_factor"].get<double>(), 1.0);
+    EXPECT_EQ(g["rope_original_context"], 256);  // the preset's original context
   } else {
     EXPECT_EQ(arch, "qwen3");
     EXPECT_EQ(g["head_dim"], 128);
@@ -74,6 +75,9 @@ TEST_P(ArchE2eTest, InspectRunLogitsBench) {
   ASSERT_EQ(human.exit_code, 0) << human.err;
   EXPECT_NE(human.out.find("sliding window"), std::string::npos) << human.out;
   EXPECT_NE(human.out.find("soft-caps"), std::string::npos) << human.out;
+  if (arch == "phi3") {
+    EXPECT_NE(human.out.find("long beyond"), std::string::npos) << human.out;
+  }
 
   const JarvisRun run = RunJarvis("run -m " + model + " -p 'ab cd' -n 8 --temperature 0 -t 1");
   ASSERT_EQ(run.exit_code, 0) << run.err;

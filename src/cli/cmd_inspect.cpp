@@ -135,7 +135,10 @@ json GraphJson(const GgufFile& f) {
           {"rope_attn_factor", hp->rope.attn_factor},
           {"rope_freqs", factors("rope_freqs.weight")},
           {"rope_factors_short", factors("rope_factors_short.weight")},
-          {"rope_factors_long", factors("rope_factors_long.weight")}};
+          {"rope_factors_long", factors("rope_factors_long.weight")},
+          // Longrope: a run whose context (positions per sequence) exceeds
+          // this uses the long factors, else the short ones (RopeFactorsForContext).
+          {"rope_original_context", spec.longrope ? json(hp->rope_orig_ctx) : json(nullptr)}};
 }
 
 json BuildReport(const GgufFile& f, const std::string& path, bool with_tensors) {
@@ -323,6 +326,10 @@ void PrintHuman(const json& r, std::ostream& out) {
       line(name, Plain(fac["count"]) + " factors in [" + Plain(fac["min"]) + ", " + Plain(fac["max"]) + "]");
     }
     if (g["rope_attn_factor"].get<double>() != 1.0) line("rope attn factor", Plain(g["rope_attn_factor"]));
+    if (!g["rope_original_context"].is_null() && !g["rope_factors_long"].is_null()) {
+      line("rope factor set", "short for contexts up to " + Plain(g["rope_original_context"]) +
+                                  " positions per sequence, long beyond (chosen per run)");
+    }
   }
   const json& vocab = r["vocab"];
   std::string vocab_text = Plain(vocab["model"]);

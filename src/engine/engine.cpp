@@ -26,8 +26,8 @@ Result<std::unique_ptr<Engine>> Engine::Create(const Model& model, const EngineO
     return Status::InvalidArgument("gpu_layers must be -1 (all), 0 (CPU only) or a layer count");
   }
   const int32_t n_threads = options.n_threads > 0 ? options.n_threads : DefaultThreadCount();
-  std::unique_ptr<Engine> e(new Engine(model, n_threads));
-  e->n_ctx_ = options.n_ctx > 0 ? options.n_ctx : std::min(hp.n_ctx_train, 4096);
+  const int32_t n_ctx = options.n_ctx > 0 ? options.n_ctx : std::min(hp.n_ctx_train, 4096);
+  std::unique_ptr<Engine> e(new Engine(model, n_threads, n_ctx));
 
   KvLayout layout;
   layout.n_layer = hp.n_layer;
@@ -62,7 +62,7 @@ std::unique_ptr<LayerOffload> Engine::MakeOffload(const EngineOptions& options, 
     }
     return nullptr;
   }
-  auto offload = CreateGpuOffload(model_, n_gpu, layout, n_blocks);
+  auto offload = CreateGpuOffload(model_, n_gpu, layout, n_blocks, n_ctx_);
   if (!offload.ok()) {
     spdlog::warn("GPU offload unavailable ({}); running on the CPU", offload.status().message());
     return nullptr;

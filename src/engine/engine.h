@@ -22,7 +22,7 @@
 #include "jarvis/status.h"
 #include "model/batch.h"
 #include "model/layer_offload.h"
-#include "model/llama_graph.h"
+#include "model/forward_pass.h"
 #include "model/model.h"
 #include "util/thread_pool.h"
 
@@ -79,7 +79,8 @@ class Engine {
   void SetOffload(std::unique_ptr<LayerOffload> offload);
 
  private:
-  Engine(const Model& model, int32_t n_threads) : model_(model), pool_(n_threads), graph_(model, pool_) {}
+  Engine(const Model& model, int32_t n_threads, int32_t n_ctx)
+      : model_(model), pool_(n_threads), graph_(model, pool_, n_ctx), n_ctx_(n_ctx) {}
 
   // The GPU offload `options` asks for, or nullptr (logging why, if the GPU
   // was asked for). `layout`: the whole model's KV geometry.
@@ -88,7 +89,7 @@ class Engine {
 
   const Model& model_;
   ThreadPool pool_;
-  LlamaGraph graph_;
+  ForwardPass graph_;
   std::unique_ptr<KvCache> kv_;
   std::unique_ptr<LayerOffload> offload_;  // null: CPU only; installed in graph_
   int32_t n_ctx_ = 0;

@@ -390,6 +390,70 @@ TEST_P(EngineReferenceTest, ResultsDoNotDependOnThreadsOrBatch) {
   EXPECT_EQ(batched, alone);
 }
 
+// Phi-3 longrope: a run whose context exceeds rope.scaling.original_context_length
+// rotates with the long factors, otherwise with the short ones. The two sets
+// of the random model differ, so the wrong set misses the reference by far
+// more than the tolerance (checked too: the test can fail).
+class LongropeReferenceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    pin_ = std::make_unique<ScopedKernelIsa>(KernelIsa::kScalar);
+    ASSERT_TRUE(pin_->ok());
+    test::TinyModelSpec s;
+    s.arch = "phi3";
+    s.n_ctx = 256;         // context_length (training)
+    s.rope_orig_ctx = 64;  // short factors up to 64 positions per sequence
+    s.rope_attn_factor = 1.2f;
+    path_ = test::TempPath("longrope");
+    ASSERT_TRUE(test::WriteTinyModel(s, path_).ok());
+    auto model = Model::Load(path_);
+    ASSERT_TRUE(model.ok()) << model.status().ToString();
+    model_ = std::move(model).value();
+  }
+  void TearDown() override { std::remove(path_.c_str()); }
+
+  // Max relative logit difference over a fixed token sequence fed one token
+  // per step, engine at context `n_ctx` against a reference at `ref_ctx`.
+  double MaxDiff(int32_t n_ctx, int32_t ref_ctx) {
+    EngineOptions o;
+    o.n_threads = 1;
+    o.n_ctx = n_ctx;
+    o.kv_f16 = false;
+    auto e = Engine::Create(*model_, o);
+    EXPECT_TRUE(e.ok());
+    if (!e.ok()) return 1e9;
+    Engine& engine = **e;
+    test::ReferenceLlama ref(model_->gguf(), ref_ctx);
+    const int32_t seq = engine.kv().CreateSequence();
+    double worst = 0.0;
+    std::vector<float> logits;
+    for (int32_t pos = 0; pos < 24; ++pos) {
+      const int32_t tok = pos == 0 ? 1 : 259 + (pos * 13) % 40;
+      EXPECT_TRUE(engine.kv().Reserve(seq, pos + 1).ok());
+      Batch b;
+      b.Add(tok, pos, 0, true);
+      b.block_tables = {engine.kv().block_table(seq)};
+      EXPECT_TRUE(engine.Decode(b, &logits).ok());
+      worst = std::max(worst, Compare(logits, ref.Step(tok)).rel_diff);
+    }
+    return worst;
+  }
+
+  std::unique_ptr<ScopedKernelIsa> pin_;
+  std::string path_;
+  std::unique_ptr<Model> model_;
+};
+
+TEST_F(LongropeReferenceTest, ContextUpToTheOriginalUsesTheShortFactors) {
+  EXPECT_LE(MaxDiff(64, 64), 1e-4);
+  EXPECT_GT(MaxDiff(64, 128), 1e-2);  // against the long factors: far off
+}
+
+TEST_F(LongropeReferenceTest, ContextBeyondTheOriginalUsesTheLongFactors) {
+  EXPECT_LE(MaxDiff(128, 128), 1e-4);
+  EXPECT_GT(MaxDiff(128, 64), 1e-2);  // against the short factors: far off
+}
+
 INSTANTIATE_TEST_SUITE_P(AllTypes, EngineReferenceTest, ::testing::ValuesIn(Params(/*scalar_only=*/false)),
                          [](const ::testing::TestParamInfo<Param>& p) { return p.param.name; });
 INSTANTIATE_TEST_SUITE_P(AllTypes, ScalarReferenceTest, ::testing::ValuesIn(Params(/*scalar_only=*/true)),

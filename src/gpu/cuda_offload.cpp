@@ -6,11 +6,10 @@
 //   1. packs x and the batch metadata (positions, per-token block-table
 //      offsets, flattened block tables, rows that want logits) into pinned
 //      host memory and copies them to the device;
-//   2. runs the layers with the kernels of kernels/cuda/launchers.h, in the
-//      order of LlamaGraph::Layers (K/V of the whole batch stored before its
-//      attention);
-//   3. final norm of the rows that want logits, output matmul, copies the
-//      logits back and waits for the stream.
+//   2. runs the offloaded layers and the head with the one layer graph
+//      (model/layer_graph.h) over CudaLayerOps (gpu/cuda_layer_ops.h): the
+//      CUDA kernels of kernels/cuda/launchers.h, in the CPU's order;
+//   3. copies the logits back and waits for the stream.
 // Not done yet: CUDA-graph capture of decode steps, tensor-core matmuls.
 #if defined(JARVIS_HAVE_CUDA)
 
@@ -22,10 +21,12 @@
 #include <string>
 #include <vector>
 
+#include "gpu/cuda_layer_ops.h"
 #include "gpu/cuda_memory.h"
 #include "gpu/cuda_weights.h"
 #include "gpu/gpu_backend.h"
 #include "kernels/cuda/launchers.h"
+#include "model/layer_graph.h"
 
 namespace jarvis {
 namespace {
@@ -34,8 +35,13 @@ using gpu::DeviceBuffer;
 
 class CudaLayerOffload final : public LayerOffload {
  public:
-  CudaLayerOffload(const Model& model, int32_t first_layer, const GpuDevice& device)
-      : model_(model), hp_(model.hparams()), first_(first_layer), device_(device) {}
+  CudaLayerOffload(const Model& model, int32_t first_layer, const GpuDevice& device, int32_t n_ctx)
+      : model_(model),
+        hp_(model.hparams()),
+        first_(first_layer),
+        device_(device),
+        graph_(model, n_ctx),
+        ops_(model, weights_, first_layer) {}
 
   Status Init(const KvLayout& layout, int32_t n_kv_blocks);
 
@@ -51,7 +57,6 @@ class CudaLayerOffload final : public LayerOffload {
   }
   Status PackBatch(const Batch& batch, const float* x);
   Status EnsureScratch(int32_t n_tokens, int32_t n_out, int32_t max_n_pos, size_t meta_ints);
-  void RunLayer(const gpu::DeviceLayer& l, int32_t local_layer, int32_t n, int32_t max_n_pos);
   void* stream() const { return stream_.get(); }
 
   const Model& model_;
@@ -63,6 +68,8 @@ class CudaLayerOffload final : public LayerOffload {
 
   gpu::CudaStream stream_;
   gpu::DeviceWeights weights_;
+  const LayerGraph graph_;
+  gpu::CudaLayerOps ops_;  // reads weights_
   DeviceBuffer kv_pool_;
   // Scratch, (tokens x width) row-major; capacities in tokens / floats / ints.
   DeviceBuffer x_, h_, q_, k_, v_, att_, out_, gate_, up_, logits_, attn_scratch_, meta_;
@@ -77,6 +84,7 @@ class CudaLayerOffload final : public LayerOffload {
   const int32_t* d_table_offsets_ = nullptr;
   const int32_t* d_out_rows_ = nullptr;
   const int32_t* d_tables_ = nullptr;
+  int32_t max_n_pos_ = 0;
   std::vector<int32_t> meta_host_;
 };
 
@@ -152,6 +160,10 @@ Status CudaLayerOffload::EnsureScratch(int32_t n_tokens, int32_t n_out, int32_t 
 // Metadata ints, in order: positions[n], table_offsets[n], out_rows[n_out],
 // then every sequence's block table.
 Status CudaLayerOffload::PackBatch(const Batch& batch, const float* x) {
+  // The caller validated the batch against the CPU pool, which has as many
+  // blocks as ours; the same check against our pool guards what the kernels
+  // will index.
+  JARVIS_RETURN_IF_ERROR(ValidateBatch(batch, hp_.n_vocab, kv_layout_, n_kv_blocks_));
   const int32_t n = batch.size();
   std::vector<int32_t>& m = meta_host_;
   m.assign(batch.positions.begin(), batch.positions.end());
@@ -166,21 +178,11 @@ Status CudaLayerOffload::PackBatch(const Batch& batch, const float* x) {
     for (int32_t id : batch.block_tables[s]) m.push_back(id);
   }
   for (int32_t t = 0; t < n; ++t) {
-    const int32_t pos = batch.positions[static_cast<size_t>(t)];
-    const auto s = static_cast<size_t>(batch.seq[static_cast<size_t>(t)]);
-    const auto& table = batch.block_tables[s];
-    // The caller validated the batch against the CPU pool, which has as many
-    // blocks as ours; re-check what the kernels will index.
-    if (pos < 0 || static_cast<size_t>(pos / kv_layout_.block_size) >= table.size()) {
-      return Status::InvalidArgument("GPU offload: position " + std::to_string(pos) + " outside its block table");
-    }
-    for (size_t b = 0; b <= static_cast<size_t>(pos / kv_layout_.block_size); ++b) {
-      if (table[b] < 0 || table[b] >= n_kv_blocks_) return Status::InvalidArgument("GPU offload: block id out of range");
-    }
-    m[static_cast<size_t>(n + t)] = seq_offset[s];
+    m[static_cast<size_t>(n + t)] = seq_offset[static_cast<size_t>(batch.seq[static_cast<size_t>(t)])];
   }
   const int32_t max_pos = *std::max_element(batch.positions.begin(), batch.positions.end());
-  JARVIS_RETURN_IF_ERROR(EnsureScratch(n, batch.n_outputs(), max_pos + 1, m.size()));
+  max_n_pos_ = max_pos + 1;
+  JARVIS_RETURN_IF_ERROR(EnsureScratch(n, batch.n_outputs(), max_n_pos_, m.size()));
 
   const size_t x_bytes = static_cast<size_t>(n) * static_cast<size_t>(hp_.n_embd) * sizeof(float);
   std::memcpy(pinned_in_.data(), x, x_bytes);
@@ -196,98 +198,27 @@ Status CudaLayerOffload::PackBatch(const Batch& batch, const float* x) {
   return Status::Ok();
 }
 
-void CudaLayerOffload::RunLayer(const gpu::DeviceLayer& l, int32_t local_layer, int32_t n, int32_t max_n_pos) {
-  void* s = stream();
-  const int64_t d = hp_.n_embd;
-  const int64_t dq = hp_.n_embd_q();
-  const int64_t dkv = hp_.n_embd_kv();
-  auto matmul = [&](const gpu::DeviceMatrix& w, const DeviceBuffer& in, DeviceBuffer& out) {
-    cuda::MatMul(w.type, w.data, w.rows, w.cols, w.row_bytes, in.as<float>(), n, out.as<float>(), s);
-  };
-  cuda::PagedKv kv;
-  kv.pool = kv_pool_.as<uint8_t>();
-  kv.block_bytes = kv_layout_.block_bytes();
-  kv.k_offset = kv_layout_.k_offset(local_layer);
-  kv.v_offset = kv_layout_.v_offset(local_layer);
-  kv.row_bytes = kv_layout_.row_bytes();
-  kv.block_size = kv_layout_.block_size;
-  kv.f16 = kv_layout_.f16;
-  kv.tables = d_tables_;
-  kv.table_offsets = d_table_offsets_;
-  const RopeParams& layer_rope = hp_.layers[static_cast<size_t>(first_ + local_layer)].rope;
-  cuda::RopeArgs rope;
-  rope.n_rot = layer_rope.n_rot;
-  rope.freq_base = layer_rope.freq_base;
-  rope.freq_scale = layer_rope.freq_scale;
-  rope.neox = layer_rope.style == RopeStyle::kNeox;
-  rope.freq_factors = weights_.rope_freqs;
-  rope.attn_factor = layer_rope.attn_factor;
-
-  // Attention block.
-  cuda::RmsNorm(x_.as<float>(), l.attn_norm, d, hp_.rms_eps, nullptr, n, h_.as<float>(), s);
-  matmul(l.wq, h_, q_);
-  matmul(l.wk, h_, k_);
-  matmul(l.wv, h_, v_);
-  if (l.bq != nullptr) cuda::AddBias(q_.as<float>(), l.bq, dq, n, s);
-  if (l.bk != nullptr) cuda::AddBias(k_.as<float>(), l.bk, dkv, n, s);
-  if (l.bv != nullptr) cuda::AddBias(v_.as<float>(), l.bv, dkv, n, s);
-  // Per-head norms: every head of every token is one row of head_dim.
-  if (l.q_norm != nullptr) {
-    cuda::RmsNorm(q_.as<float>(), l.q_norm, hp_.head_dim, hp_.rms_eps, nullptr, n * hp_.n_head, q_.as<float>(), s);
-  }
-  if (l.k_norm != nullptr) {
-    cuda::RmsNorm(k_.as<float>(), l.k_norm, hp_.head_dim, hp_.rms_eps, nullptr, n * hp_.n_head_kv, k_.as<float>(), s);
-  }
-  cuda::Rope(q_.as<float>(), n, hp_.n_head, hp_.head_dim, d_positions_, rope, s);
-  cuda::Rope(k_.as<float>(), n, hp_.n_head_kv, hp_.head_dim, d_positions_, rope, s);
-  cuda::StoreKv(k_.as<float>(), v_.as<float>(), dkv, n, d_positions_, kv, s);
-  cuda::AttentionOptions attention;
-  attention.scale = hp_.attn_scale;
-  attention.softcap = hp_.attn_softcap;
-  attention.window = hp_.layers[static_cast<size_t>(first_ + local_layer)].sliding_window ? hp_.sliding_window : 0;
-  cuda::Attention(q_.as<float>(), kv, d_positions_, n, hp_.n_head, hp_.n_head_kv, hp_.head_dim, attention, max_n_pos,
-                  attn_scratch_.as<float>(), att_.as<float>(), s);
-  matmul(l.wo, att_, out_);
-  if (l.attn_post_norm != nullptr) {
-    cuda::RmsNorm(out_.as<float>(), l.attn_post_norm, d, hp_.rms_eps, nullptr, n, out_.as<float>(), s);
-  }
-  cuda::Add(x_.as<float>(), out_.as<float>(), n * d, s);
-
-  // Feed-forward block: down(silu(gate(h)) * up(h)).
-  cuda::RmsNorm(x_.as<float>(), l.ffn_norm, d, hp_.rms_eps, nullptr, n, h_.as<float>(), s);
-  matmul(l.w_gate, h_, gate_);
-  matmul(l.w_up, h_, up_);
-  if (hp_.spec->activation == FfnActivation::kGeluTanh) {
-    cuda::GeluTanhMul(gate_.as<float>(), up_.as<float>(), static_cast<int64_t>(n) * hp_.n_ff, s);
-  } else {
-    cuda::SiluMul(gate_.as<float>(), up_.as<float>(), static_cast<int64_t>(n) * hp_.n_ff, s);
-  }
-  matmul(l.w_down, gate_, out_);
-  if (l.ffn_post_norm != nullptr) {
-    cuda::RmsNorm(out_.as<float>(), l.ffn_post_norm, d, hp_.rms_eps, nullptr, n, out_.as<float>(), s);
-  }
-  cuda::Add(x_.as<float>(), out_.as<float>(), n * d, s);
-}
-
 Status CudaLayerOffload::Forward(const Batch& batch, const float* x, float* logits) {
-  const int32_t n = batch.size();
-  if (n == 0) return Status::InvalidArgument("empty batch");
   JARVIS_RETURN_IF_ERROR(SelectDevice());
   JARVIS_RETURN_IF_ERROR(PackBatch(batch, x));
-  const int32_t max_n_pos = *std::max_element(batch.positions.begin(), batch.positions.end()) + 1;
-  for (int32_t il = first_; il < hp_.n_layer; ++il) {
-    RunLayer(weights_.layers[static_cast<size_t>(il - first_)], il - first_, n, max_n_pos);
-  }
-  const int32_t n_out = batch.n_outputs();
-  if (n_out > 0) {
-    // Final norm of the rows that want logits (compacted into h_), then the head.
-    cuda::RmsNorm(x_.as<float>(), weights_.output_norm, hp_.n_embd, hp_.rms_eps, d_out_rows_, n_out,
-                  h_.as<float>(), stream());
-    const gpu::DeviceMatrix& o = weights_.output;
-    cuda::MatMul(o.type, o.data, o.rows, o.cols, o.row_bytes, h_.as<float>(), n_out, logits_.as<float>(), stream());
-    cuda::Softcap(logits_.as<float>(), static_cast<int64_t>(n_out) * hp_.n_vocab, hp_.final_softcap, stream());
-  }
-  const size_t logits_bytes = static_cast<size_t>(n_out) * static_cast<size_t>(hp_.n_vocab) * sizeof(float);
+  gpu::CudaBinding b;
+  b.n_tokens = batch.size();
+  b.n_outputs = batch.n_outputs();
+  b.max_n_pos = max_n_pos_;
+  b.positions = d_positions_;
+  b.table_offsets = d_table_offsets_;
+  b.out_rows = d_out_rows_;
+  b.tables = d_tables_;
+  b.acts = {x_.as<float>(),   h_.as<float>(),   q_.as<float>(),    k_.as<float>(),  v_.as<float>(),
+            att_.as<float>(), out_.as<float>(), gate_.as<float>(), up_.as<float>(), logits_.as<float>()};
+  b.attention_scratch = attn_scratch_.as<float>();
+  b.kv_pool = kv_pool_.as<uint8_t>();
+  b.kv_layout = kv_layout_;
+  b.stream = stream();
+  ops_.Bind(b);
+  graph_.RunLayers(ops_, b.n_tokens, first_, hp_.n_layer);
+  if (b.n_outputs > 0) graph_.RunHead(ops_, b.n_outputs);
+  const size_t logits_bytes = static_cast<size_t>(b.n_outputs) * static_cast<size_t>(hp_.n_vocab) * sizeof(float);
   if (logits_bytes > 0) {
     JARVIS_RETURN_IF_ERROR(gpu::CopyToHostAsync(pinned_out_.data(), logits_.data(), logits_bytes, stream()));
   }
@@ -320,7 +251,7 @@ std::string CudaLayerOffload::Describe() const {
 }  // namespace
 
 Result<std::unique_ptr<LayerOffload>> CreateGpuOffload(const Model& model, int32_t n_gpu_layers,
-                                                       const KvLayout& layout, int32_t n_kv_blocks) {
+                                                       const KvLayout& layout, int32_t n_kv_blocks, int32_t n_ctx) {
   const GpuProbe& probe = ProbeGpus();
   if (probe.devices.empty()) return Status::Unsupported("GPU offload: " + probe.unavailable_reason);
   const int32_t n_layer = model.hparams().n_layer;
@@ -328,7 +259,7 @@ Result<std::unique_ptr<LayerOffload>> CreateGpuOffload(const Model& model, int32
     return Status::InvalidArgument("GPU offload: " + std::to_string(n_gpu_layers) + " layers requested, the model has " +
                                    std::to_string(n_layer));
   }
-  auto offload = std::make_unique<CudaLayerOffload>(model, n_layer - n_gpu_layers, probe.devices.front());
+  auto offload = std::make_unique<CudaLayerOffload>(model, n_layer - n_gpu_layers, probe.devices.front(), n_ctx);
   JARVIS_RETURN_IF_ERROR(offload->Init(layout, n_kv_blocks));
   return std::unique_ptr<LayerOffload>(std::move(offload));
 }

@@ -1,6 +1,6 @@
-// The CUDA LayerOffload against the CPU LlamaGraph on stories260K: logits of a
+// The CUDA LayerOffload against the CPU ForwardPass on stories260K: logits of a
 // two-sequence prefill, 32 greedy tokens (all layers on the GPU, fed the
-// embedding rows directly), a partial offload behind LlamaGraph::SetOffload,
+// embedding rows directly), a partial offload behind ForwardPass::SetOffload,
 // and CopyKvBlock. Skipped (not passed) where no GPU is found.
 #include <gtest/gtest.h>
 
@@ -12,12 +12,15 @@
 #include <vector>
 
 #include "gpu/gpu_backend.h"
-#include "model/llama_graph.h"
+#include "model/forward_pass.h"
 #include "model/model.h"
 #include "support/test_paths.h"
 
 namespace jarvis {
 namespace {
+
+// The context of the runs here (stories260K has no context-dependent rope).
+constexpr int32_t kTestContext = 128;
 
 class CudaOffloadTest : public ::testing::Test {
  protected:
@@ -49,7 +52,7 @@ class CudaOffloadTest : public ::testing::Test {
     return static_cast<size_t>(batch.n_outputs()) * static_cast<size_t>(model_->hparams().n_vocab);
   }
   std::unique_ptr<LayerOffload> Offload(int32_t n_layers) {
-    auto o = CreateGpuOffload(*model_, n_layers, layout_, kBlocks);
+    auto o = CreateGpuOffload(*model_, n_layers, layout_, kBlocks, kTestContext);
     EXPECT_TRUE(o.ok()) << o.status().ToString();
     return o.ok() ? std::move(o).value() : nullptr;
   }
@@ -79,7 +82,7 @@ TEST_F(CudaOffloadTest, TwoSequencePrefillMatchesCpu) {
   batch.block_tables = {table_a, table_b};
 
   ThreadPool pool(2);
-  LlamaGraph graph(*model_, pool);
+  ForwardPass graph(*model_, pool, kTestContext);
   std::vector<float> want(LogitsSize(batch)), got(LogitsSize(batch));
   ASSERT_TRUE(graph.Forward(batch, view_, want.data()).ok());
   auto offload = Offload(model_->hparams().n_layer);
@@ -102,7 +105,7 @@ TEST_F(CudaOffloadTest, GreedyDecodeOf32TokensEqualsCpu) {
   const std::vector<int32_t> prompt = {1, 403, 72, 288};
   const int32_t n_vocab = model_->hparams().n_vocab;
   ThreadPool pool(2);
-  LlamaGraph graph(*model_, pool);
+  ForwardPass graph(*model_, pool, kTestContext);
   auto offload = Offload(model_->hparams().n_layer);
   ASSERT_NE(offload, nullptr);
 
@@ -132,13 +135,13 @@ TEST_F(CudaOffloadTest, GreedyDecodeOf32TokensEqualsCpu) {
   EXPECT_EQ(gpu, cpu);
 }
 
-// The last 2 layers on the GPU behind LlamaGraph::SetOffload, and a
+// The last 2 layers on the GPU behind ForwardPass::SetOffload, and a
 // copy-on-write block copy that both pools follow.
 TEST_F(CudaOffloadTest, PartialOffloadAndKvBlockCopy) {
   const std::vector<int32_t> prompt = {1, 403, 72, 288, 15, 301};  // 6 positions: blocks 0 and 1 (partial)
   const std::vector<int32_t> table = {0, 1}, forked = {0, 2};
   ThreadPool pool(2);
-  LlamaGraph cpu_graph(*model_, pool), gpu_graph(*model_, pool);
+  ForwardPass cpu_graph(*model_, pool, kTestContext), gpu_graph(*model_, pool, kTestContext);
   auto offload = Offload(2);
   ASSERT_NE(offload, nullptr);
   EXPECT_EQ(offload->first_layer(), model_->hparams().n_layer - 2);

@@ -45,11 +45,6 @@ class ArenaPlan {
   size_t total_ = 0;
 };
 
-struct MatrixSlot {
-  const WeightMatrix* host;
-  int slot;
-};
-
 Status CheckType(const WeightMatrix& w, const std::string& name) {
   if (cuda::HasMatMulKernel(w.type)) return Status::Ok();
   return Status::Unsupported(std::string("GPU offload: tensor ") + name + " has type " + TypeName(w.type) +
@@ -63,7 +58,7 @@ Result<DeviceWeights> UploadWeights(const Model& model, int32_t first_layer) {
   const ModelWeights& w = model.weights();
   const auto f32 = sizeof(float);
   // Every host tensor the offloaded layers and the head read, uploaded once
-  // (the layer lists come from LayerWeights::ForEachMatrix / ForEachVector).
+  // (a layer's tensors by role: LayerWeights::kLayerMatrixRoles / kLayerVectorRoles).
   ArenaPlan plan;
   std::unordered_map<const void*, int> slot_of;
   auto add = [&](const void* host, size_t bytes) {
@@ -72,36 +67,41 @@ Result<DeviceWeights> UploadWeights(const Model& model, int32_t first_layer) {
   auto add_matrix = [&](const WeightMatrix& m) { add(m.data, static_cast<size_t>(m.rows) * m.row_bytes); };
   for (int32_t il = first_layer; il < hp.n_layer; ++il) {
     const LayerWeights& l = w.layers[static_cast<size_t>(il)];
-    Status type_ok;
-    l.ForEachMatrix([&](const WeightMatrix& m) {
-      if (type_ok.ok()) type_ok = CheckType(m, "a matrix of layer " + std::to_string(il));
-      add_matrix(m);
-    });
-    JARVIS_RETURN_IF_ERROR(type_ok);
-    l.ForEachVector(hp, [&](const float* v, int64_t n) { add(v, static_cast<size_t>(n) * f32); });
+    for (TensorRole role : LayerWeights::kLayerMatrixRoles) {
+      JARVIS_RETURN_IF_ERROR(CheckType(l.matrix(role), "a matrix of layer " + std::to_string(il)));
+      add_matrix(l.matrix(role));
+    }
+    for (TensorRole role : LayerWeights::kLayerVectorRoles) {
+      add(l.vector(role), static_cast<size_t>(LayerWeights::VectorLength(hp, role)) * f32);
+    }
   }
   JARVIS_RETURN_IF_ERROR(CheckType(w.output, "output.weight"));
   add(w.output_norm, static_cast<size_t>(hp.n_embd) * f32);
   add_matrix(w.output);
-  add(hp.rope.freq_factors, static_cast<size_t>(hp.rope.n_rot / 2) * f32);
+  // Every factor set: which one a run uses depends on its context.
+  for (const float* factors : {w.rope_freqs, w.rope_factors_short, w.rope_factors_long}) {
+    add(factors, static_cast<size_t>(hp.rope.n_rot / 2) * f32);
+  }
 
   DeviceWeights out;
   JARVIS_ASSIGN_OR_RETURN(out.arena, DeviceBuffer::Allocate(plan.total(), "model weights"));
   JARVIS_RETURN_IF_ERROR(plan.Commit(out.arena));
+  for (const auto& [host, slot] : slot_of) out.device_of[host] = plan.Device(out.arena, slot);
   auto dev = [&](const void* host) -> const uint8_t* {
-    return host == nullptr ? nullptr : plan.Device(out.arena, slot_of.at(host));
+    return host == nullptr ? nullptr : out.device_of.at(host);
   };
-  auto fp = [&](const float* host) { return reinterpret_cast<const float*>(dev(host)); };
   auto dm = [&](const WeightMatrix& m) { return DeviceMatrix{m.type, dev(m.data), m.rows, m.cols, m.row_bytes}; };
   for (int32_t il = first_layer; il < hp.n_layer; ++il) {
     const LayerWeights& l = w.layers[static_cast<size_t>(il)];
-    out.layers.push_back({fp(l.attn_norm), fp(l.bq), fp(l.bk), fp(l.bv), fp(l.q_norm), fp(l.k_norm),
-                          fp(l.attn_post_norm), fp(l.ffn_norm), fp(l.ffn_post_norm), dm(l.wq), dm(l.wk), dm(l.wv),
-                          dm(l.wo), dm(l.w_gate), dm(l.w_up), dm(l.w_down)});
+    DeviceLayer d;
+    for (TensorRole role : LayerWeights::kLayerMatrixRoles) d.matrices[static_cast<size_t>(role)] = dm(l.matrix(role));
+    for (TensorRole role : LayerWeights::kLayerVectorRoles) {
+      d.vectors[static_cast<size_t>(role)] = reinterpret_cast<const float*>(dev(l.vector(role)));
+    }
+    out.layers.push_back(d);
   }
-  out.output_norm = fp(w.output_norm);
+  out.output_norm = out.DeviceVector(w.output_norm);
   out.output = dm(w.output);
-  out.rope_freqs = fp(hp.rope.freq_factors);
   return out;
 }
 

@@ -58,11 +58,12 @@ int32_t ResolveGpuLayers(int32_t requested, int32_t n_layer, const GpuProbe& pro
 
 // Uploads the last n_gpu_layers layers (1..n_layer) of `model` and its output
 // head to the first device, with a KV pool for those layers of `n_kv_blocks`
-// blocks in `layout`'s geometry (same block ids as the CPU pool).
+// blocks in `layout`'s geometry (same block ids as the CPU pool), for a run of
+// `n_ctx` positions per sequence (model/layer_graph.h: the rope factors).
 // Unsupported without CUDA or a device; ResourceExhausted when device memory
 // is short (nothing stays allocated then); Unsupported for a weight type the
 // GPU kernels lack (naming tensor and type).
 Result<std::unique_ptr<LayerOffload>> CreateGpuOffload(const Model& model, int32_t n_gpu_layers,
-                                                       const KvLayout& layout, int32_t n_kv_blocks);
+                                                       const KvLayout& layout, int32_t n_kv_blocks, int32_t n_ctx);
 
 }  // namespace jarvis

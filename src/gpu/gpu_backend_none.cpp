@@ -17,7 +17,7 @@ const GpuProbe& ProbeGpus() {
 
 Result<std::unique_ptr<LayerOffload>> CreateGpuOffload(const Model& /*model*/, int32_t /*n_gpu_layers*/,
                                                        const KvLayout& /*layout*/,
-                                                       int32_t /*n_kv_blocks*/) {
+                                                       int32_t /*n_kv_blocks*/, int32_t /*n_ctx*/) {
   return Status::Unsupported("GPU offload: this jarvis was built without CUDA");
 }
 

@@ -88,7 +88,7 @@ TEST(GpuOffloadTest, CreateFailsCleanlyWithoutDevice) {
   KvLayout layout;
   layout.n_layer = hp.n_layer;
   layout.n_embd_kv = hp.n_embd_kv();
-  auto offload = CreateGpuOffload(**model, hp.n_layer, layout, 8);
+  auto offload = CreateGpuOffload(**model, hp.n_layer, layout, 8, 32);
   ASSERT_FALSE(offload.ok());
   EXPECT_EQ(offload.status().code(), StatusCode::kUnsupported) << offload.status().ToString();
   EXPECT_FALSE(offload.status().message().empty());

@@ -6,7 +6,7 @@
 // soft-capping, sliding windows, embedding scaling, rope style), and the
 // defaults of the metadata keys it may leave out. Everything downstream reads
 // these facts from here: hyper-parameters (model/hparams.cpp), weight binding
-// (model/weights.cpp), the layer graph (model/llama_graph.cpp), `jarvis synth`
+// (model/weights.cpp), the layer graph (model/layer_graph.cpp), `jarvis synth`
 // and `jarvis inspect`. The metadata keys and tensor names are llama.cpp's
 // (its converters write the GGUF files people run).
 //
@@ -72,6 +72,7 @@ enum class TensorRole {
   kAttnNorm, kAttnQ, kAttnK, kAttnV, kAttnQkv, kAttnQBias, kAttnKBias, kAttnVBias, kAttnQNorm, kAttnKNorm,
   kAttnOut, kAttnPostNorm, kFfnNorm, kFfnGate, kFfnUp, kFfnGateUp, kFfnDown, kFfnPostNorm,
 };
+inline constexpr int kTensorRoleCount = static_cast<int>(TensorRole::kFfnPostNorm) + 1;
 
 struct TensorEntry {
   std::string name;           // full GGUF name ("blk.3.attn_q.weight")

@@ -10,6 +10,9 @@
 #include <span>
 #include <vector>
 
+#include "jarvis/status.h"
+#include "model/kv_layout.h"
+
 namespace jarvis {
 
 struct Batch {
@@ -40,5 +43,12 @@ struct Batch {
     return n;
   }
 };
+
+// Checks what the layer graph will index, for a KV pool of `n_blocks` blocks
+// in `layout` and a vocabulary of `n_vocab`: arrays of equal length, token
+// ids, sequence indices, and block tables covering every position with block
+// ids in range. InvalidArgument naming the first fault; the one check for
+// every device (the CPU forward pass and the GPU offload).
+Status ValidateBatch(const Batch& batch, int32_t n_vocab, const KvLayout& layout, int32_t n_blocks);
 
 }  // namespace jarvis

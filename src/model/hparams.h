@@ -16,7 +16,10 @@ namespace jarvis {
 // What differs between the layers of one model.
 struct LayerParams {
   bool sliding_window = false;  // attends to the last `HParams::sliding_window` positions only
-  RopeParams rope;              // base and scaling of this layer (freq_factors bound with the weights)
+  // Base and scaling of this layer. freq_factors (bound with the weights) is
+  // the set of a run at the original context; a run's own choice is its
+  // LayerGraph's (model/layer_graph.h, RopeFactorsForContext).
+  RopeParams rope;
 };
 
 struct HParams {

@@ -1,5 +1,5 @@
 // LayerOffload: the seam between the CPU layer graph and an accelerator.
-// An offload owns the last layers of a model and its output head: LlamaGraph
+// An offload owns the last layers of a model and its output head: ForwardPass
 // runs layers [0, first_layer()) on the CPU, then hands the hidden states to
 // the offload, which runs layers [first_layer(), n_layer), the final norm and
 // the output projection, and returns the logits to the host.
@@ -10,7 +10,7 @@
 // copies a block (copy-on-write of a shared partial block), it calls
 // CopyKvBlock so the offload's copy follows.
 //
-// Thread safety: like LlamaGraph, one thread at a time.
+// Thread safety: like ForwardPass, one thread at a time.
 #pragma once
 
 #include <cstdint>

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "model/llama_graph.h"
+#include "model/forward_pass.h"
 #include "model/model.h"
 #include "support/tiny_model.h"
 
@@ -57,7 +57,7 @@ class WeightPackingTest : public ::testing::TestWithParam<GgmlType> {
     for (int32_t i = 0; i < 5; ++i) batch.Add(5 + (i * 53) % 250, i, 1, true);
     batch.block_tables = {t0, t1};
     ThreadPool threads(2);
-    LlamaGraph graph(model, threads);
+    ForwardPass graph(model, threads, 64);
     std::vector<float> logits(static_cast<size_t>(batch.n_outputs()) * hp.n_vocab);
     EXPECT_TRUE(graph.Forward(batch, view, logits.data()).ok());
     return logits;

@@ -145,12 +145,56 @@ Result<ModelWeights> BindWeights(const GgufFile& gguf, HParams* hp) {
     return Status::NotFound(gguf.name() +
                             ": missing tensor rope_factors_long.weight (rope_factors_short.weight is present)");
   }
-  // Longrope: the short factors up to the original context (the context the
-  // engine runs at by default); the long ones are reported by inspect.
-  // TODO(issue 15): choose the long factors when the engine's context exceeds rope_orig_ctx.
-  hp->rope.freq_factors = w.rope_freqs != nullptr ? w.rope_freqs : w.rope_factors_short;
+  // The model-level default is the factors of a run at the original context
+  // (longrope: the short ones); the layer graph picks per run
+  // (RopeFactorsForContext).
+  hp->rope.freq_factors = RopeFactorsForContext(w, *hp, hp->rope_orig_ctx);
   for (LayerParams& l : hp->layers) l.rope.freq_factors = hp->rope.freq_factors;
   return w;
+}
+
+const float* RopeFactorsForContext(const ModelWeights& w, const HParams& hp, int32_t n_ctx) {
+  if (w.rope_freqs != nullptr) return w.rope_freqs;
+  if (w.rope_factors_long != nullptr && n_ctx > hp.rope_orig_ctx) return w.rope_factors_long;
+  return w.rope_factors_short;
+}
+
+const WeightMatrix& LayerWeights::matrix(TensorRole role) const {
+  static const WeightMatrix kNone;
+  switch (role) {
+    case TensorRole::kAttnQ: return wq;
+    case TensorRole::kAttnK: return wk;
+    case TensorRole::kAttnV: return wv;
+    case TensorRole::kAttnOut: return wo;
+    case TensorRole::kFfnGate: return w_gate;
+    case TensorRole::kFfnUp: return w_up;
+    case TensorRole::kFfnDown: return w_down;
+    default: return kNone;
+  }
+}
+
+const float* LayerWeights::vector(TensorRole role) const {
+  switch (role) {
+    case TensorRole::kAttnNorm: return attn_norm;
+    case TensorRole::kAttnQBias: return bq;
+    case TensorRole::kAttnKBias: return bk;
+    case TensorRole::kAttnVBias: return bv;
+    case TensorRole::kAttnQNorm: return q_norm;
+    case TensorRole::kAttnKNorm: return k_norm;
+    case TensorRole::kAttnPostNorm: return attn_post_norm;
+    case TensorRole::kFfnNorm: return ffn_norm;
+    case TensorRole::kFfnPostNorm: return ffn_post_norm;
+    default: return nullptr;
+  }
+}
+
+int64_t LayerWeights::VectorLength(const HParams& hp, TensorRole role) {
+  switch (role) {
+    case TensorRole::kAttnQBias: return hp.n_embd_q();
+    case TensorRole::kAttnKBias: case TensorRole::kAttnVBias: return hp.n_embd_kv();
+    case TensorRole::kAttnQNorm: case TensorRole::kAttnKNorm: return hp.head_dim;
+    default: return hp.n_embd;  // the norms of the residual stream
+  }
 }
 
 }  // namespace jarvis

@@ -3,6 +3,7 @@
 // cols is GGUF dims[0], the row length.
 #pragma once
 
+#include <array>
 #include <functional>
 #include <vector>
 
@@ -35,29 +36,33 @@ struct LayerWeights {
   WeightMatrix w_down;                    // (n_embd x n_ff)
   const float* ffn_post_norm = nullptr;   // optional (n_embd)
 
+  // The tensor of a layer role (model/arch.h) as the layer graph and the
+  // device uploads address it: a fused role's parts come back under their
+  // separate roles (kAttnQ/K/V, kFfnGate/Up). An empty matrix / nullptr where
+  // the architecture has none.
+  const WeightMatrix& matrix(TensorRole role) const;
+  const float* vector(TensorRole role) const;
+
   // Every matrix of the layer, in graph order (for packing and uploads).
   template <typename Fn>
   void ForEachMatrix(Fn&& fn) {
-    for (WeightMatrix* m : {&wq, &wk, &wv, &wo, &w_gate, &w_up, &w_down}) fn(*m);
+    for (TensorRole r : kLayerMatrixRoles) fn(const_cast<WeightMatrix&>(matrix(r)));
   }
   template <typename Fn>
   void ForEachMatrix(Fn&& fn) const {
-    for (const WeightMatrix* m : {&wq, &wk, &wv, &wo, &w_gate, &w_up, &w_down}) fn(*m);
+    for (TensorRole r : kLayerMatrixRoles) fn(matrix(r));
   }
-  // Every 1-D tensor with its length given the hyper-parameters (null ones too).
-  template <typename Fn>
-  void ForEachVector(const HParams& hp, Fn&& fn) const {
-    const int64_t d = hp.n_embd, dq = hp.n_embd_q(), dkv = hp.n_embd_kv(), hd = hp.head_dim;
-    fn(attn_norm, d);
-    fn(bq, dq);
-    fn(bk, dkv);
-    fn(bv, dkv);
-    fn(q_norm, hd);
-    fn(k_norm, hd);
-    fn(attn_post_norm, d);
-    fn(ffn_norm, d);
-    fn(ffn_post_norm, d);
-  }
+
+  // The roles matrix() and vector() answer, in graph order.
+  static constexpr std::array<TensorRole, 7> kLayerMatrixRoles = {
+      TensorRole::kAttnQ,    TensorRole::kAttnK,  TensorRole::kAttnV,   TensorRole::kAttnOut,
+      TensorRole::kFfnGate,  TensorRole::kFfnUp,  TensorRole::kFfnDown};
+  static constexpr std::array<TensorRole, 9> kLayerVectorRoles = {
+      TensorRole::kAttnNorm,  TensorRole::kAttnQBias,    TensorRole::kAttnKBias,
+      TensorRole::kAttnVBias, TensorRole::kAttnQNorm,    TensorRole::kAttnKNorm,
+      TensorRole::kAttnPostNorm, TensorRole::kFfnNorm,   TensorRole::kFfnPostNorm};
+  // Elements of the 1-D tensor of `role` given the hyper-parameters.
+  static int64_t VectorLength(const HParams& hp, TensorRole role);
 };
 
 struct ModelWeights {
@@ -79,5 +84,13 @@ struct ModelWeights {
 // (wrong shape), Unsupported (a type the engine cannot compute with, listing
 // those it can).
 Result<ModelWeights> BindWeights(const GgufFile& gguf, HParams* hp);
+
+// The rope frequency factors of a run whose sequences hold up to `n_ctx`
+// positions: llama3's rope_freqs; for Phi-3's longrope the long factors when
+// n_ctx exceeds rope.scaling.original_context_length, else the short ones
+// (llama.cpp's rule: the long factors were fitted for contexts beyond the
+// original); nullptr when the model has none. Chosen per run, not per
+// model: one Model serves engines of different contexts.
+const float* RopeFactorsForContext(const ModelWeights& w, const HParams& hp, int32_t n_ctx);
 
 }  // namespace jarvis

@@ -21,7 +21,7 @@ double MetaFloat(const GgufFile& g, const std::string& key, double fallback) {
 
 }  // namespace
 
-ReferenceLlama::ReferenceLlama(const GgufFile& gguf) : gguf_(gguf) {
+ReferenceLlama::ReferenceLlama(const GgufFile& gguf, int32_t n_ctx) : gguf_(gguf) {
   const std::string arch(*gguf.GetString("general.architecture"));
   const bool gemma = arch == "gemma2" || arch == "gemma3";
   neox_ = arch != "llama";  // every other architecture here rotates (i, i + n_rot/2)
@@ -39,9 +39,15 @@ ReferenceLlama::ReferenceLlama(const GgufFile& gguf) : gguf_(gguf) {
     rope_scale_ = 1.0 / MetaFloat(gguf, arch + ".rope.scaling.factor", 1.0);
   }
   if (gguf.FindTensor("rope_freqs.weight")) rope_factors_ = LoadVector("rope_freqs.weight");
-  // Phi-3 longrope at contexts up to the original one: the short factors, and
-  // cos/sin scaled by the attention factor.
-  if (gguf.FindTensor("rope_factors_short.weight")) rope_factors_ = LoadVector("rope_factors_short.weight");
+  // Phi-3 longrope as llama.cpp runs it (per run, where Hugging Face switches
+  // per sequence length): the long factors when the context exceeds the original one
+  // (rope.scaling.original_context_length, else the training context), the
+  // short factors otherwise; cos/sin scaled by the attention factor.
+  if (gguf.FindTensor("rope_factors_short.weight")) {
+    const int32_t orig = MetaInt(gguf, arch + ".rope.scaling.original_context_length",
+                                 MetaInt(gguf, arch + ".context_length", 2048));
+    rope_factors_ = LoadVector(n_ctx > orig ? "rope_factors_long.weight" : "rope_factors_short.weight");
+  }
   rope_mscale_ = MetaFloat(gguf, arch + ".rope.scaling.attn_factor", 1.0);
   // Gemma: embeddings times sqrt(width); soft-capped attention / output logits.
   if (gemma) embd_scale_ = std::sqrt(static_cast<double>(static_cast<float>(n_embd_)));

@@ -19,7 +19,9 @@ namespace jarvis::test {
 class ReferenceLlama {
  public:
   // Loads all weights of `gguf` (small models only). Aborts the test on error.
-  explicit ReferenceLlama(const GgufFile& gguf);
+  // n_ctx: positions per sequence of the run being checked (Phi-3 longrope
+  // picks its factor set by it; 0: the model's original context).
+  explicit ReferenceLlama(const GgufFile& gguf, int32_t n_ctx = 0);
 
   // Feeds one token at the next position and returns its logits.
   std::vector<double> Step(int32_t token);

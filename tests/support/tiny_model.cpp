@@ -111,6 +111,9 @@ Status WriteTinyModel(const TinyModelSpec& s, const std::string& path) {
   if (s.final_softcap > 0.0f) w.SetFloat32(a + ".final_logit_softcapping", s.final_softcap);
   if (s.rope_base_swa > 0.0f) w.SetFloat32(a + ".rope.freq_base_swa", s.rope_base_swa);
   if (s.rope_attn_factor > 0.0f) w.SetFloat32(a + ".rope.scaling.attn_factor", s.rope_attn_factor);
+  if (s.rope_orig_ctx > 0) {
+    w.SetUint32(a + ".rope.scaling.original_context_length", static_cast<uint32_t>(s.rope_orig_ctx));
+  }
   if (s.rope_linear_factor > 0.0f) {
     w.SetString(a + ".rope.scaling.type", "linear");
     w.SetFloat32(a + ".rope.scaling.factor", s.rope_linear_factor);

@@ -32,6 +32,7 @@ struct TinyModelSpec {
   float final_softcap = 0.0f;       // > 0: final_logit_softcapping
   float rope_base_swa = 0.0f;       // > 0: rope.freq_base_swa
   float rope_attn_factor = 0.0f;    // > 0: rope.scaling.attn_factor (phi3 longrope)
+  int32_t rope_orig_ctx = 0;        // > 0: rope.scaling.original_context_length (phi3 longrope)
   bool fused_qkv = true;            // phi3: attn_qkv instead of attn_q/k/v
   GgmlType weight_type = GgmlType::kF32;  // for 2-D weights; norms stay F32
   uint64_t seed = 1;

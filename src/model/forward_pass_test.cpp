@@ -1,8 +1,8 @@
-// LlamaGraph's split entry points (RunLayers + Head) and its offload seam, on
+// ForwardPass's split entry points (RunLayers + Head) and its offload seam, on
 // the real stories260K model: running the layers in two ranges must give the
 // same logits and K/V, bit for bit, as one Forward, and with an offload the
 // graph must stop at first_layer() and hand over exactly those hidden states.
-#include "model/llama_graph.h"
+#include "model/forward_pass.h"
 
 #include <gtest/gtest.h>
 
@@ -16,6 +16,9 @@
 
 namespace jarvis {
 namespace {
+
+// The context of the runs here (stories260K has no context-dependent rope).
+constexpr int32_t kTestContext = 128;
 
 // A KV pool in plain memory, every byte set to `fill`.
 struct TestPool {
@@ -36,7 +39,7 @@ struct TestPool {
   size_t size = 0;
 };
 
-class LlamaGraphTest : public ::testing::Test {
+class ForwardPassTest : public ::testing::Test {
  protected:
   void SetUp() override {
     auto m = Model::Load(test::StoriesModelPath());
@@ -72,9 +75,9 @@ class LlamaGraphTest : public ::testing::Test {
   Batch batch_;
 };
 
-TEST_F(LlamaGraphTest, LayerRangesPlusHeadEqualForward) {
+TEST_F(ForwardPassTest, LayerRangesPlusHeadEqualForward) {
   ThreadPool pool(2);
-  LlamaGraph graph(*model_, pool);
+  ForwardPass graph(*model_, pool, kTestContext);
   TestPool whole(layout_, 3, 0), split(layout_, 3, 0);
   std::vector<float> expected(LogitsSize());
   ASSERT_TRUE(graph.Forward(batch_, whole.view, expected.data()).ok());
@@ -89,9 +92,9 @@ TEST_F(LlamaGraphTest, LayerRangesPlusHeadEqualForward) {
   EXPECT_EQ(std::memcmp(whole.memory.get(), split.memory.get(), whole.size), 0);
 }
 
-TEST_F(LlamaGraphTest, BadLayerRangeIsInvalidArgument) {
+TEST_F(ForwardPassTest, BadLayerRangeIsInvalidArgument) {
   ThreadPool pool(1);
-  LlamaGraph graph(*model_, pool);
+  ForwardPass graph(*model_, pool, kTestContext);
   TestPool kv(layout_, 3, 0);
   std::vector<float> x = Embeddings();
   const int32_t n = model_->hparams().n_layer;
@@ -121,9 +124,9 @@ class RecordingOffload : public LayerOffload {
   int32_t outputs_ = 0;
 };
 
-TEST_F(LlamaGraphTest, OffloadGetsTheHiddenStatesAfterItsFirstLayer) {
+TEST_F(ForwardPassTest, OffloadGetsTheHiddenStatesAfterItsFirstLayer) {
   ThreadPool pool(2);
-  LlamaGraph graph(*model_, pool);
+  ForwardPass graph(*model_, pool, kTestContext);
   const int32_t n = model_->hparams().n_layer;
   for (int32_t first : {0, 3, n}) {
     SCOPED_TRACE(first);
@@ -154,9 +157,9 @@ TEST_F(LlamaGraphTest, OffloadGetsTheHiddenStatesAfterItsFirstLayer) {
 }
 
 // With an offload the host pool needs only the CPU's layers.
-TEST_F(LlamaGraphTest, HostPoolNeedsOnlyTheLayersBeforeTheOffload) {
+TEST_F(ForwardPassTest, HostPoolNeedsOnlyTheLayersBeforeTheOffload) {
   ThreadPool pool(1);
-  LlamaGraph graph(*model_, pool);
+  ForwardPass graph(*model_, pool, kTestContext);
   RecordingOffload offload(3, model_->hparams().n_embd);
   graph.SetOffload(&offload);
   KvLayout three = layout_, two = layout_;
