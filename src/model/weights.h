@@ -46,6 +46,7 @@ struct LayerWeights {
   // Every matrix of the layer, in graph order (for packing and uploads).
   template <typename Fn>
   void ForEachMatrix(Fn&& fn) {
+    // matrix() returns one of this (non-const) layer's members for these roles.
     for (TensorRole r : kLayerMatrixRoles) fn(const_cast<WeightMatrix&>(matrix(r)));
   }
   template <typename Fn>
