@@ -15,6 +15,8 @@
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -154,6 +156,65 @@ TEST_F(ServeFaultTest, ModelFileTruncatedDeletedAndRestoredWhileServing) {
   ASSERT_EQ(after.status, 200) << after.body;
   EXPECT_EQ(nlohmann::json::parse(after.body)["choices"][0]["text"],
             nlohmann::json::parse(before.body)["choices"][0]["text"]);
+  EXPECT_EQ(p.Signal(SIGTERM), 0);
+}
+
+// KV exhaustion: a pool of one context (--kv-size) shared by six long greedy
+// streams. The newest sequences are preempted and recomputed; every stream
+// still equals the same request run alone, and /metrics counts it.
+TEST(ServeBinary, KvPoolExhaustionPreemptsAndStreamsStayExact) {
+  ServeProcess p;
+  const uint16_t port = p.Start({}, {"--port", "0", "--model", test::StoriesModelPath(), "--threads", "1",
+                                     "--ctx-size", "512", "--kv-size", "512", "--parallel", "6"});
+  ASSERT_NE(port, 0);
+  ASSERT_TRUE(WaitHealthy(port));
+  const std::vector<std::string> prompts = {"Once upon a time", "The little dog", "Lily and Ben",
+                                            "One day, a bird",  "The sun was hot", "Tom had a red ball"};
+  auto body = [](const std::string& prompt, bool stream) {
+    return nlohmann::json{{"prompt", prompt}, {"max_tokens", 180}, {"temperature", 0}, {"ignore_eos", true},
+                          {"stream", stream}, {"cache", false}}
+        .dump();
+  };
+  std::vector<std::string> solo;
+  for (const auto& prompt : prompts) {
+    HttpReply r = Fetch(port, "POST", "/v1/completions", body(prompt, false));
+    ASSERT_EQ(r.status, 200) << r.body;
+    solo.push_back(nlohmann::json::parse(r.body)["choices"][0]["text"].get<std::string>());
+  }
+  std::vector<std::string> streamed(prompts.size());
+  std::vector<int> status(prompts.size(), 0);
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    threads.emplace_back([&, i] {
+      HttpReply r = Fetch(port, "POST", "/v1/completions", body(prompts[i], true));
+      status[i] = r.status;
+      for (const std::string& data : api::testing::SseData(r.body)) {
+        if (data == "[DONE]") continue;
+        auto e = nlohmann::json::parse(data, nullptr, false);
+        if (e.is_object() && e.contains("choices") && !e["choices"].empty() && e["choices"][0].contains("text")) {
+          streamed[i] += e["choices"][0]["text"].get<std::string>();
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    EXPECT_EQ(status[i], 200) << prompts[i];
+    EXPECT_EQ(streamed[i], solo[i]) << prompts[i];
+  }
+  // The counter, as Prometheus reads it.
+  const std::string metrics = Fetch(port, "GET", "/metrics").body;
+  const std::string series = "jarvis_scheduler_preemptions_total{model=\"stories260K\"} ";
+  const size_t at = metrics.find(series);
+  ASSERT_NE(at, std::string::npos) << metrics;
+  EXPECT_GT(std::stod(metrics.substr(at + series.size())), 0.0) << metrics.substr(at, 80);
+  const std::string recomputed = "jarvis_scheduler_recomputed_tokens_total{model=\"stories260K\"} ";
+  ASSERT_NE(metrics.find(recomputed), std::string::npos);
+  EXPECT_GT(std::stod(metrics.substr(metrics.find(recomputed) + recomputed.size())), 0.0);
+  const auto stats = nlohmann::json::parse(Fetch(port, "GET", "/api/models/stats").body);
+  ASSERT_EQ(stats["loaded"].size(), 1u) << stats.dump();
+  EXPECT_GT(stats["loaded"][0]["preemptions"].get<int64_t>(), 0) << stats.dump();
+  EXPECT_EQ(stats["loaded"][0]["kv_blocks_total"], 32);
   EXPECT_EQ(p.Signal(SIGTERM), 0);
 }
 

@@ -63,6 +63,10 @@ struct ModelStats {
   int32_t kv_blocks_cached = 0;  // unreferenced, kept for prompt-prefix reuse
   int64_t generated_tokens = 0;
   int64_t prompt_tokens_cached = 0;
+  // KV pool exhaustion: sequences preempted (resumed later by recomputing
+  // their KV) and the tokens recomputed, since the model loaded.
+  int64_t preemptions = 0;
+  int64_t recomputed_tokens = 0;
 };
 
 class Runtime {

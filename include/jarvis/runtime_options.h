@@ -63,6 +63,12 @@ struct RuntimeOptions {
   int32_t batch_tokens = 512;
   // Context per sequence. Default 0: the model's, at most 4096.
   int32_t ctx_size = 0;
+  // KV cache pool per model, in positions (tokens) shared by all running
+  // sequences. Default 0: parallel x ctx_size plus 25% for cached prompt
+  // prefixes. When it runs out the newest sequence is preempted and later
+  // resumed by recomputing its KV (docs/ARCHITECTURE.md). Below ctx_size, a
+  // sequence that outgrows the whole pool fails (ResourceExhausted).
+  int32_t kv_size = 0;
   // Engine threads per model. Default 0: one per physical core.
   int32_t threads = 0;
   // KV cache element type: "f16" (default, half the memory) or "f32" (exact).

@@ -97,6 +97,7 @@ py::dict DefaultOptions() {
   d["max_queue"] = o.max_queue;
   d["batch_tokens"] = o.batch_tokens;
   d["ctx_size"] = o.ctx_size;
+  d["kv_size"] = o.kv_size;
   d["threads"] = o.threads;
   d["kv_type"] = o.kv_type;
   d["gpu_layers"] = o.gpu_layers;
@@ -137,6 +138,7 @@ RuntimeOptions ToRuntimeOptions(const std::vector<std::string>& models, const py
   Take(d, "max_queue", &o.max_queue);
   Take(d, "batch_tokens", &o.batch_tokens);
   Take(d, "ctx_size", &o.ctx_size);
+  Take(d, "kv_size", &o.kv_size);
   Take(d, "threads", &o.threads);
   Take(d, "kv_type", &o.kv_type);
   Take(d, "gpu_layers", &o.gpu_layers);
@@ -399,6 +401,8 @@ class PyRuntime {
       d["kv_blocks_cached"] = m.kv_blocks_cached;
       d["generated_tokens"] = m.generated_tokens;
       d["prompt_tokens_cached"] = m.prompt_tokens_cached;
+      d["preemptions"] = m.preemptions;
+      d["recomputed_tokens"] = m.recomputed_tokens;
       out.append(d);
     }
     return out;

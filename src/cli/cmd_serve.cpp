@@ -220,6 +220,10 @@ void RegisterServe(CLI::App& app) {
   AddGpuLayersOption(cmd, &f->runtime.gpu_layers);
   cmd->add_option("-c,--ctx-size", f->runtime.ctx_size, "Context per sequence (default: model's, at most 4096)")
       ->envname("JARVIS_CTX_SIZE");
+  cmd->add_option("--kv-size", f->runtime.kv_size,
+                  "KV cache pool per model in tokens, shared by all sequences (default: parallel x ctx-size "
+                  "+ 25%; when full the newest sequence is preempted and later recomputed)")
+      ->envname("JARVIS_KV_SIZE");
   cmd->add_option("--api-key", f->api_keys,
                   "Require 'Authorization: Bearer KEY' (all routes but /health and /livez; repeatable: any of them)")
       ->envname("JARVIS_API_KEY");

@@ -19,7 +19,8 @@ bool GpuExplicitlyRequested(int32_t requested) { return requested != kGpuLayersA
 
 Result<std::unique_ptr<Engine>> Engine::Create(const Model& model, const EngineOptions& options) {
   const HParams& hp = model.hparams();
-  if (options.n_threads < 0 || options.n_ctx < 0 || options.max_sequences < 1 || options.kv_block_size < 1) {
+  if (options.n_threads < 0 || options.n_ctx < 0 || options.max_sequences < 1 || options.kv_block_size < 1 ||
+      options.kv_blocks < 0) {
     return Status::InvalidArgument("engine options must be positive");
   }
   if (options.gpu_layers < kGpuLayersAuto) {
@@ -35,7 +36,7 @@ Result<std::unique_ptr<Engine>> Engine::Create(const Model& model, const EngineO
   layout.block_size = options.kv_block_size;
   layout.f16 = options.kv_f16;
   const int32_t blocks_per_seq = (e->n_ctx_ + layout.block_size - 1) / layout.block_size;
-  const int32_t n_blocks = blocks_per_seq * options.max_sequences;
+  const int32_t n_blocks = options.kv_blocks > 0 ? options.kv_blocks : blocks_per_seq * options.max_sequences;
   // The GPU keeps the K/V of its layers; the host pool holds only the CPU's
   // (at least one layer, the pool's minimum), under the same block ids.
   std::unique_ptr<LayerOffload> offload = e->MakeOffload(options, layout, n_blocks);

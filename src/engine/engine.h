@@ -36,6 +36,9 @@ struct EngineOptions {
   int32_t n_ctx = 0;
   // Sequences that can hold KV at once. Default 1.
   int32_t max_sequences = 1;
+  // KV pool size in blocks, all sequences together. Default 0:
+  // max_sequences full contexts.
+  int32_t kv_blocks = 0;
   // KV cache element type: F16 (default) halves memory; F32 is exact.
   bool kv_f16 = true;
   // Positions per KV block. Default 16.

@@ -32,6 +32,8 @@ ModelStats ToModelStats(const ModelInfo& info) {
     s.kv_blocks_cached = st.kv_blocks_cached;
     s.generated_tokens = st.generated_tokens;
     s.prompt_tokens_cached = st.prompt_tokens_cached;
+    s.preemptions = st.preemptions;
+    s.recomputed_tokens = st.recomputed_tokens;
   }
   return s;
 }

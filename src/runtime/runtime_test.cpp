@@ -1,7 +1,11 @@
 #include "jarvis/runtime.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <atomic>
+#include <filesystem>
+#include <future>
 #include <thread>
 
 #include "jarvis/monitor.h"
@@ -28,6 +32,7 @@ TEST(RuntimeOptionsTest, InternalDefaultsDeriveFromThePublicOptions) {
   EXPECT_EQ(so->scheduler.max_queue, plain.scheduler.max_queue);
   EXPECT_EQ(so->scheduler.max_batch_tokens, plain.scheduler.max_batch_tokens);
   EXPECT_EQ(so->scheduler.n_ctx, plain.scheduler.n_ctx);
+  EXPECT_EQ(so->scheduler.kv_size, plain.scheduler.kv_size);
   EXPECT_EQ(so->scheduler.n_threads, plain.scheduler.n_threads);
   EXPECT_EQ(so->scheduler.kv_f16, plain.scheduler.kv_f16);
   EXPECT_EQ(so->scheduler.gpu_layers, kGpuLayersAuto);
@@ -47,6 +52,7 @@ TEST(RuntimeOptionsTest, BadValuesNameTheField) {
   bad([](RuntimeOptions& o) { o.parallel = 0; }, "parallel");
   bad([](RuntimeOptions& o) { o.max_queue = 0; }, "max_queue");
   bad([](RuntimeOptions& o) { o.threads = -1; }, "threads");
+  bad([](RuntimeOptions& o) { o.kv_size = -1; }, "kv_size");
   bad([](RuntimeOptions& o) { o.gpu_layers = -3; }, "gpu_layers");
 }
 
@@ -108,6 +114,69 @@ TEST(RuntimeTest, GeneratesRecordsIntoTheCallersMonitorAndServes) {
   (*server)->Stop(std::chrono::milliseconds(100));
   (*runtime)->Shutdown(std::chrono::milliseconds(0));
   EXPECT_EQ((*runtime)->Submit(r).status().code(), StatusCode::kCancelled);
+}
+
+// Issue 17: a model file truncated under a running request (the mapping guard
+// feeds zeros instead of a SIGBUS). A library caller must see the same error
+// the HTTP layer answers with: from Wait(), the future, on_complete and
+// Generate(); its pull stream ends soon after instead of streaming garbage.
+TEST(RuntimeTest, ModelFileTruncatedUnderARequestFailsItForLibraryCallers) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / ("jarvis_runtime_damaged_" + std::to_string(getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const fs::path model = dir / "m.gguf";
+  fs::copy_file(test::StoriesModelPath(), model);
+  RuntimeOptions o;
+  o.models = {model.string()};
+  o.threads = 1;
+  o.ctx_size = 256;
+  o.cache_ttl = std::chrono::seconds(0);
+  auto runtime = Runtime::Create(o);
+  ASSERT_TRUE(runtime.ok()) << runtime.status().ToString();
+
+  GenerateRequest r;
+  r.prompt = "Once upon a time";
+  r.max_tokens = 100;
+  r.ignore_eos = true;
+  r.sampling.temperature = 0;
+  std::atomic<bool> truncated{false};
+  r.on_token = [&](const TokenEvent&) {
+    if (!truncated.exchange(true)) {
+      EXPECT_EQ(truncate(model.c_str(), 4096), 0);
+    }
+    return true;
+  };
+  std::promise<GenerateResult> completed;
+  r.on_complete = [&completed](const GenerateResult& result) { completed.set_value(result); };
+  auto handle = (*runtime)->Submit(r);
+  ASSERT_TRUE(handle.ok()) << handle.status().ToString();
+  std::future<GenerateResult> future = handle->TakeFuture();
+  int events = 0;
+  TokenEvent event;
+  while (handle->Next(&event)) ++events;  // the stream ends...
+  const GenerateResult waited = handle->Wait();  // ... with the error
+  ASSERT_TRUE(truncated.load());
+  EXPECT_EQ(waited.finish, FinishReason::kError);
+  EXPECT_EQ(waited.error.code(), StatusCode::kCorruption) << waited.error.ToString();
+  EXPECT_NE(waited.error.message().find(model.string()), std::string::npos) << waited.error.ToString();
+  EXPECT_LT(events, 100);  // stopped at the first token after the damage, not at max_tokens
+  EXPECT_LT(waited.completion_tokens, 100);
+  const GenerateResult from_future = future.get();
+  EXPECT_EQ(from_future.finish, FinishReason::kError);
+  EXPECT_EQ(from_future.error.ToString(), waited.error.ToString());
+  const GenerateResult hooked = completed.get_future().get();
+  EXPECT_EQ(hooked.error.ToString(), waited.error.ToString());
+
+  // Generate() returns the error too: the file is now invalid, and names it.
+  GenerateRequest next;
+  next.prompt = "Once upon a time";
+  next.max_tokens = 4;
+  auto failed = (*runtime)->Generate(next);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_NE(failed.status().ToString().find("m.gguf"), std::string::npos) << failed.status().ToString();
+  (*runtime)->Shutdown(std::chrono::milliseconds(0));
+  fs::remove_all(dir);
 }
 
 TEST(RuntimeTest, MissingModelIsNotFound) {

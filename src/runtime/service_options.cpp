@@ -13,6 +13,7 @@ Result<ServiceOptions> ToServiceOptions(const RuntimeOptions& o) {
   if (o.batch_tokens < 1) return Status::InvalidArgument("batch_tokens must be >= 1");
   if (o.threads < 0) return Status::InvalidArgument("threads must be >= 0 (0: one per physical core)");
   if (o.ctx_size < 0) return Status::InvalidArgument("ctx_size must be >= 0 (0: the model's)");
+  if (o.kv_size < 0) return Status::InvalidArgument("kv_size must be >= 0 (0: parallel x ctx_size + 25%)");
   if (o.gpu_layers < kGpuLayersAuto) {
     return Status::InvalidArgument("gpu_layers must be -1 (all), 0 (CPU only) or a layer count");
   }
@@ -32,6 +33,7 @@ Result<ServiceOptions> ToServiceOptions(const RuntimeOptions& o) {
   so.scheduler.max_queue = o.max_queue;
   so.scheduler.max_batch_tokens = o.batch_tokens;
   so.scheduler.n_ctx = o.ctx_size;
+  so.scheduler.kv_size = o.kv_size;
   so.scheduler.n_threads = o.threads;
   so.scheduler.kv_f16 = o.kv_type == "f16";
   so.scheduler.gpu_layers = o.gpu_layers;

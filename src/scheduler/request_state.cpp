@@ -42,13 +42,27 @@ void RequestState::SetCompletionHook(std::function<void(const GenerateResult&)> 
   completion_hook_ = std::move(hook);
 }
 
+void RequestState::SetResultFilter(ResultFilter filter) {
+  std::lock_guard<std::mutex> lock(mu_);
+  result_filter_ = std::move(filter);
+}
+
 void RequestState::Complete(GenerateResult result) {
   std::function<void(const GenerateResult&)> completion;
+  ResultFilter filter;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (result_.has_value() || completing_) return;
     completing_ = true;
     completion = std::move(completion_hook_);
+    filter = std::move(result_filter_);
+  }
+  if (filter) {
+    try {
+      filter(result);
+    } catch (...) {
+      // A throwing filter must not escape the library; the result stands.
+    }
   }
   if (completion) {
     try {

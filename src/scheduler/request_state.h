@@ -45,6 +45,12 @@ class RequestState {
   // GenerateRequest::on_complete: Complete() runs it once, with the result,
   // before Wait()/the future can see the result.
   void SetCompletionHook(std::function<void(const GenerateResult&)> hook);
+  // Internal: Complete() runs it first, on the producer's thread; it may
+  // change the result (the service fails a request whose model file was
+  // damaged meanwhile) before the completion hook, Wait(), the future and the
+  // end of the pull stream see it.
+  using ResultFilter = std::function<void(GenerateResult&)>;
+  void SetResultFilter(ResultFilter filter);
 
   // Producer side.
   void Push(TokenEvent event);
@@ -68,6 +74,7 @@ class RequestState {
   std::function<void()> cancel_hook_;
   bool hook_ran_ = false;
   std::function<void(const GenerateResult&)> completion_hook_;
+  ResultFilter result_filter_;
   bool completing_ = false;
   std::promise<GenerateResult> promise_;
   std::future<GenerateResult> future_;

@@ -19,7 +19,7 @@ Status ValidateOptions(const SchedulerOptions& o) {
   }
   // Every request passes through the queue, so it needs room for one.
   if (o.max_queue < 1) return Status::InvalidArgument("max_queue must be >= 1");
-  if (o.n_ctx < 0 || o.kv_block_size < 1 || o.n_threads < 0) {
+  if (o.n_ctx < 0 || o.kv_block_size < 1 || o.n_threads < 0 || o.kv_size < 0) {
     return Status::InvalidArgument("scheduler options must be positive");
   }
   return Status::Ok();
@@ -50,6 +50,12 @@ Result<std::unique_ptr<Scheduler>> Scheduler::Create(const Model& model, const S
                                      " positions");
     }
   }
+  if (options.kv_size > 0) {
+    // Less than one context is allowed: a sequence that outgrows the whole
+    // pool then fails (ResourceExhausted) instead of waiting forever.
+    want_blocks = (static_cast<int64_t>(options.kv_size) + options.kv_block_size - 1) / options.kv_block_size;
+    if (want_blocks > (int64_t{1} << 30)) return Status::InvalidArgument("kv_size is too large");
+  }
   EngineOptions eo;
   eo.n_threads = options.n_threads;
   eo.n_ctx = n_ctx;
@@ -58,6 +64,10 @@ Result<std::unique_ptr<Scheduler>> Scheduler::Create(const Model& model, const S
   eo.gpu_layers = options.gpu_layers;
   eo.max_sequences = static_cast<int32_t>(
       options.kv_budget_bytes > 0 ? want_blocks / blocks_per_seq : (want_blocks + blocks_per_seq - 1) / blocks_per_seq);
+  if (options.kv_size > 0) {
+    eo.kv_blocks = static_cast<int32_t>(want_blocks);
+    eo.max_sequences = std::max<int32_t>(1, eo.max_sequences);
+  }
   JARVIS_ASSIGN_OR_RETURN(std::unique_ptr<Engine> engine, Engine::Create(model, eo));
 
   JARVIS_ASSIGN_OR_RETURN(ChatFormatter chat, ChatFormatterForModel(model.gguf(), model.tokenizer(), options.chat_template));
@@ -68,7 +78,9 @@ Result<std::unique_ptr<Scheduler>> Scheduler::Create(const Model& model, const S
 
 Scheduler::Scheduler(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Scheduler::~Scheduler() = default;  // Impl's destructor cancels and joins
-Result<RequestHandle> Scheduler::Submit(GenerateRequest request) { return impl_->Submit(std::move(request)); }
+Result<RequestHandle> Scheduler::Submit(GenerateRequest request, ResultFilter filter) {
+  return impl_->Submit(std::move(request), std::move(filter));
+}
 SchedulerStats Scheduler::Stats() const { return impl_->Stats(); }
 void Scheduler::Shutdown(std::chrono::milliseconds grace) { impl_->Shutdown(grace); }
 const Model& Scheduler::model() const { return impl_->model(); }
@@ -81,6 +93,7 @@ Scheduler::Impl::Impl(const Model& model, const SchedulerOptions& options, std::
       options_(options),
       chat_(std::move(chat)),
       n_ctx_(engine->n_ctx()),
+      kv_positions_(static_cast<int64_t>(engine->kv().n_blocks()) * engine->kv().block_size()),
       inbox_(std::make_shared<Inbox>()),
       engine_(std::move(engine)) {
   inbox_->stats.kv_blocks_total = engine_->kv().n_blocks();
@@ -93,13 +106,17 @@ Scheduler::Impl::~Impl() { Shutdown(std::chrono::milliseconds(0)); }
 
 void Scheduler::Impl::Start() { thread_ = std::thread([this] { Loop(); }); }
 
-Result<RequestHandle> Scheduler::Impl::Submit(GenerateRequest request) {
+Result<RequestHandle> Scheduler::Impl::Submit(GenerateRequest request, ResultFilter filter) {
   {
     std::lock_guard<std::mutex> lock(inbox_->mu);
     if (inbox_->stopping) return Status::Cancelled("the scheduler is shutting down");
   }
   JARVIS_ASSIGN_OR_RETURN(std::vector<int32_t> prompt,
                           PrepareRequestTokens(model_, chat_, request, n_ctx_));
+  if (static_cast<int64_t>(prompt.size()) > kv_positions_) {
+    return Status::InvalidArgument("the prompt has " + std::to_string(prompt.size()) +
+                                   " tokens but the KV pool holds " + std::to_string(kv_positions_));
+  }
   // Parse the grammar here, on the caller's thread, so a bad one is the
   // caller's InvalidArgument and not a failed request later.
   std::shared_ptr<const constrain::Grammar> grammar;
@@ -112,6 +129,7 @@ Result<RequestHandle> Scheduler::Impl::Submit(GenerateRequest request) {
   }
   auto state = std::make_shared<RequestState>(NextRequestId());
   state->SetCompletionHook(std::move(request.on_complete));
+  state->SetResultFilter(std::move(filter));
   std::weak_ptr<Inbox> weak = inbox_;
   state->SetCancelHook([weak] {
     if (auto inbox = weak.lock()) {
@@ -151,7 +169,7 @@ Result<RequestHandle> Scheduler::Impl::Submit(GenerateRequest request) {
 SchedulerStats Scheduler::Impl::Stats() const {
   std::lock_guard<std::mutex> lock(inbox_->mu);
   SchedulerStats s = inbox_->stats;
-  s.waiting = static_cast<int32_t>(inbox_->waiting.size());
+  s.waiting = static_cast<int32_t>(inbox_->waiting.size()) + inbox_->preempted;
   return s;
 }
 

@@ -22,10 +22,17 @@
 // and the pull stream (RequestHandle::Next) see every event; their texts
 // concatenate to GenerateResult::text.
 //
-// KV admission: a request is admitted only when the blocks it may ever need
-// (prompt + max_tokens, capped by the context) fit beside what the running
-// sequences may still need, so running sequences never run out of KV and are
-// never preempted; the queue head waits otherwise (FCFS).
+// KV admission and preemption: a request is admitted when the blocks its
+// prompt needs (less the cached prefix) fit beside what the running sequences
+// need for their next step; the queue head waits otherwise (FCFS). Sequences
+// then take blocks as they grow. When a step finds the pool empty, the newest
+// running sequence (admitted last) is preempted by recompute: its KV is
+// freed, its generated tokens and sampling state are kept, and it waits at
+// the front of the queue; resumed, it prefills prompt + generated tokens
+// again and goes on. Streams neither repeat nor lose a token and greedy
+// output equals an uninterrupted run. A sequence that is alone and still
+// cannot grow (a pool smaller than its context: SchedulerOptions::kv_size)
+// fails with ResourceExhausted, "context too large for the KV pool".
 //
 // Thread safety: Submit(), Stats() and Shutdown() may be called from any thread.
 // Callbacks (on_token, on_step) run on the loop thread and must not block for
@@ -55,7 +62,9 @@ struct StepStats {
   int32_t decode_tokens = 0;    // of which decode (one per running sequence)
   int32_t prefill_tokens = 0;   // of which prompt chunks
   int32_t running = 0;          // sequences running after the step
-  int32_t waiting = 0;          // requests queued after the step
+  int32_t waiting = 0;          // requests queued after the step (preempted ones included)
+  int32_t preemptions = 0;      // sequences preempted for want of KV in this step
+  int32_t recomputed_tokens = 0;  // of prefill_tokens: resumed sequences computing their KV again
   double step_ms = 0.0;
 };
 
@@ -71,6 +80,10 @@ struct SchedulerStats {
   int64_t prompt_tokens_computed = 0;
   int64_t prompt_tokens_cached = 0;
   int64_t generated_tokens = 0;
+  // KV exhaustion: running sequences preempted (their KV freed, resumed
+  // later by recompute) and the tokens prefilled again on resuming.
+  int64_t preemptions = 0;
+  int64_t recomputed_tokens = 0;
   // Where the engine runs (fixed at Create): Engine::backend(), the number
   // of layers offloaded to the GPU (0: CPU only) and the device memory held
   // for them (Engine::GpuBytes: weights + KV).
@@ -93,6 +106,12 @@ struct SchedulerOptions {
   // KV pool size. Default 0: max_sequences * n_ctx positions (plus room for the
   // prefix cache, 25%).
   size_t kv_budget_bytes = 0;
+  // KV pool size in positions (tokens) shared by all sequences, rounded up to
+  // whole blocks (RuntimeOptions::kv_size); overrides kv_budget_bytes.
+  // Default 0: kv_budget_bytes, or the default above. May be less than one
+  // context: a prompt longer than the pool is then InvalidArgument and a
+  // sequence that outgrows the whole pool fails with ResourceExhausted.
+  int32_t kv_size = RuntimeOptions{}.kv_size;
   int32_t kv_block_size = 16;
   bool kv_f16 = RuntimeOptions{}.kv_type == "f16";
   // Engine threads; 0: one per physical core.
@@ -107,9 +126,9 @@ struct SchedulerOptions {
   bool prefix_cache = true;
   // false: run one request at a time (a baseline for `bench serve`). Default true.
   bool continuous_batching = true;
-  // Called on the loop thread after every step that ran a forward pass
-  // (StepStats::running / waiting are counted after the step). Optional;
-  // must be quick; exceptions are swallowed.
+  // Called on the loop thread after every step that ran a forward pass or
+  // preempted a sequence (StepStats::running / waiting are counted after the
+  // step). Optional; must be quick; exceptions are swallowed.
   std::function<void(const StepStats&)> on_step;
 };
 
@@ -124,9 +143,13 @@ class Scheduler {
 
   // Validates and tokenizes the request on the caller's thread (chat messages
   // rendered with the model's template), then queues it; returns at once.
-  // InvalidArgument: bad parameters, prompt empty or longer than the context.
+  // InvalidArgument: bad parameters, prompt empty or longer than the context
+  // (or than the whole KV pool, SchedulerOptions::kv_size).
   // ResourceExhausted: the queue is full. Unavailable after Shutdown: Cancelled.
-  Result<RequestHandle> Submit(GenerateRequest request);
+  // `filter` (optional) may change the final result before on_complete,
+  // Wait() and the future see it (RequestState::SetResultFilter).
+  using ResultFilter = std::function<void(GenerateResult&)>;
+  Result<RequestHandle> Submit(GenerateRequest request, ResultFilter filter = {});
 
   SchedulerStats Stats() const;
 

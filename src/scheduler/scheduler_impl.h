@@ -6,7 +6,8 @@
 //     Shutdown() and the cancel hooks of RequestStates touch only this. Hooks
 //     hold a weak_ptr, so a handle may outlive the scheduler.
 //   - Loop state (the loop thread only): the engine and its KV cache, the
-//     running sequences, counters.
+//     running sequences, the preempted ones (their KV taken back; they wait
+//     ahead of every queued request), counters.
 // The loop sleeps on Inbox::cv while there is nothing to run; Submit, Cancel
 // and Shutdown wake it. No callback is ever called with Inbox::mu held.
 #pragma once
@@ -37,7 +38,7 @@ class Scheduler::Impl {
   ~Impl();
 
   void Start();
-  Result<RequestHandle> Submit(GenerateRequest request);
+  Result<RequestHandle> Submit(GenerateRequest request, ResultFilter filter);
   SchedulerStats Stats() const;
   void Shutdown(std::chrono::milliseconds grace);
   const Model& model() const { return model_; }
@@ -51,6 +52,7 @@ class Scheduler::Impl {
     bool stopping = false;  // Shutdown() was called
     Clock::time_point grace_deadline;
     SchedulerStats stats;   // snapshot after the last step
+    int32_t preempted = 0;  // preempted_.size() after the last step (counted as waiting)
   };
   // Admitted this step, before its Sequence exists.
   struct Admission {
@@ -64,13 +66,24 @@ class Scheduler::Impl {
   bool Iterate();
   // Under the inbox lock: drops cancelled / expired waiting requests (into
   // `dropped`) and pops what fits (KV blocks, max_sequences) into `admitted`.
+  // Preempted sequences come first: they are resumed (straight into running_)
+  // while they fit, and no new request is admitted while one still waits.
   void TakeWaiting(Clock::time_point now, bool cancel_all, std::vector<PendingRequest>* dropped,
                    std::vector<Admission>* admitted);
+  // Part of TakeWaiting: resumes preempted sequences; false when one is left
+  // waiting. Updates the blocks promised and the running count.
+  bool ResumePreempted(Clock::time_point now, bool cancel_all, int32_t* promised, int32_t* n_running);
   void StartSequences(std::vector<Admission> admitted, Clock::time_point now);
   // Cancels running sequences that asked for it or passed their deadline.
   void ReapRunning(Clock::time_point now, bool cancel_all);
   // Builds and runs one batch; samples; returns the step's numbers.
   StepStats RunStep();
+  // Makes seq's KV cover [0, n_positions), preempting the newest running
+  // sequences while the pool is empty. False when seq itself was preempted
+  // or (alone, still not fitting) failed.
+  bool ReserveOrPreempt(Sequence* seq, int32_t n_positions);
+  // Takes seq's KV back and moves it from running_ to the front of preempted_.
+  void Preempt(Sequence* seq);
   // Frees the KV of every finished sequence, publishes the stats, then
   // completes the finished requests.
   void RetireFinished(const StepStats& step);
@@ -83,13 +96,15 @@ class Scheduler::Impl {
   const SchedulerOptions options_;
   const ChatFormatter chat_;
   const int32_t n_ctx_;  // the engine's context per sequence (immutable)
+  const int64_t kv_positions_;  // the KV pool's size in positions (immutable)
   std::shared_ptr<Inbox> inbox_;
   std::thread thread_;
   std::mutex join_mu_;
 
   // Loop thread only.
   std::unique_ptr<Engine> engine_;
-  std::vector<std::unique_ptr<Sequence>> running_;  // admission order
+  std::vector<std::unique_ptr<Sequence>> running_;  // admission order (a resumed one is the newest)
+  std::deque<std::unique_ptr<Sequence>> preempted_;  // waiting for KV, resumed front first
   std::unique_ptr<GrammarProcessorFactory> grammars_;  // token trie and mask caches, built on first use
   std::vector<float> logits_;
   Batch batch_;
@@ -97,6 +112,8 @@ class Scheduler::Impl {
   int64_t prompt_tokens_computed_ = 0;
   int64_t prompt_tokens_cached_ = 0;
   int64_t generated_tokens_ = 0;
+  int64_t preemptions_ = 0;
+  int64_t recomputed_tokens_ = 0;
 };
 
 }  // namespace jarvis

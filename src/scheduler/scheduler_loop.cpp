@@ -38,12 +38,13 @@ bool Scheduler::Impl::Iterate() {
   {
     std::unique_lock<std::mutex> lock(inbox_->mu);
     inbox_->cv.wait(lock, [&] {
-      return inbox_->kick || inbox_->stopping || !inbox_->waiting.empty() || !running_.empty();
+      return inbox_->kick || inbox_->stopping || !inbox_->waiting.empty() || !running_.empty() ||
+             !preempted_.empty();
     });
     inbox_->kick = false;
     const auto now = Clock::now();
     cancel_all = inbox_->stopping && now >= inbox_->grace_deadline;
-    if (inbox_->stopping && inbox_->waiting.empty() && running_.empty()) return false;
+    if (inbox_->stopping && inbox_->waiting.empty() && running_.empty() && preempted_.empty()) return false;
     TakeWaiting(now, cancel_all, &dropped, &admitted);
   }
   const auto now = Clock::now();
@@ -59,14 +60,61 @@ bool Scheduler::Impl::Iterate() {
 }
 
 int32_t Scheduler::Impl::OutstandingBlocks() const {
+  // What the running sequences need for their next step: the rest of their
+  // prefill, or the position of their next decode token.
   const int32_t bs = engine_->kv().block_size();
   int32_t n = 0;
   for (const auto& seq : running_) {
-    if (seq->finish()) continue;
-    n += BlocksFor(seq->final_positions(), bs) -
-         static_cast<int32_t>(engine_->kv().block_table(seq->kv_seq).size());
+    if (seq->finish() || seq->kv_seq < 0) continue;
+    n += std::max(0, BlocksFor(seq->n_tokens(), bs) -
+                         static_cast<int32_t>(engine_->kv().block_table(seq->kv_seq).size()));
   }
   return n;
+}
+
+bool Scheduler::Impl::ResumePreempted(Clock::time_point now, bool cancel_all, int32_t* promised,
+                                      int32_t* n_running) {
+  KvCache& kv = engine_->kv();
+  const int32_t bs = kv.block_size();
+  // Cancelled or expired while preempted: retired with the finished ones.
+  for (auto& seq : preempted_) {
+    if (cancel_all || seq->state().cancelled() || seq->expired(now)) {
+      seq->set_finish(FinishReason::kCancelled);
+      running_.push_back(std::move(seq));
+    }
+  }
+  std::erase(preempted_, nullptr);
+  while (!preempted_.empty()) {
+    if (options_.continuous_batching ? *n_running >= options_.max_sequences : *n_running > 0) return false;
+    std::unique_ptr<Sequence>& head = preempted_.front();
+    PrefixMatch match;
+    if (options_.prefix_cache) match = kv.MatchPrefix(head->tokens());
+    const int32_t need = BlocksFor(head->n_tokens(), bs) - static_cast<int32_t>(match.blocks.size());
+    if (need > kv.FreeBlocksAfterAttach(match) - *promised) {
+      if (*n_running > 0 || *promised > 0) return false;  // waits for the running ones to free blocks
+      // Alone with the whole pool and still too large (a pool of less than
+      // one context): it would wait forever.
+      head->set_finish(FinishReason::kError,
+                       Status::ResourceExhausted("context too large for the KV pool: " +
+                                                 std::to_string(head->n_tokens()) + " tokens need " +
+                                                 std::to_string(BlocksFor(head->n_tokens(), bs)) + " blocks of " +
+                                                 std::to_string(bs) + ", the pool has " +
+                                                 std::to_string(kv.n_blocks())));
+      running_.push_back(std::move(head));
+      preempted_.pop_front();
+      continue;
+    }
+    const int32_t kv_seq = kv.CreateSequence();
+    if (options_.prefix_cache) {
+      if (Status st = kv.AttachPrefix(kv_seq, match); !st.ok()) match = PrefixMatch();
+    }
+    head->Resume(kv_seq, match.n_tokens);
+    running_.push_back(std::move(head));
+    preempted_.pop_front();
+    *promised += need;
+    ++*n_running;
+  }
+  return true;
 }
 
 void Scheduler::Impl::TakeWaiting(Clock::time_point now, bool cancel_all, std::vector<PendingRequest>* dropped,
@@ -83,20 +131,20 @@ void Scheduler::Impl::TakeWaiting(Clock::time_point now, bool cancel_all, std::v
   }
   KvCache& kv = engine_->kv();
   const int32_t bs = kv.block_size();
-  // Blocks promised to running sequences (their future growth) and to the
-  // ones admitted above; a request is admitted only if all of them still fit,
-  // so no running sequence can ever run out of KV.
+  // Blocks the running sequences need for their next step and those promised
+  // to the ones admitted above. A request needs room for its prompt only (its
+  // later growth may preempt the newest sequence: RunStep).
   int32_t promised = OutstandingBlocks();
   int32_t n_running = static_cast<int32_t>(std::count_if(
       running_.begin(), running_.end(), [](const auto& s) { return !s->finish().has_value(); }));
+  if (!ResumePreempted(now, cancel_all, &promised, &n_running)) return;  // FCFS: they are the queue's front
   while (!waiting.empty()) {
     if (options_.continuous_batching ? n_running >= options_.max_sequences : n_running > 0) break;
     PendingRequest& head = waiting.front();
     PrefixMatch match;
     if (options_.prefix_cache) match = kv.MatchPrefix(head.prompt);
-    const int32_t need = BlocksFor(Sequence::FinalPositions(static_cast<int32_t>(head.prompt.size()),
-                                                            head.max_tokens, n_ctx_), bs) -
-                         static_cast<int32_t>(match.blocks.size());
+    const int32_t need =
+        BlocksFor(static_cast<int32_t>(head.prompt.size()), bs) - static_cast<int32_t>(match.blocks.size());
     if (need > kv.FreeBlocksAfterAttach(match) - promised) break;  // FCFS: the head waits for room
     Admission a;
     a.kv_seq = kv.CreateSequence();
@@ -154,9 +202,58 @@ void Scheduler::Impl::ReapRunning(Clock::time_point now, bool cancel_all) {
   }
 }
 
+void Scheduler::Impl::Preempt(Sequence* seq) {
+  engine_->kv().FreeSequence(seq->kv_seq);
+  seq->Preempt();
+  auto it = std::find_if(running_.begin(), running_.end(), [seq](const auto& p) { return p.get() == seq; });
+  preempted_.push_front(std::move(*it));
+  running_.erase(it);
+  ++preemptions_;
+}
+
+bool Scheduler::Impl::ReserveOrPreempt(Sequence* seq, int32_t n_positions) {
+  KvCache& kv = engine_->kv();
+  for (;;) {
+    Status r = kv.Reserve(seq->kv_seq, n_positions);
+    if (r.ok()) return true;
+    // The newest running sequence gives its blocks back; when that is seq
+    // itself, it waits for the older ones to finish.
+    Sequence* victim = nullptr;
+    int32_t live = 0;
+    for (auto it = running_.rbegin(); it != running_.rend(); ++it) {
+      if ((*it)->finish()) continue;
+      if (victim == nullptr) victim = it->get();
+      ++live;
+    }
+    if (victim != seq) {
+      Preempt(victim);
+      continue;
+    }
+    if (live > 1) {
+      Preempt(seq);
+      return false;
+    }
+    const int32_t bs = kv.block_size();
+    seq->set_finish(FinishReason::kError,
+                    Status::ResourceExhausted("context too large for the KV pool: " + std::to_string(n_positions) +
+                                              " positions need " + std::to_string(BlocksFor(n_positions, bs)) +
+                                              " blocks of " + std::to_string(bs) + ", the pool has " +
+                                              std::to_string(kv.n_blocks()) + " (" + r.message() + ")"));
+    return false;
+  }
+}
+
 StepStats Scheduler::Impl::RunStep() {
   const auto start = Clock::now();
   KvCache& kv = engine_->kv();
+  // Sequences reaped this iteration give their blocks back before anyone is
+  // preempted for want of them.
+  for (auto& seq : running_) {
+    if (seq->finish() && seq->kv_seq >= 0) {
+      kv.FreeSequence(seq->kv_seq);
+      seq->kv_seq = -1;
+    }
+  }
   struct Slot {
     Sequence* seq;
     int32_t n;    // tokens fed this step
@@ -166,31 +263,40 @@ StepStats Scheduler::Impl::RunStep() {
   std::vector<Slot> slots;
   int32_t budget = options_.max_batch_tokens;
   StepStats st;
+  const int64_t preemptions_before = preemptions_;
   // Decode tokens first: running sequences never wait behind a long prompt.
   for (auto& seq : running_) {
     if (!seq->finish() && seq->has_pending_decode()) {
       slots.push_back({seq.get(), 1, true, false});
       --budget;
-      ++st.decode_tokens;
     }
   }
-  // Then prompt chunks, FCFS.
+  // Then prompt chunks (a resumed sequence's recompute too), FCFS.
   for (auto& seq : running_) {
     if (budget <= 0) break;
     if (seq->finish() || !seq->prefilling()) continue;
-    const int32_t n = std::min(budget, seq->n_prompt() - seq->n_computed());
-    slots.push_back({seq.get(), n, seq->n_computed() + n == seq->n_prompt(), true});
+    const int32_t n = std::min(budget, seq->prefill_end() - seq->n_computed());
+    slots.push_back({seq.get(), n, seq->n_computed() + n == seq->prefill_end(), true});
     budget -= n;
-    st.prefill_tokens += n;
   }
-  // KV for the new positions (promised at admission, so this cannot fail
-  // unless something is badly wrong; then only that sequence fails).
-  std::erase_if(slots, [&](const Slot& s) {
-    Status r = kv.Reserve(s.seq->kv_seq, s.seq->n_computed() + s.n);
-    if (r.ok()) return false;
-    s.seq->set_finish(FinishReason::kError, r);
-    return true;
-  });
+  // KV for the new positions, oldest sequence first. When the pool is empty
+  // the newest running sequence is preempted (its slot goes with it), so the
+  // oldest always make progress.
+  std::vector<Sequence*> order;
+  order.reserve(running_.size());
+  for (auto& seq : running_) order.push_back(seq.get());
+  for (Sequence* seq : order) {
+    if (seq->preempted() || seq->finish()) continue;  // a victim already
+    auto slot = std::find_if(slots.begin(), slots.end(), [seq](const Slot& s) { return s.seq == seq; });
+    if (slot == slots.end()) continue;
+    ReserveOrPreempt(seq, seq->n_computed() + slot->n);
+  }
+  std::erase_if(slots, [](const Slot& s) { return s.seq->preempted() || s.seq->finish().has_value(); });
+  st.preemptions = static_cast<int32_t>(preemptions_ - preemptions_before);
+  for (const Slot& s : slots) {
+    (s.prefill ? st.prefill_tokens : st.decode_tokens) += s.n;
+    if (s.prefill && s.seq->resumed()) st.recomputed_tokens += s.n;
+  }
   if (slots.empty()) return st;
 
   batch_.Clear();
@@ -215,7 +321,7 @@ StepStats Scheduler::Impl::RunStep() {
   size_t row = 0;
   for (const Slot& s : slots) {
     s.seq->Advance(s.n, end);
-    if (s.prefill) prompt_tokens_computed_ += s.n;
+    if (s.prefill) (s.seq->resumed() ? recomputed_tokens_ : prompt_tokens_computed_) += s.n;  // as in st
     if (options_.prefix_cache) kv.CommitTokens(s.seq->kv_seq, s.seq->computed_tokens());
     if (!s.logits) continue;
     const int32_t before = s.seq->n_generated();
@@ -232,7 +338,7 @@ void Scheduler::Impl::RetireFinished(const StepStats& step) {
   std::vector<std::unique_ptr<Sequence>> finished;
   for (auto& seq : running_) {
     if (!seq->finish()) continue;
-    kv.FreeSequence(seq->kv_seq);
+    kv.FreeSequence(seq->kv_seq);  // -1 (freed already, or preempted): ignored
     finished.push_back(std::move(seq));
   }
   std::erase(running_, nullptr);
@@ -243,6 +349,10 @@ void Scheduler::Impl::RetireFinished(const StepStats& step) {
 }
 
 void Scheduler::Impl::FailAll(const Status& status) {
+  for (auto& seq : preempted_) {
+    if (seq) running_.push_back(std::move(seq));
+  }
+  preempted_.clear();
   for (auto& seq : running_) {
     if (seq) seq->set_finish(FinishReason::kError, status);
   }
@@ -271,8 +381,9 @@ void Scheduler::Impl::PublishStats(const StepStats& step_in) {
   {
     std::lock_guard<std::mutex> lock(inbox_->mu);
     SchedulerStats& s = inbox_->stats;
+    inbox_->preempted = static_cast<int32_t>(preempted_.size());
     s.running = static_cast<int32_t>(running_.size());
-    s.waiting = static_cast<int32_t>(inbox_->waiting.size());
+    s.waiting = static_cast<int32_t>(inbox_->waiting.size()) + inbox_->preempted;
     s.steps = steps_;
     s.kv_blocks_total = kv.n_blocks();
     s.kv_blocks_used = kv.used_blocks();
@@ -282,10 +393,12 @@ void Scheduler::Impl::PublishStats(const StepStats& step_in) {
     s.prompt_tokens_computed = prompt_tokens_computed_;
     s.prompt_tokens_cached = prompt_tokens_cached_;
     s.generated_tokens = generated_tokens_;
+    s.preemptions = preemptions_;
+    s.recomputed_tokens = recomputed_tokens_;
     step.running = s.running;
     step.waiting = s.waiting;
   }
-  if (options_.on_step && step.batch_tokens > 0) {
+  if (options_.on_step && (step.batch_tokens > 0 || step.preemptions > 0)) {
     try {
       options_.on_step(step);
     } catch (...) {

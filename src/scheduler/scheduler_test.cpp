@@ -448,6 +448,195 @@ TEST_F(SchedulerTest, ChatMessagesAreRenderedAndTokenized) {
   EXPECT_EQ(res.prompt_tokens, static_cast<int32_t>(ids->size()));
 }
 
+// ---- issue 17: KV exhaustion, preemption by recompute ----------------------
+
+// Six long generations that together need about twice the pool: greedy ones,
+// one with seeded sampling and penalties (its RNG and penalty history must
+// carry over), one under a grammar (its parser state too), one with a stop
+// string whose prefixes are held back by the stop matcher.
+std::vector<GenerateRequest> PreemptionRequests() {
+  std::vector<GenerateRequest> rs;
+  for (int i = 0; i < 6; ++i) {
+    GenerateRequest r;
+    std::mt19937 rng(50 + static_cast<uint32_t>(i));
+    r.prompt_tokens = {1};
+    while (r.prompt_tokens.size() < 6 + 5 * static_cast<size_t>(i)) {
+      r.prompt_tokens.push_back(static_cast<int32_t>(259 + rng() % 250));
+    }
+    r.max_tokens = 170;
+    r.ignore_eos = true;
+    r.sampling.temperature = 0.0f;
+    rs.push_back(r);
+  }
+  // The newest are the first victims.
+  rs[5].sampling.temperature = 0.9f;
+  rs[5].sampling.seed = 77;
+  rs[5].sampling.has_seed = true;
+  rs[5].sampling.repeat_penalty = 1.3f;
+  rs[5].sampling.frequency_penalty = 0.4f;
+  rs[4].grammar = R"(root ::= ([a-z] | " " | ".")+)";
+  rs[3].stop = {"the big tree and"};
+  return rs;
+}
+
+// Solo runs on a scheduler with room for everything.
+std::vector<GenerateResult> SoloResults(Scheduler& s, const std::vector<GenerateRequest>& rs) {
+  std::vector<GenerateResult> out;
+  for (const auto& r : rs) {
+    auto h = s.Submit(r);
+    EXPECT_TRUE(h.ok()) << h.status().ToString();
+    out.push_back(h.ok() ? h->Wait() : GenerateResult());
+    EXPECT_NE(out.back().finish, FinishReason::kError) << out.back().error.ToString();
+  }
+  return out;
+}
+
+TEST_F(SchedulerTest, KvExhaustionPreemptsTheNewestAndRecomputesIdentically) {
+  const std::vector<GenerateRequest> requests = PreemptionRequests();
+  const std::vector<GenerateResult> solo = SoloResults(*Make(Options(1)), requests);
+  EXPECT_EQ(solo[0].completion_tokens, 170);
+
+  SchedulerOptions o = Options(6);
+  o.kv_size = 512;  // one context: 32 blocks for ~6 x 190 positions
+  o.max_batch_tokens = 64;
+  std::atomic<int32_t> max_running{0}, step_preemptions{0};
+  int64_t steps = 0;  // loop thread only, like the callbacks below
+  o.on_step = [&](const StepStats& st) {
+    max_running = std::max(max_running.load(), st.running);
+    step_preemptions += st.preemptions;
+    ++steps;
+  };
+  auto s = Make(o);
+  ASSERT_EQ(s->Stats().kv_blocks_total, 32);
+  // The oldest request is never the victim: it gets a token every step.
+  std::vector<int64_t> oldest_token_steps;
+  std::vector<RequestHandle> hs;
+  for (size_t i = 0; i < requests.size(); ++i) {
+    GenerateRequest r = requests[i];
+    if (i == 0) {
+      r.on_token = [&](const TokenEvent&) {
+        oldest_token_steps.push_back(steps);
+        return true;
+      };
+    }
+    hs.push_back(MustSubmit(*s, std::move(r)));
+  }
+  for (size_t i = 0; i < hs.size(); ++i) {
+    const GenerateResult r = hs[i].Wait();
+    EXPECT_EQ(r.finish, solo[i].finish) << "request " << i << ": " << r.error.ToString();
+    EXPECT_EQ(r.tokens, solo[i].tokens) << "request " << i;
+    EXPECT_EQ(r.text, solo[i].text) << "request " << i;
+    EXPECT_EQ(r.completion_tokens, solo[i].completion_tokens) << "request " << i;
+    EXPECT_EQ(r.prompt_tokens, solo[i].prompt_tokens) << "request " << i;
+  }
+  for (size_t k = 1; k < oldest_token_steps.size(); ++k) {
+    ASSERT_EQ(oldest_token_steps[k], oldest_token_steps[k - 1] + 1) << "token " << k << " of the oldest request";
+  }
+  const SchedulerStats st = s->Stats();
+  std::printf("preemptions %lld, recomputed tokens %lld, steps %lld\n", static_cast<long long>(st.preemptions),
+              static_cast<long long>(st.recomputed_tokens), static_cast<long long>(st.steps));
+  EXPECT_GT(st.preemptions, 0);
+  EXPECT_GT(st.recomputed_tokens, 0);
+  EXPECT_EQ(step_preemptions.load(), st.preemptions);  // every preemption reached on_step
+  EXPECT_GT(max_running.load(), 2);  // admission counted prompts only: more ran at once
+  EXPECT_EQ(st.running, 0);
+  EXPECT_EQ(st.waiting, 0);
+  EXPECT_EQ(st.kv_blocks_used, 0);
+}
+
+TEST_F(SchedulerTest, PreemptedStreamsNeitherRepeatNorLoseTokens) {
+  std::vector<GenerateRequest> requests = PreemptionRequests();
+  const std::vector<GenerateResult> solo = SoloResults(*Make(Options(1)), requests);
+  SchedulerOptions o = Options(6);
+  o.kv_size = 512;
+  auto s = Make(o);
+  struct Pushed {
+    std::string text;
+    std::vector<int32_t> tokens;
+  };
+  std::vector<Pushed> pushed(requests.size());
+  std::vector<RequestHandle> hs;
+  for (size_t i = 0; i < requests.size(); ++i) {
+    GenerateRequest r = requests[i];
+    r.on_token = [&p = pushed[i]](const TokenEvent& e) {
+      p.text += e.text;
+      if (e.token >= 0) p.tokens.push_back(e.token);
+      return true;
+    };
+    hs.push_back(MustSubmit(*s, std::move(r)));
+  }
+  for (size_t i = 0; i < hs.size(); ++i) {
+    std::string pulled;
+    std::vector<int32_t> pulled_tokens;
+    TokenEvent ev;
+    while (hs[i].Next(&ev)) {
+      pulled += ev.text;
+      if (ev.token >= 0) pulled_tokens.push_back(ev.token);
+    }
+    const GenerateResult r = hs[i].Wait();
+    EXPECT_EQ(pulled, solo[i].text) << "request " << i;
+    EXPECT_EQ(pulled_tokens, solo[i].tokens) << "request " << i;
+    EXPECT_EQ(pushed[i].text, solo[i].text) << "request " << i;
+    EXPECT_EQ(pushed[i].tokens, solo[i].tokens) << "request " << i;
+    EXPECT_EQ(r.text, solo[i].text) << "request " << i;
+  }
+  EXPECT_GT(s->Stats().preemptions, 0);
+}
+
+TEST_F(SchedulerTest, ASequenceLargerThanTheWholePoolFailsClearly) {
+  SchedulerOptions o = Options(2);
+  o.kv_size = 64;  // 4 blocks, less than one context
+  auto s = Make(o);
+  EXPECT_EQ(s->Submit(Greedy(RandomPrompt(100, 1), 4)).status().code(), StatusCode::kInvalidArgument);
+  const std::vector<int32_t> prompt = RandomPrompt(10, 60);
+  const std::vector<int32_t> reference = Reference(prompt, 200, Greedy({}, 0).sampling);
+  // Alone: it grows to the pool's 64 positions, then fails instead of waiting.
+  GenerateRequest r = Greedy(prompt, 200);
+  r.ignore_eos = true;
+  const GenerateResult alone = MustSubmit(*s, r).Wait();
+  EXPECT_EQ(alone.finish, FinishReason::kError);
+  EXPECT_EQ(alone.error.code(), StatusCode::kResourceExhausted);
+  EXPECT_NE(alone.error.message().find("context too large for the KV pool"), std::string::npos)
+      << alone.error.ToString();
+  EXPECT_EQ(alone.completion_tokens, 64 - 10 + 1);  // positions 0..63 computed, the last sample kept
+  EXPECT_EQ(alone.tokens, std::vector<int32_t>(reference.begin(), reference.begin() + alone.completion_tokens));
+  // Two at once: one is preempted for the other, both end with the error,
+  // nothing is left behind, and the scheduler still serves.
+  std::vector<RequestHandle> hs = {MustSubmit(*s, r), MustSubmit(*s, r)};
+  for (auto& h : hs) EXPECT_EQ(h.Wait().error.code(), StatusCode::kResourceExhausted);
+  const GenerateResult small = MustSubmit(*s, Greedy(prompt, 8)).Wait();
+  EXPECT_EQ(small.finish, FinishReason::kLength);
+  EXPECT_EQ(small.tokens, std::vector<int32_t>(reference.begin(), reference.begin() + 8));
+  const SchedulerStats st = s->Stats();
+  EXPECT_GT(st.preemptions, 0);
+  EXPECT_EQ(st.kv_blocks_used, 0);
+  EXPECT_EQ(st.running + st.waiting, 0);
+}
+
+TEST_F(SchedulerTest, ShutdownCancelsPreemptedSequences) {
+  SchedulerOptions o = Options(6);
+  o.kv_size = 512;
+  std::atomic<Scheduler*> self{nullptr};
+  o.on_step = [&](const StepStats& st) {
+    if (st.preemptions > 0 && self.load() != nullptr) self.load()->Shutdown(milliseconds(0));
+  };
+  auto s = Make(o);
+  self = s.get();
+  std::vector<RequestHandle> hs;
+  for (const auto& r : PreemptionRequests()) hs.push_back(MustSubmit(*s, r));
+  int cancelled_after_tokens = 0;
+  for (auto& h : hs) {
+    const GenerateResult r = h.Wait();  // every handle completes: nobody is stranded in the preempted queue
+    EXPECT_EQ(r.finish, FinishReason::kCancelled) << r.error.ToString();
+    if (r.completion_tokens > 0) ++cancelled_after_tokens;
+  }
+  EXPECT_GT(cancelled_after_tokens, 1);
+  const SchedulerStats st = s->Stats();
+  EXPECT_GT(st.preemptions, 0);
+  EXPECT_EQ(st.kv_blocks_used, 0);
+  s->Shutdown(milliseconds(0));
+}
+
 TEST(RequestStateTest, CompletedHandleDeliversTextOnce) {
   GenerateResult r;
   r.text = "cached answer";

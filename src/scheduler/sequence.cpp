@@ -28,24 +28,30 @@ TokenPipelineOptions PipelineOptions(const PendingRequest& r) {
 Sequence::Sequence(PendingRequest request, const Tokenizer& tokenizer, int32_t n_vocab, int32_t n_ctx,
                    Clock::time_point admitted, std::unique_ptr<LogitsProcessor> processor)
     : request_(std::move(request)),
-      n_ctx_(n_ctx),
       pipeline_(tokenizer, n_vocab, n_ctx, request_.prompt, PipelineOptions(request_), std::move(processor)),
       tokens_(request_.prompt),
+      prefill_end_(static_cast<int32_t>(request_.prompt.size())),
       admitted_(admitted) {
   result_.prompt_tokens = n_prompt();
-}
-
-int32_t Sequence::FinalPositions(int32_t n_prompt, int32_t max_tokens, int32_t n_ctx) {
-  // Prompt positions, then every generated token but the last is fed; the
-  // context check in Sample() stops before position n_ctx - 1 is needed.
-  const int32_t budget = max_tokens < 0 ? n_ctx : max_tokens;
-  const int64_t fed = static_cast<int64_t>(n_prompt) + std::max(0, budget - 1);
-  return std::max(n_prompt, static_cast<int32_t>(std::min<int64_t>(fed, n_ctx - 1)));
 }
 
 void Sequence::SetCachedPrefix(int32_t n) {
   n_computed_ = n;
   result_.cached_prompt_tokens = n;
+}
+
+void Sequence::Preempt() {
+  kv_seq = -1;
+  n_computed_ = 0;
+  prefill_end_ = n_tokens();
+  preempted_ = true;
+  ++n_preemptions_;
+}
+
+void Sequence::Resume(int32_t kv, int32_t n_cached) {
+  kv_seq = kv;
+  n_computed_ = n_cached;
+  preempted_ = false;
 }
 
 void Sequence::Advance(int32_t n, Clock::time_point step_end) {

@@ -3,6 +3,15 @@
 // sampler, detokenizer, stop strings, finish rules; the same one Generate
 // runs, so both give the same tokens) and the result being built.
 //
+// Preemption by recompute: when the KV pool runs dry the scheduler may take a
+// sequence's KV away (Preempt()) and later give it a new, empty KV sequence
+// (Resume()). Everything but the K/V stays here: the tokens generated so far,
+// the pipeline (sampler RNG, penalty history, grammar state, detokenizer, stop
+// matcher) and the result being built. The resumed sequence prefills its
+// prompt + generated tokens again and samples from the last position, which
+// is exactly the decode step it was preempted before, so its output continues
+// as if nothing had happened.
+//
 // Thread safety: owned and used by the scheduler's loop thread only. Events go
 // to the RequestState (thread-safe) and to on_token, called on the loop thread.
 #pragma once
@@ -49,12 +58,17 @@ class Sequence {
   Sequence(const Sequence&) = delete;
   Sequence& operator=(const Sequence&) = delete;
 
-  // Positions [0, final_positions()) are the most this sequence can write.
-  int32_t final_positions() const { return FinalPositions(n_prompt(), request_.max_tokens, n_ctx_); }
-  static int32_t FinalPositions(int32_t n_prompt, int32_t max_tokens, int32_t n_ctx);
-  bool prefilling() const { return n_computed_ < n_prompt(); }
+  // Prefill feeds positions [n_computed(), prefill_end()) and samples after
+  // the last one: the prompt, or after a preemption the prompt and every
+  // generated token (recompute).
+  bool prefilling() const { return n_computed_ < prefill_end_; }
+  int32_t prefill_end() const { return prefill_end_; }
   int32_t n_prompt() const { return static_cast<int32_t>(request_.prompt.size()); }
   int32_t n_computed() const { return n_computed_; }
+  // Prompt and generated tokens; the next step needs K/V for all of them
+  // (the last one is fed next when it is a sampled token).
+  std::span<const int32_t> tokens() const { return tokens_; }
+  int32_t n_tokens() const { return static_cast<int32_t>(tokens_.size()); }
   // Tokens at positions [0, n_computed()): computed K/V.
   std::span<const int32_t> computed_tokens() const {
     return std::span<const int32_t>(tokens_).first(static_cast<size_t>(n_computed_));
@@ -71,6 +85,15 @@ class Sequence {
   // The first n prompt positions came from the prefix cache.
   void SetCachedPrefix(int32_t n);
   int32_t cached_prompt_tokens() const { return result_.cached_prompt_tokens; }
+
+  // Preemption (see above). Preempt(): the caller has freed kv_seq; nothing
+  // is computed any more and prefill_end() covers every token. Resume(): a
+  // new KV sequence whose first n_cached positions came from the prefix cache.
+  void Preempt();
+  void Resume(int32_t kv, int32_t n_cached);
+  bool preempted() const { return preempted_; }  // between Preempt() and Resume()
+  bool resumed() const { return n_preemptions_ > 0; }  // prefill is recompute
+  int32_t n_preemptions() const { return n_preemptions_; }
 
   // The step fed positions [n_computed, n_computed + n) successfully.
   void Advance(int32_t n, Clock::time_point step_end);
@@ -94,10 +117,12 @@ class Sequence {
   bool Emit(int32_t token, std::string text, std::optional<TokenLogprob> logprob = std::nullopt);
 
   PendingRequest request_;
-  int32_t n_ctx_;
   TokenPipeline pipeline_;
   std::vector<int32_t> tokens_;  // prompt, then generated
   int32_t n_computed_ = 0;
+  int32_t prefill_end_ = 0;
+  bool preempted_ = false;
+  int32_t n_preemptions_ = 0;
   std::optional<FinishReason> finish_;
   Status callback_error_;  // on_token threw
   GenerateResult result_;

@@ -143,10 +143,14 @@ TEST_F(ModelFileChangesTest, TruncatedWhileGeneratingFailsThatRequestThenRecover
   // The outcome as on_complete reports it (what the HTTP layer answers from).
   GenerateResult during;
   r.on_complete = [&during](const GenerateResult& result) { during = result; };
-  Run(**svc, std::move(r));
+  // And as a library caller's Wait() gets it: the same error.
+  const GenerateResult waited = Run(**svc, std::move(r));
   ASSERT_TRUE(truncated.load());
   EXPECT_EQ(during.finish, FinishReason::kError);
   EXPECT_NE(during.error.message().find(model.string()), std::string::npos) << during.error.ToString();
+  EXPECT_EQ(waited.finish, FinishReason::kError);
+  EXPECT_EQ(waited.error.ToString(), during.error.ToString());
+  EXPECT_LT(waited.completion_tokens, 40);  // it stopped once the damage was seen
 
   // The file is now invalid: requests get its load error, naming it.
   GenerateRequest next = Greedy();

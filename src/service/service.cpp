@@ -107,6 +107,8 @@ Service::Impl::Impl(const ServiceOptions& options, std::vector<ModelSource> sour
     s.prompt_tokens = &m.GetCounter("prompt_tokens_total", l);
     s.cached_prompt_tokens = &m.GetCounter("prompt_tokens_cached_total", l);
     s.generated_tokens = &m.GetCounter("generated_tokens_total", l);
+    s.preemptions = &m.GetCounter("scheduler_preemptions_total", l);
+    s.recomputed_tokens = &m.GetCounter("scheduler_recomputed_tokens_total", l);
     s.loads = &m.GetCounter("model_loads_total", l);
     s.unloads = &m.GetCounter("model_unloads_total", l);
   };
@@ -160,6 +162,12 @@ Service::Impl::Impl(const ServiceOptions& options, std::vector<ModelSource> sour
           scope.step->Record(s.step_ms);
           scope.batch_tokens->Record(s.batch_tokens);
           scope.batch_sequences->Record(seqs);
+        });
+      }
+      if (s.preemptions > 0 || s.recomputed_tokens > 0) {
+        ForBoth(*g, *mm, [&](ScopeMetrics& scope) {
+          scope.preemptions->Increment(s.preemptions);
+          scope.recomputed_tokens->Increment(s.recomputed_tokens);
         });
       }
       if (user) user(s);
@@ -319,35 +327,32 @@ Result<RequestHandle> Service::Impl::Submit(GenerateRequest request) {
   inflight->lease = std::move(lease).value();
   inflight->user_on_token = std::move(request.on_token);
   inflight->user_on_complete = std::move(request.on_complete);
-  if (!inflight->cache_key.empty()) {
-    request.on_token = [inflight](const TokenEvent& event) {
-      {
-        std::lock_guard<std::mutex> lock(inflight->mu);
-        inflight->events.push_back(event);
-      }
-      return inflight->user_on_token ? inflight->user_on_token(event) : true;
-    };
-  } else {
-    request.on_token = inflight->user_on_token;
-  }
+  // The file shrank under the mapping while this request read it (the guard
+  // fed zeros, util/mapping_guard.h): its output is not the model's. Such a
+  // request stops at its next token (its callback asks to cancel), and its
+  // result becomes the error before anyone sees it: on_complete (the HTTP
+  // layer answers from it), Wait(), the future and the end of the pull stream.
+  request.on_token = [inflight](const TokenEvent& event) {
+    if (ModelFileDamaged(inflight->lease)) return false;
+    if (!inflight->cache_key.empty()) {
+      std::lock_guard<std::mutex> lock(inflight->mu);
+      inflight->events.push_back(event);
+    }
+    return inflight->user_on_token ? inflight->user_on_token(event) : true;
+  };
+  Scheduler::ResultFilter fail_if_damaged = [inflight](GenerateResult& result) {
+    if (result.finish == FinishReason::kError || !ModelFileDamaged(inflight->lease)) return;
+    result.finish = FinishReason::kError;
+    result.error = Status::Corruption("model file " + inflight->lease.source().path +
+                                      " changed on disk while this request ran; it is reloaded on the next request");
+  };
   request.on_complete = [inflight](const GenerateResult& result) {
     if (inflight->completed.exchange(true)) return;
-    // The file shrank under the mapping while this request read it (the
-    // guard fed zeros, util/mapping_guard.h): its output is not the model's.
-    const GenerateResult* outcome = &result;
-    GenerateResult failed;
-    if (result.finish != FinishReason::kError && ModelFileDamaged(inflight->lease)) {
-      failed = result;
-      failed.finish = FinishReason::kError;
-      failed.error = Status::Corruption("model file " + inflight->lease.source().path +
-                                        " changed on disk while this request ran; it is reloaded on the next request");
-      outcome = &failed;
-    }
-    inflight->impl->RecordCompletion(*inflight, *outcome);
+    inflight->impl->RecordCompletion(*inflight, result);
     inflight->lease.Release();
-    if (inflight->user_on_complete) inflight->user_on_complete(*outcome);
+    if (inflight->user_on_complete) inflight->user_on_complete(result);
   };
-  auto handle = scheduler->Submit(std::move(request));
+  auto handle = scheduler->Submit(std::move(request), std::move(fail_if_damaged));
   if (!handle.ok()) {
     const StatusCode code = handle.status().code();
     CountOutcome(slot, code == StatusCode::kResourceExhausted || code == StatusCode::kCancelled ? Outcome::kRejected

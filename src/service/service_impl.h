@@ -59,6 +59,8 @@ struct ScopeMetrics {
   PerfCounter* generated_tokens = nullptr;
   PerfCounter* prefix_hits = nullptr;
   PerfCounter* prefix_misses = nullptr;
+  PerfCounter* preemptions = nullptr;        // sequences preempted for want of KV
+  PerfCounter* recomputed_tokens = nullptr;  // KV prefilled again on resuming them
   PerfCounter* loads = nullptr;
   PerfCounter* unloads = nullptr;
 };

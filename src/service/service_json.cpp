@@ -184,6 +184,8 @@ nlohmann::json Service::Impl::ModelsStats() const {
         {"prompt_tokens_computed", sch.prompt_tokens_computed},
         {"prompt_tokens_cached", sch.prompt_tokens_cached},
         {"generated_tokens", sch.generated_tokens},
+        {"preemptions", sch.preemptions},
+        {"recomputed_tokens", sch.recomputed_tokens},
     });
   }
   return {

@@ -79,6 +79,10 @@ constexpr Export kModelCounters[] = {
     {"generated_tokens_total", "jarvis_generated_tokens_total", "Generated tokens."},
     {"prefix_cache_hits", "jarvis_prefix_cache_hits_total", "Requests that reused a cached prompt prefix."},
     {"prefix_cache_misses", "jarvis_prefix_cache_misses_total", "Requests that reused no cached prompt prefix."},
+    {"scheduler_preemptions_total", "jarvis_scheduler_preemptions_total",
+     "Running sequences preempted because the KV pool was full (resumed later by recompute)."},
+    {"scheduler_recomputed_tokens_total", "jarvis_scheduler_recomputed_tokens_total",
+     "Tokens whose KV was computed again when a preempted sequence resumed."},
     {"model_loads_total", "jarvis_model_loads_total", "Successful model loads."},
     {"model_unloads_total", "jarvis_model_unloads_total", "Model unloads (LRU, keep-alive, explicit, shutdown)."},
 };

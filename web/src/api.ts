@@ -113,6 +113,9 @@ export interface LoadedModel {
   prompt_tokens_computed: number;
   prompt_tokens_cached: number;
   generated_tokens: number;
+  // KV pool exhaustion since this load: sequences preempted, tokens recomputed on resuming.
+  preemptions?: number;
+  recomputed_tokens?: number;
   // Where the model runs: "cpu (amx)" or the GPU offload's description;
   // absent while loading.
   backend?: string | null;
