@@ -1,5 +1,6 @@
 #include "runtime/service_options.h"
 
+#include "gpu/gpu_layer_plan.h"
 #include "util/perf_monitor.h"
 
 namespace jarvis {
@@ -13,9 +14,7 @@ Result<ServiceOptions> ToServiceOptions(const RuntimeOptions& o) {
   if (o.batch_tokens < 1) return Status::InvalidArgument("batch_tokens must be >= 1");
   if (o.threads < 0) return Status::InvalidArgument("threads must be >= 0 (0: one per physical core)");
   if (o.ctx_size < 0) return Status::InvalidArgument("ctx_size must be >= 0 (0: the model's)");
-  if (o.gpu_layers < kGpuLayersAuto) {
-    return Status::InvalidArgument("gpu_layers must be -1 (all), 0 (CPU only) or a layer count");
-  }
+  JARVIS_RETURN_IF_ERROR(CheckGpuLayersRequest(o.gpu_layers));
   ServiceOptions so;
   so.model_paths = o.models;
   so.default_model = o.default_model;
