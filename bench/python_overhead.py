@@ -18,8 +18,8 @@ the medians, and Python / C++.
 What the Python side adds: the Service (response-cache lookup, metrics),
 the pybind11 calls, the event-queue hand-off to the asyncio loop and one
 Python await per streamed piece. bench-serve's prompts are token ids; the
-Python ones are text sized with the model's tokenizer (the measured token
-count is printed).
+Python ones are texts of exactly as many tokens (`jarvis tokenize`; the
+count the runtime saw is printed).
 """
 
 import argparse
@@ -29,6 +29,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 WORDS = ("the cat sat on a warm mat and looked at the little dog who ran around the garden "
@@ -40,20 +41,42 @@ def prompt_text(salt, n_words):
     return " ".join(words)
 
 
+def tokenize(args, text):
+    out = subprocess.run([args.jarvis, "tokenize", "--model", args.model, "--json", "--text", text],
+                         check=True, capture_output=True, text=True).stdout
+    return json.loads(out)
+
+
+def sized_prompts(args):
+    """Distinct texts of exactly PROMPT_TOKENS tokens (BOS included, as
+    bench-serve counts): the first pieces of a longer text, checked with
+    `jarvis tokenize`."""
+    prompts = []
+    for c in range(args.clients):
+        for r in range(args.requests_per_client):
+            salt = 100 * c + r
+            long_text = prompt_text(salt, 2 * args.prompt_tokens)
+            pieces = tokenize(args, long_text)["pieces"][1:]  # without BOS
+            n = args.prompt_tokens - 1
+            while n > 0:
+                text = "".join(pieces[:n]).strip()
+                if len(tokenize(args, text)["ids"]) == args.prompt_tokens:
+                    break
+                n -= 1
+            prompts.append(text)
+    return prompts
+
+
 def python_run(args):
     """One Python measurement (runs in its own process): prints one JSON line."""
     import jarvis
 
     opts = dict(threads=args.threads, ctx_size=args.ctx_size, parallel=args.clients, batch_tokens=args.batch_tokens)
-    llm = jarvis.LLM(args.model, **opts)
-    # Words per token for these prompts, measured on two lengths.
-    short, long_ = 8, 8 + 2 * args.prompt_tokens
-    t_short = llm.complete(prompt_text(0, short), max_tokens=1, cache=False).prompt_tokens
-    t_long = llm.complete(prompt_text(0, long_), max_tokens=1, cache=False).prompt_tokens
-    per_word = (t_long - t_short) / (long_ - short)
-    n_words = max(1, round(short + (args.prompt_tokens - t_short) / per_word))
-    prompts = {(c, r): prompt_text(1000 + 100 * c + r, n_words)
+    with open(args.prompts_file) as f:
+        flat = json.load(f)
+    prompts = {(c, r): flat[c * args.requests_per_client + r]
                for c in range(args.clients) for r in range(args.requests_per_client)}
+    llm = jarvis.LLM(args.model, **opts)
     sizes = [llm.complete(prompts[(c, 0)], max_tokens=1, cache=False).prompt_tokens for c in range(2)]
     llm.close()
     del llm
@@ -76,8 +99,9 @@ def python_run(args):
 
     wall, pieces = asyncio.run(main())
     tokens = args.clients * args.requests_per_client * args.max_tokens
-    print(json.dumps({"tokens": tokens, "wall_s": wall, "tokens_per_s": tokens / wall, "pieces": pieces,
-                      "prompt_tokens": sizes}))
+    # Marked: the library's log lines share stdout.
+    print("RESULT " + json.dumps({"tokens": tokens, "wall_s": wall, "tokens_per_s": tokens / wall, "pieces": pieces,
+                      "prompt_tokens": sizes}), flush=True)
 
 
 def cpp_run(args):
@@ -99,9 +123,9 @@ def python_subprocess(args):
            "--clients", str(args.clients), "--requests-per-client", str(args.requests_per_client),
            "--max-tokens", str(args.max_tokens), "--prompt-tokens", str(args.prompt_tokens),
            "--threads", str(args.threads), "--ctx-size", str(args.ctx_size),
-           "--batch-tokens", str(args.batch_tokens), "--jarvis", args.jarvis]
+           "--batch-tokens", str(args.batch_tokens), "--jarvis", args.jarvis, "--prompts-file", args.prompts_file]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
-    return json.loads(out.strip().splitlines()[-1])
+    return json.loads([line for line in out.splitlines() if line.startswith("RESULT ")][-1][len("RESULT "):])
 
 
 def loadavg():
@@ -122,11 +146,16 @@ def main():
     ap.add_argument("--batch-tokens", type=int, default=512, help="bench-serve's: max(512, clients)")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--python-only", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--prompts-file", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.python_only:
         python_run(args)
         return
     args.batch_tokens = max(args.batch_tokens, args.clients)
+    prompts = sized_prompts(args)
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+        json.dump(prompts, f)
+        args.prompts_file = f.name
     print(f"model {args.model}: {args.clients} clients x {args.requests_per_client} requests x "
           f"{args.max_tokens} tokens, prompts ~{args.prompt_tokens} tokens, {args.threads} threads")
     cpp, py = [], []
@@ -139,6 +168,7 @@ def main():
               f"{r['prompt_tokens']}, {r['pieces']} pieces)", flush=True)
     c, p = statistics.median(cpp), statistics.median(py)
     print(f"median: bench-serve {c:.2f} tokens/s, AsyncLLM {p:.2f} tokens/s, Python / C++ = {p / c:.3f}")
+    os.unlink(args.prompts_file)
 
 
 if __name__ == "__main__":
