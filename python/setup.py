@@ -9,8 +9,12 @@ Debian: scripts/bootstrap installs what it needs (python3-pybind11,
 python3-dev, python3-setuptools). Use
     /usr/bin/python3 -m pip install --no-build-isolation ./python
 (--no-build-isolation: pip would otherwise try to download setuptools into
-an isolated environment). Environment: JARVIS_CMAKE_ARGS adds CMake
-arguments; JARVIS_BUILD_DIR reuses a build folder.
+an isolated environment). The build needs no network: the web dashboard's
+npm build is off (jarvis.serve() then shows the dashboard's "not built"
+page; JARVIS_CMAKE_ARGS=-DJARVIS_BUILD_DASHBOARD=ON builds it where npm can
+fetch its packages). Environment: JARVIS_CMAKE_ARGS adds CMake arguments
+(after the defaults, so they win: e.g. ccache launchers); JARVIS_BUILD_DIR
+reuses a build folder.
 """
 
 import os
@@ -47,7 +51,8 @@ class BuildWithCMake(build_py):
         args = [
             "cmake", "-S", str(ROOT), "-B", str(build_dir), "-DCMAKE_BUILD_TYPE=Release",
             "-DJARVIS_BUILD_PYTHON=ON", "-DJARVIS_BUILD_TESTS=OFF", "-DJARVIS_BUILD_BENCH=OFF",
-            "-DJARVIS_BUILD_FUZZERS=OFF", f"-DPython_EXECUTABLE={sys.executable}",
+            "-DJARVIS_BUILD_FUZZERS=OFF", "-DJARVIS_BUILD_DASHBOARD=OFF",
+            f"-DPython_EXECUTABLE={sys.executable}",
         ]
         if shutil.which("ninja"):
             args += ["-G", "Ninja"]

@@ -20,6 +20,7 @@
 #include "jarvis/request.h"
 #include "jarvis/status.h"
 #include "service/service.h"
+#include "util/prometheus_writer.h"
 
 namespace jarvis::api {
 
@@ -53,7 +54,8 @@ class ApiBackend {
   virtual nlohmann::json PerformanceStats() const = 0;
   virtual nlohmann::json SystemMetrics() const = 0;
   virtual nlohmann::json ModelsStats() const = 0;
-  virtual std::string PrometheusText() const = 0;
+  // GET /metrics: adds the backend's families to the document being written.
+  virtual void WritePrometheus(PrometheusWriter& out) const = 0;
   virtual bool Ready() const = 0;
 };
 

@@ -18,11 +18,11 @@
 
 namespace jarvis::api {
 
-// Counters of the HTTP layer itself, appended to /metrics.
+// Counters of the HTTP layer itself, written to /metrics after the backend's.
 class HttpCounters {
  public:
   void CountResponse(int status);
-  std::string PrometheusText() const;
+  void WritePrometheus(PrometheusWriter& out) const;
 
   std::atomic<int64_t> open_connections{0};
   std::atomic<int64_t> active_exchanges{0};   // requests received and not yet fully answered

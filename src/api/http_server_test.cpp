@@ -235,6 +235,13 @@ TEST_F(HttpServerTest, MonitoringRoutes) {
   EXPECT_NE(metrics.Header("content-type").find("text/plain"), std::string::npos);
   EXPECT_NE(metrics.body.find("jarvis_fake 1"), std::string::npos);
   EXPECT_NE(metrics.body.find("jarvis_http_responses_total{code=\"2xx\"}"), std::string::npos);
+  // One document: the backend's families, then the HTTP counters, each with HELP and TYPE.
+  EXPECT_LT(metrics.body.find("jarvis_fake 1"), metrics.body.find("# HELP jarvis_http_responses_total"));
+  EXPECT_NE(metrics.body.find("# TYPE jarvis_http_responses_total counter\n"
+                              "jarvis_http_responses_total{code=\"1xx\"} 0\n"),
+            std::string::npos);
+  EXPECT_NE(metrics.body.find("# TYPE jarvis_http_open_connections gauge\njarvis_http_open_connections "),
+            std::string::npos);
 }
 
 TEST_F(HttpServerTest, ClientErrorsAreJson) {

@@ -107,7 +107,11 @@ void AddMonitoringRoutes(Router& router, ApiContext& ctx) {
   router.Add("GET", "/metrics", [&ctx](const ApiRequest&, std::shared_ptr<ResponseSink> s) {
     HttpResponse r;
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
-    r.body = ctx.backend.PrometheusText() + ctx.counters.PrometheusText();
+    // One writer for the whole document: each family's HELP/TYPE once.
+    PrometheusWriter w;
+    ctx.backend.WritePrometheus(w);
+    ctx.counters.WritePrometheus(w);
+    r.body = w.Text();
     s->Send(std::move(r));
   });
   router.Add("GET", "/health", [&ctx](const ApiRequest&, std::shared_ptr<ResponseSink> s) { Health(ctx, *s); });

@@ -32,7 +32,7 @@ class ServiceBackend final : public ApiBackend {
   nlohmann::json PerformanceStats() const override { return service_.PerformanceStats(); }
   nlohmann::json SystemMetrics() const override { return service_.SystemMetrics(); }
   nlohmann::json ModelsStats() const override { return service_.ModelsStats(); }
-  std::string PrometheusText() const override { return service_.PrometheusText(); }
+  void WritePrometheus(PrometheusWriter& out) const override { service_.WritePrometheus(out); }
   bool Ready() const override { return service_.Ready(); }
 
  private:

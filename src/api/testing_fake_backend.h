@@ -127,7 +127,10 @@ class FakeBackend final : public ApiBackend {
   nlohmann::json PerformanceStats() const override { return {{"counters", {{"llm_requests_total", 0}}}}; }
   nlohmann::json SystemMetrics() const override { return {{"cpu_percent", 1.0}}; }
   nlohmann::json ModelsStats() const override { return {{"loaded", nlohmann::json::array()}}; }
-  std::string PrometheusText() const override { return "# TYPE jarvis_fake gauge\njarvis_fake 1\n"; }
+  void WritePrometheus(PrometheusWriter& out) const override {
+    out.Family("jarvis_fake", PrometheusType::kGauge, "A stand-in family.");
+    out.Sample("jarvis_fake", {}, 1);
+  }
   bool Ready() const override { return true; }
 
   void Shutdown() { shutting_down_.store(true); }

@@ -5,7 +5,7 @@
 #include <limits>
 
 #include "cli/commands.h"
-#include "gpu/gpu_backend.h"
+#include "gpu/gpu_layer_plan.h"
 #include "model/model.h"
 
 namespace jarvis::cli {
@@ -24,9 +24,9 @@ CLI::Option* AddGpuLayersOption(CLI::App* cmd, int32_t* gpu_layers) {
       ->check(CLI::Range(-1, std::numeric_limits<int32_t>::max()));
 }
 
-std::unique_ptr<Model> LoadModelOrFail(const std::string& path, int32_t gpu_layers) {
+std::unique_ptr<Model> LoadModelOrFail(const std::string& path, int32_t gpu_layers, GpuLayerPlan* plan) {
   ModelLoadOptions options;
-  options.cpu_layers = [gpu_layers](int32_t n_layer) { return n_layer - ResolveGpuLayers(gpu_layers, n_layer); };
+  options.cpu_layers = PlanGpuLayersAtLoad(gpu_layers, plan);
   options.repack = RepackFromEnv();
   auto model = Model::Load(path, options);
   if (!model.ok()) Fail(model.status());

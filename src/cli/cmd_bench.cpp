@@ -17,6 +17,7 @@
 #include "cli/commands.h"
 #include "constrain/json_schema_grammar.h"
 #include "engine/engine.h"
+#include "gpu/gpu_layer_plan.h"
 #include "kernels/cpu/isa.h"
 #include "model/model.h"
 #include "util/cpu_features.h"
@@ -178,13 +179,14 @@ void BenchConstrained(const BenchFlags& f) {
   int32_t n = 0;
   for (int32_t g : f.generate) n = std::max(n, g);
   if (n <= 0) Fail("--json-schema needs -n > 0", kExitUsageError);
-  const std::unique_ptr<Model> model = LoadModelOrFail(f.model, f.gpu_layers);
+  GpuLayerPlan gpu;
+  const std::unique_ptr<Model> model = LoadModelOrFail(f.model, f.gpu_layers, &gpu);
   EngineOptions eo;
   eo.n_threads = f.threads.empty() ? DefaultThreadCount() : f.threads[0];
   eo.n_ctx = 32 + n + 1;
   eo.max_sequences = *std::max_element(batches.begin(), batches.end());
   eo.kv_f16 = f.kv_type == "f16";
-  eo.gpu_layers = f.gpu_layers;
+  eo.gpu_layers = gpu.gpu_layers;
   auto engine = Engine::Create(*model, eo);
   if (!engine.ok()) Fail(engine.status());
   std::fprintf(stderr, "jarvis bench --json-schema %s: %s, vocab %d, %d threads, backend %s\n", f.json_schema.c_str(),
@@ -243,7 +245,8 @@ void Bench(const BenchFlags& f) {
     if (t < 1) Fail("-t values must be >= 1", kExitUsageError);
   }
 
-  const std::unique_ptr<Model> model = LoadModelOrFail(f.model, f.gpu_layers);
+  GpuLayerPlan gpu;
+  const std::unique_ptr<Model> model = LoadModelOrFail(f.model, f.gpu_layers, &gpu);
   const ModelCost cost = ComputeModelCost(*model);
   std::error_code ec;
   const double file_bytes = static_cast<double>(std::filesystem::file_size(f.model, ec));
@@ -269,7 +272,7 @@ void Bench(const BenchFlags& f) {
     eo.n_ctx = ContextNeeded(specs);
     eo.max_sequences = max_batch;
     eo.kv_f16 = f.kv_type == "f16";
-    eo.gpu_layers = f.gpu_layers;
+    eo.gpu_layers = gpu.gpu_layers;
     auto engine = Engine::Create(*model, eo);
     if (!engine.ok()) Fail(engine.status());
     if (backend.empty()) {

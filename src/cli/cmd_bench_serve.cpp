@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "cli/commands.h"
-#include "gpu/gpu_backend.h"
+#include "gpu/gpu_layer_plan.h"
 #include "model/model.h"
 #include "scheduler/scheduler.h"
 #include "tokenizer/tokenizer.h"
@@ -156,7 +156,8 @@ void Print(const RunStats& s) {
   std::fflush(stdout);
 }
 
-void BenchServe(const BenchServeFlags& f) {
+void BenchServe(const BenchServeFlags& flags) {
+  BenchServeFlags f = flags;  // gpu_layers becomes the placement planned at load
   const std::vector<int32_t> clients = ParseList(f.clients);
   if (f.requests_per_client < 1 || f.max_tokens < 1 || f.prompt_tokens < 1 || f.threads < 0) {
     Fail("--requests-per-client, --max-tokens and --prompt-tokens must be >= 1", kExitUsageError);
@@ -166,7 +167,9 @@ void BenchServe(const BenchServeFlags& f) {
   const bool off = f.modes.find("off") != std::string::npos;
   if (!on && !off) Fail("--modes wants on, off or on,off", kExitUsageError);
 
-  const std::unique_ptr<Model> model = LoadModelOrFail(f.model, f.gpu_layers);
+  GpuLayerPlan gpu;
+  const std::unique_ptr<Model> model = LoadModelOrFail(f.model, f.gpu_layers, &gpu);
+  f.gpu_layers = gpu.gpu_layers;
   std::string backend;
   {
     // Warm-up (page in the weights, grow the scratch buffers); not reported.

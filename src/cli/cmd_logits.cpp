@@ -20,6 +20,7 @@
 
 #include "cli/commands.h"
 #include "engine/engine.h"
+#include "gpu/gpu_layer_plan.h"
 #include "model/model.h"
 
 namespace jarvis::cli {
@@ -61,7 +62,8 @@ std::vector<int32_t> ParseIds(const std::string& text) {
 void Run(const LogitsFlags& f, bool have_prompt, bool have_tokens) {
   if (have_prompt == have_tokens) Fail("logits: give exactly one of --prompt and --tokens", kExitUsageError);
   if (f.top < 0) Fail("logits: --top must be >= 0", kExitUsageError);
-  const std::unique_ptr<Model> model = LoadModelOrFail(f.model, 0);
+  GpuLayerPlan gpu;  // CPU only: the reference logits of the CPU kernels
+  const std::unique_ptr<Model> model = LoadModelOrFail(f.model, 0, &gpu);
   const int32_t n_vocab = model->hparams().n_vocab;
   std::vector<int32_t> tokens;
   if (have_tokens) {
@@ -84,7 +86,7 @@ void Run(const LogitsFlags& f, bool have_prompt, bool have_tokens) {
   eo.n_ctx = static_cast<int32_t>(tokens.size());
   eo.max_sequences = 1;
   eo.kv_f16 = false;
-  eo.gpu_layers = 0;
+  eo.gpu_layers = gpu.gpu_layers;
   auto engine = Engine::Create(*model, eo);
   if (!engine.ok()) Fail(engine.status());
   KvCache& kv = (*engine)->kv();

@@ -7,6 +7,7 @@
 
 #include "cli/commands.h"
 #include "engine/engine.h"
+#include "gpu/gpu_layer_plan.h"
 #include "engine/perplexity.h"
 #include "model/model.h"
 #include "tokenizer/tokenizer.h"
@@ -29,12 +30,13 @@ void Run(const PerplexityFlags& f) {
   std::stringstream text;
   text << in.rdbuf();
 
-  const std::unique_ptr<Model> model = LoadModelOrFail(f.model, f.gpu_layers);
+  GpuLayerPlan gpu;
+  const std::unique_ptr<Model> model = LoadModelOrFail(f.model, f.gpu_layers, &gpu);
   EngineOptions eo;
   eo.n_threads = f.threads;
   eo.n_ctx = f.ctx;
   eo.kv_f16 = f.kv_type == "f16";
-  eo.gpu_layers = f.gpu_layers;
+  eo.gpu_layers = gpu.gpu_layers;
   auto engine = Engine::Create(*model, eo);
   if (!engine.ok()) Fail(engine.status());
   Tokenizer::EncodeOptions enc;

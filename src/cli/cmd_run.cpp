@@ -9,6 +9,7 @@
 #include "cli/commands.h"
 #include "cli/default_model.h"
 #include "engine/engine.h"
+#include "gpu/gpu_layer_plan.h"
 #include "engine/generator.h"
 #include "model/model.h"
 #include "chat/chat_formatter.h"
@@ -74,12 +75,13 @@ void Run(const RunFlags& f) {
   }
 
   const auto load_start = std::chrono::steady_clock::now();
-  const std::unique_ptr<Model> model = LoadModelOrFail(path, f.gpu_layers);
+  GpuLayerPlan gpu;
+  const std::unique_ptr<Model> model = LoadModelOrFail(path, f.gpu_layers, &gpu);
   EngineOptions eo;
   eo.n_threads = f.threads;
   eo.n_ctx = f.ctx_size;
   eo.kv_f16 = f.kv_type == "f16";
-  eo.gpu_layers = f.gpu_layers;
+  eo.gpu_layers = gpu.gpu_layers;
   auto engine = Engine::Create(*model, eo);
   if (!engine.ok()) Fail(engine.status());
   const double load_ms =

@@ -15,6 +15,7 @@
 
 namespace jarvis {
 class Model;
+struct GpuLayerPlan;
 }  // namespace jarvis
 
 namespace jarvis::cli {
@@ -35,10 +36,11 @@ CLI::Option* AddKvTypeOption(CLI::App* cmd, std::string* kv_type);
 // JARVIS_GPU_LAYERS). CLI11 refuses anything
 // but an integer >= -1 (a usage error, exit 2).
 CLI::Option* AddGpuLayersOption(CLI::App* cmd, int32_t* gpu_layers);
-// Model::Load, or Fail() with its error.
-// Loads `path`, packing the weights of the layers that will stay on the CPU
-// for `gpu_layers` (gpu/gpu_backend.h), or exits with the error.
-std::unique_ptr<Model> LoadModelOrFail(const std::string& path, int32_t gpu_layers);
+// Loads `path` (Model::Load), or Fail() with its error. The GPU placement of
+// the `gpu_layers` request is planned once, here (gpu/gpu_layer_plan.h), and
+// stored in *plan: only the layers that stay on the CPU are packed, and the
+// caller hands plan->gpu_layers to the engine.
+std::unique_ptr<Model> LoadModelOrFail(const std::string& path, int32_t gpu_layers, GpuLayerPlan* plan);
 
 // The whole file at `path`, or Fail() naming `flag`.
 std::string ReadTextFileOrFail(const std::string& path, std::string_view flag);

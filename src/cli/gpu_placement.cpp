@@ -43,7 +43,7 @@ Placement ExplainPlacement(const GpuProbe& probe, const ModelFootprint& model, c
     p.detail = all_cpu + "no GPU (" + (probe.cuda_built ? probe.unavailable_reason : "built without CUDA") + ")";
     return p;
   }
-  p.gpu_layers = ResolveGpuLayers(request.layers, n, probe);
+  p.gpu_layers = PlanGpuLayers(request.layers, n, probe).gpu_layers;
   if (p.gpu_layers == 0) {
     p.detail = all_cpu + request.source;
     return p;

@@ -2,7 +2,7 @@
 // --model` prints, from a device description (GpuProbe), the model's memory
 // footprint and the --gpu-layers request. Pure: tests feed it fake devices.
 //
-// It applies the loader's rules (ResolveGpuLayers: the last N layers and the
+// It applies the loader's rules (PlanGpuLayers: the last N layers and the
 // output head go to the first device) and estimates whether they fit in the
 // device's free memory; the engine falls back to the CPU when they do not.
 #pragma once
@@ -10,7 +10,7 @@
 #include <cstdint>
 #include <string>
 
-#include "gpu/gpu_backend.h"
+#include "gpu/gpu_layer_plan.h"
 #include "model/model.h"
 
 namespace jarvis::cli {

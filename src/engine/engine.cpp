@@ -3,19 +3,11 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <atomic>
 
+#include "gpu/gpu_layer_plan.h"
 #include "kernels/cpu/isa.h"
 
 namespace jarvis {
-namespace {
-
-// Whether the user asked for the GPU (a flag, JARVIS_GPU_LAYERS or an
-// option), as opposed to the default, which quietly stays on the CPU when
-// there is no GPU.
-bool GpuExplicitlyRequested(int32_t requested) { return requested != kGpuLayersAuto && requested != 0; }
-
-}  // namespace
 
 Result<std::unique_ptr<Engine>> Engine::Create(const Model& model, const EngineOptions& options) {
   const HParams& hp = model.hparams();
@@ -23,9 +15,7 @@ Result<std::unique_ptr<Engine>> Engine::Create(const Model& model, const EngineO
       options.kv_blocks < 0) {
     return Status::InvalidArgument("engine options must be positive");
   }
-  if (options.gpu_layers < kGpuLayersAuto) {
-    return Status::InvalidArgument("gpu_layers must be -1 (all), 0 (CPU only) or a layer count");
-  }
+  JARVIS_RETURN_IF_ERROR(CheckGpuLayersRequest(options.gpu_layers));
   const int32_t n_threads = options.n_threads > 0 ? options.n_threads : DefaultThreadCount();
   const int32_t n_ctx = options.n_ctx > 0 ? options.n_ctx : std::min(hp.n_ctx_train, 4096);
   std::unique_ptr<Engine> e(new Engine(model, n_threads, n_ctx));
@@ -52,17 +42,12 @@ Result<std::unique_ptr<Engine>> Engine::Create(const Model& model, const EngineO
 
 std::unique_ptr<LayerOffload> Engine::MakeOffload(const EngineOptions& options, const KvLayout& layout,
                                                   int32_t n_blocks) const {
-  const int32_t n_gpu = ResolveGpuLayers(options.gpu_layers, model_.hparams().n_layer);
-  if (n_gpu <= 0) {
-    // No offload wanted, or no GPU: the latter is only news if it was asked for.
-    // Once per process: every engine would say the same.
-    static std::atomic<bool> warned{false};
-    const GpuProbe& probe = ProbeGpus();
-    if (probe.devices.empty() && GpuExplicitlyRequested(options.gpu_layers) && !warned.exchange(true)) {
-      spdlog::warn("GPU offload unavailable ({}); running on the CPU", probe.unavailable_reason);
-    }
-    return nullptr;
-  }
+  // Callers that loaded the model with PlanGpuLayersAtLoad pass the planned
+  // count, which plans to itself; others (tests, tools) pass the request.
+  const GpuLayerPlan plan = PlanGpuLayers(options.gpu_layers, model_.hparams().n_layer);
+  ReportGpuLayerPlan(plan);
+  const int32_t n_gpu = plan.gpu_layers;
+  if (n_gpu <= 0) return nullptr;
   auto offload = CreateGpuOffload(model_, n_gpu, layout, n_blocks, n_ctx_);
   if (!offload.ok()) {
     spdlog::warn("GPU offload unavailable ({}); running on the CPU", offload.status().message());

@@ -45,7 +45,9 @@ struct EngineOptions {
   int32_t kv_block_size = 16;
   // Layers to offload to the GPU: -1 all (plus the output head), 0 none (CPU
   // only), N the last N. Default kGpuLayersAuto (jarvis/runtime_options.h):
-  // all when a GPU is usable. Values below it are InvalidArgument.
+  // all when a GPU is usable. Values below it are InvalidArgument. The rules
+  // are PlanGpuLayers' (gpu/gpu_layer_plan.h); a model loaded with
+  // PlanGpuLayersAtLoad should get that plan's gpu_layers.
   int32_t gpu_layers = kGpuLayersAuto;
 };
 

@@ -46,15 +46,7 @@ const GpuProbe& ProbeGpus();
 // "cuda (built 13.0; 1 device: NVIDIA H100 ...)" or "cuda (not built)", for --version.
 std::string DescribeGpuBackend();
 
-// How many layers to offload: `requested` -1 = all, 0 = none, N = the last N
-// (clamped to n_layer); kGpuLayersAuto (jarvis/options.h, the default of
-// every options struct) = all, like -1, but nobody asked for the GPU, so its
-// absence is not worth a warning. Returns 0 when the build or the machine has
-// no GPU, and for other negative values. (The library reads no environment
-// variable: the CLI maps JARVIS_GPU_LAYERS onto the request.)
-int32_t ResolveGpuLayers(int32_t requested, int32_t n_layer);
-// The same rules for a given probe (ResolveGpuLayers uses ProbeGpus()).
-int32_t ResolveGpuLayers(int32_t requested, int32_t n_layer, const GpuProbe& probe);
+// How many layers to offload for a --gpu-layers request: gpu/gpu_layer_plan.h.
 
 // Uploads the last n_gpu_layers layers (1..n_layer) of `model` and its output
 // head to the first device, with a KV pool for those layers of `n_kv_blocks`

@@ -1,7 +1,8 @@
-// The GPU front door on any machine: layer-count rules (with a stand-in
-// probe), and that probing and offload creation without a usable GPU give
-// reasons and errors, never crashes.
+// The GPU front door on any machine: probing and offload creation without a
+// usable GPU give reasons and errors, never crashes. (The layer-count rules:
+// gpu_layer_plan_test.cpp.)
 #include "gpu/gpu_backend.h"
+#include "gpu/gpu_layer_plan.h"
 
 #include <gtest/gtest.h>
 
@@ -14,42 +15,6 @@
 namespace jarvis {
 namespace {
 
-GpuProbe OneDeviceProbe() {
-  GpuProbe p;
-  p.cuda_built = true;
-  p.devices.push_back(GpuDevice{0, "Test GPU", 9, 0, 80ull << 30, 70ull << 30});
-  return p;
-}
-
-TEST(ResolveGpuLayersTest, ExplicitRequests) {
-  const GpuProbe p = OneDeviceProbe();
-  EXPECT_EQ(ResolveGpuLayers(0, 32, p), 0);
-  EXPECT_EQ(ResolveGpuLayers(-1, 32, p), 32);
-  EXPECT_EQ(ResolveGpuLayers(5, 32, p), 5);
-  EXPECT_EQ(ResolveGpuLayers(32, 32, p), 32);
-  EXPECT_EQ(ResolveGpuLayers(99, 32, p), 32);  // clamped
-  EXPECT_EQ(ResolveGpuLayers(-7, 32, p), 0);   // invalid: nothing offloaded
-  EXPECT_EQ(ResolveGpuLayers(-1, 0, p), 0);
-}
-
-TEST(ResolveGpuLayersTest, NoDeviceOrNotBuiltMeansZero) {
-  GpuProbe none;
-  none.cuda_built = true;
-  none.unavailable_reason = "no CUDA device";
-  EXPECT_EQ(ResolveGpuLayers(-1, 32, none), 0);
-  GpuProbe not_built = OneDeviceProbe();
-  not_built.cuda_built = false;
-  EXPECT_EQ(ResolveGpuLayers(8, 32, not_built), 0);
-}
-
-// The default: every layer when a GPU is usable, none otherwise.
-TEST(ResolveGpuLayersTest, AutoIsAllWhenUsable) {
-  EXPECT_EQ(ResolveGpuLayers(kGpuLayersAuto, 16, OneDeviceProbe()), 16);
-  GpuProbe none;
-  none.cuda_built = true;
-  EXPECT_EQ(ResolveGpuLayers(kGpuLayersAuto, 16, none), 0);
-}
-
 TEST(GpuProbeTest, ConsistentOnThisMachine) {
   const GpuProbe& p = ProbeGpus();
   EXPECT_EQ(&p, &ProbeGpus());  // cached
@@ -61,14 +26,14 @@ TEST(GpuProbeTest, ConsistentOnThisMachine) {
 #endif
   if (p.devices.empty()) {
     EXPECT_FALSE(p.unavailable_reason.empty());
-    EXPECT_EQ(ResolveGpuLayers(-1, 8), 0);
+    EXPECT_EQ(PlanGpuLayers(-1, 8).gpu_layers, 0);
   } else {
     for (const GpuDevice& d : p.devices) {
       EXPECT_FALSE(d.name.empty());
       EXPECT_GE(d.compute_major, 8);
       EXPECT_GT(d.memory_total_bytes, 0u);
     }
-    EXPECT_EQ(ResolveGpuLayers(-1, 8), 8);
+    EXPECT_EQ(PlanGpuLayers(-1, 8).gpu_layers, 8);
   }
   const std::string text = DescribeGpuBackend();
   std::printf("DescribeGpuBackend(): %s\n", text.c_str());

@@ -1,5 +1,6 @@
 #include "runtime/service_options.h"
 
+#include "gpu/gpu_layer_plan.h"
 #include "util/perf_monitor.h"
 
 namespace jarvis {
@@ -14,9 +15,7 @@ Result<ServiceOptions> ToServiceOptions(const RuntimeOptions& o) {
   if (o.threads < 0) return Status::InvalidArgument("threads must be >= 0 (0: one per physical core)");
   if (o.ctx_size < 0) return Status::InvalidArgument("ctx_size must be >= 0 (0: the model's)");
   if (o.kv_size < 0) return Status::InvalidArgument("kv_size must be >= 0 (0: parallel x ctx_size + 25%)");
-  if (o.gpu_layers < kGpuLayersAuto) {
-    return Status::InvalidArgument("gpu_layers must be -1 (all), 0 (CPU only) or a layer count");
-  }
+  JARVIS_RETURN_IF_ERROR(CheckGpuLayersRequest(o.gpu_layers));
   ServiceOptions so;
   so.model_paths = o.models;
   so.default_model = o.default_model;

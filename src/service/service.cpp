@@ -10,7 +10,7 @@
 
 #include <fmt/format.h>
 
-#include "gpu/gpu_backend.h"
+#include "gpu/gpu_layer_plan.h"
 #include "model/model.h"
 #include "scheduler/request_state.h"
 #include "service/service_impl.h"
@@ -148,11 +148,13 @@ Service::Impl::Impl(const ServiceOptions& options, std::vector<ModelSource> sour
     auto loaded = std::make_unique<LoadedModel>();
     ModelLoadOptions load;
     load.repack = options_.repack;
-    load.cpu_layers = [gpu = options_.scheduler.gpu_layers](int32_t n_layer) {
-      return n_layer - ResolveGpuLayers(gpu, n_layer);
-    };
+    // Placement is decided once, at load (the file gives the layer count): the
+    // layers left unpacked are exactly those the engine offloads.
+    GpuLayerPlan gpu;
+    load.cpu_layers = PlanGpuLayersAtLoad(options_.scheduler.gpu_layers, &gpu);
     JARVIS_ASSIGN_OR_RETURN(loaded->model, Model::Load(src.path, load));
     SchedulerOptions so = options_.scheduler;
+    so.gpu_layers = gpu.gpu_layers;
     ModelMetrics* mm = &per_model_[slot];
     GlobalMetrics* g = &global_;
     so.on_step = [mm, g, user = options_.scheduler.on_step](const StepStats& s) {

@@ -24,6 +24,7 @@
 namespace jarvis {
 
 class PerfMonitor;
+class PrometheusWriter;
 
 struct ServiceOptions {
   // GGUF files and/or directories (every *.gguf inside; name = file stem).
@@ -117,7 +118,9 @@ class Service {
   nlohmann::json PerformanceStats() const;  // GET /api/performance/stats
   nlohmann::json SystemMetrics() const;     // GET /api/system/metrics
   nlohmann::json ModelsStats() const;       // GET /api/models/stats
-  std::string PrometheusText() const;       // GET /metrics
+  std::string PrometheusText() const;       // GET /metrics (the service's families alone)
+  // The same families, into a document that others add to (the HTTP server's counters).
+  void WritePrometheus(PrometheusWriter& out) const;
 
   PerfMonitor& monitor();
   // The same monitor, shared (ServiceOptions::monitor or the service's own).

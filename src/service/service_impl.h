@@ -21,6 +21,7 @@
 #include "service/service.h"
 #include "service/system_monitor.h"
 #include "util/perf_monitor.h"
+#include "util/prometheus_writer.h"
 
 namespace jarvis {
 
@@ -102,7 +103,7 @@ class Service::Impl {
   nlohmann::json PerformanceStats() const;
   nlohmann::json SystemMetrics() const;
   nlohmann::json ModelsStats() const;
-  std::string PrometheusText() const;
+  void WritePrometheus(PrometheusWriter& w) const;  // service_prometheus.cpp
 
   // Completion of one scheduled request (see service.cpp).
   struct Inflight;

@@ -231,6 +231,11 @@ nlohmann::json Service::Impl::ResponseCacheJson() const {
 nlohmann::json Service::PerformanceStats() const { return impl_->PerformanceStats(); }
 nlohmann::json Service::SystemMetrics() const { return impl_->SystemMetrics(); }
 nlohmann::json Service::ModelsStats() const { return impl_->ModelsStats(); }
-std::string Service::PrometheusText() const { return impl_->PrometheusText(); }
+std::string Service::PrometheusText() const {
+  PrometheusWriter w;
+  impl_->WritePrometheus(w);
+  return w.Text();
+}
+void Service::WritePrometheus(PrometheusWriter& out) const { impl_->WritePrometheus(out); }
 
 }  // namespace jarvis

@@ -1,7 +1,6 @@
 // GET /metrics: the Prometheus text exposition format (version 0.0.4).
 // Metric names and labels: docs/API.md.
 #include <iterator>
-#include <limits>
 #include <optional>
 
 #include <fmt/format.h>
@@ -13,45 +12,16 @@
 namespace jarvis {
 namespace {
 
-std::string Num(double v) {
-  if (v == std::numeric_limits<double>::infinity()) return "+Inf";
-  return fmt::format("{}", v);
+// One histogram series of a PerfMonitor snapshot; `scale` converts the
+// recorded unit (ms -> s: 1e-3).
+void Histogram(PrometheusWriter& w, std::string_view name, const MetricSnapshot& m, double scale) {
+  std::vector<double> bounds = m.prom_bounds;
+  for (double& b : bounds) b *= scale;
+  w.Histogram(name, m.labels, bounds, m.prom.cumulative, m.prom.count, m.prom.sum * scale);
 }
 
-class PromWriter {
- public:
-  void Family(std::string_view name, std::string_view type, std::string_view help) {
-    out_ += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
-  }
-  void Sample(std::string_view name, const MetricLabels& labels, double value) {
-    out_ += name;
-    if (!labels.empty()) {
-      out_ += '{';
-      out_ += RenderLabels(labels);
-      out_ += '}';
-    }
-    out_ += ' ';
-    out_ += Num(value);
-    out_ += '\n';
-  }
-  // One histogram series; `scale` converts the recorded unit (ms -> s: 1e-3).
-  void Histogram(std::string_view name, const MetricLabels& labels, const MetricSnapshot& m, double scale) {
-    for (size_t i = 0; i < m.prom_bounds.size(); ++i) {
-      MetricLabels l = labels;
-      l.emplace_back("le", Num(m.prom_bounds[i] * scale));
-      Sample(fmt::format("{}_bucket", name), l, static_cast<double>(m.prom.cumulative[i]));
-    }
-    MetricLabels inf = labels;
-    inf.emplace_back("le", "+Inf");
-    Sample(fmt::format("{}_bucket", name), inf, static_cast<double>(m.prom.count));
-    Sample(fmt::format("{}_sum", name), labels, m.prom.sum * scale);
-    Sample(fmt::format("{}_count", name), labels, static_cast<double>(m.prom.count));
-  }
-  std::string Take() { return std::move(out_); }
-
- private:
-  std::string out_;
-};
+constexpr PrometheusType kCounter = PrometheusType::kCounter;
+constexpr PrometheusType kGauge = PrometheusType::kGauge;
 
 struct Export {
   const char* metric;  // PerfMonitor name
@@ -89,9 +59,8 @@ constexpr Export kModelCounters[] = {
 
 }  // namespace
 
-std::string Service::Impl::PrometheusText() const {
+void Service::Impl::WritePrometheus(PrometheusWriter& w) const {
   const std::vector<MetricSnapshot> all = monitor_.GetAllStats();
-  PromWriter w;
   auto labeled = [&all](const char* name, MetricKind kind) {
     std::vector<const MetricSnapshot*> out;
     for (const MetricSnapshot& m : all) {
@@ -100,46 +69,46 @@ std::string Service::Impl::PrometheusText() const {
     return out;
   };
   for (const Export& e : kTimers) {
-    w.Family(e.prom, "histogram", e.help);
-    for (const MetricSnapshot* m : labeled(e.metric, MetricKind::kTimer)) w.Histogram(e.prom, m->labels, *m, 1e-3);
+    w.Family(e.prom, PrometheusType::kHistogram, e.help);
+    for (const MetricSnapshot* m : labeled(e.metric, MetricKind::kTimer)) Histogram(w, e.prom, *m, 1e-3);
   }
   for (const Export& e : kHistograms) {
-    w.Family(e.prom, "histogram", e.help);
-    for (const MetricSnapshot* m : labeled(e.metric, MetricKind::kHistogram)) w.Histogram(e.prom, m->labels, *m, 1.0);
+    w.Family(e.prom, PrometheusType::kHistogram, e.help);
+    for (const MetricSnapshot* m : labeled(e.metric, MetricKind::kHistogram)) Histogram(w, e.prom, *m, 1.0);
   }
   for (const Export& e : kModelCounters) {
-    w.Family(e.prom, "counter", e.help);
+    w.Family(e.prom, kCounter, e.help);
     for (const MetricSnapshot* m : labeled(e.metric, MetricKind::kCounter)) w.Sample(e.prom, m->labels, m->value);
   }
 
   const ResponseCacheStats c = cache_.Stats();
-  w.Family("jarvis_response_cache_hits_total", "counter", "Requests answered from the response cache.");
+  w.Family("jarvis_response_cache_hits_total", kCounter, "Requests answered from the response cache.");
   w.Sample("jarvis_response_cache_hits_total", {}, static_cast<double>(global_.cache_hits->value()));
-  w.Family("jarvis_response_cache_misses_total", "counter", "Cacheable requests not found in the response cache.");
+  w.Family("jarvis_response_cache_misses_total", kCounter, "Cacheable requests not found in the response cache.");
   w.Sample("jarvis_response_cache_misses_total", {}, static_cast<double>(global_.cache_misses->value()));
-  w.Family("jarvis_response_cache_evictions_total", "counter", "Response-cache entries evicted (LRU, byte bound).");
+  w.Family("jarvis_response_cache_evictions_total", kCounter, "Response-cache entries evicted (LRU, byte bound).");
   w.Sample("jarvis_response_cache_evictions_total", {}, static_cast<double>(c.evictions));
-  w.Family("jarvis_response_cache_expirations_total", "counter", "Response-cache entries expired (TTL).");
+  w.Family("jarvis_response_cache_expirations_total", kCounter, "Response-cache entries expired (TTL).");
   w.Sample("jarvis_response_cache_expirations_total", {}, static_cast<double>(c.expirations));
-  w.Family("jarvis_response_cache_bytes", "gauge", "Bytes held by the response cache.");
+  w.Family("jarvis_response_cache_bytes", kGauge, "Bytes held by the response cache.");
   w.Sample("jarvis_response_cache_bytes", {}, static_cast<double>(c.bytes));
-  w.Family("jarvis_response_cache_entries", "gauge", "Entries in the response cache.");
+  w.Family("jarvis_response_cache_entries", kGauge, "Entries in the response cache.");
   w.Sample("jarvis_response_cache_entries", {}, static_cast<double>(c.entries));
   // Per level: "local" (this process) and, with --cache-url, "redis" (shared).
   // A Redis miss includes lookups skipped while it is down or busy and values ignored as invalid.
   std::optional<RedisCacheStats> r;
   if (redis_cache_) r = redis_cache_->Stats();
-  auto per_backend = [&](const char* name, const char* type, const char* help, double local, auto redis) {
+  auto per_backend = [&](const char* name, PrometheusType type, const char* help, double local, auto redis) {
     w.Family(name, type, help);
     w.Sample(name, {{"backend", "local"}}, local);
     if (r) w.Sample(name, {{"backend", "redis"}}, static_cast<double>(redis(*r)));
   };
-  per_backend("jarvis_response_cache_backend_hits_total", "counter", "Response-cache lookups answered, per level.",
+  per_backend("jarvis_response_cache_backend_hits_total", kCounter, "Response-cache lookups answered, per level.",
               static_cast<double>(c.hits), [](const RedisCacheStats& x) { return x.hits; });
-  per_backend("jarvis_response_cache_backend_misses_total", "counter",
+  per_backend("jarvis_response_cache_backend_misses_total", kCounter,
               "Response-cache lookups not answered, per level.", static_cast<double>(c.misses),
               [](const RedisCacheStats& x) { return x.misses + x.skipped + x.invalid; });
-  per_backend("jarvis_response_cache_backend_errors_total", "counter",
+  per_backend("jarvis_response_cache_backend_errors_total", kCounter,
               "Failed response-cache commands and connection attempts, per level.", 0.0,
               [](const RedisCacheStats& x) { return x.errors; });
   if (r) {
@@ -158,21 +127,21 @@ std::string Service::Impl::PrometheusText() const {
         "Successful connections to Redis (the first and every reconnection).",
     };
     for (size_t i = 0; i < std::size(redis_only); ++i) {
-      w.Family(redis_only[i].first, "counter", help[i]);
+      w.Family(redis_only[i].first, kCounter, help[i]);
       w.Sample(redis_only[i].first, {}, redis_only[i].second);
     }
-    w.Family("jarvis_response_cache_redis_up", "gauge", "1 while connected to the Redis of the response cache.");
+    w.Family("jarvis_response_cache_redis_up", kGauge, "1 while connected to the Redis of the response cache.");
     w.Sample("jarvis_response_cache_redis_up", {}, r->connected ? 1 : 0);
   }
 
   const std::vector<ModelStatus> models = manager_->List();
   int loaded = 0;
-  w.Family("jarvis_model_loaded", "gauge", "1 while the model is resident.");
+  w.Family("jarvis_model_loaded", kGauge, "1 while the model is resident.");
   for (const ModelStatus& st : models) {
     loaded += st.loaded;
     w.Sample("jarvis_model_loaded", {{"model", st.source.name}}, st.loaded ? 1 : 0);
   }
-  w.Family("jarvis_models_loaded", "gauge", "Models resident.");
+  w.Family("jarvis_models_loaded", kGauge, "Models resident.");
   w.Sample("jarvis_models_loaded", {}, loaded);
   struct Gauge {
     const char* name;
@@ -194,7 +163,7 @@ std::string Service::Impl::PrometheusText() const {
        [](const SchedulerStats& s) { return double(s.kv_blocks_total); }},
   };
   for (const Gauge& g : gauges) {
-    w.Family(g.name, "gauge", g.help);
+    w.Family(g.name, kGauge, g.help);
     for (const ModelStatus& st : models) {
       if (st.loaded) w.Sample(g.name, {{"model", st.source.name}}, g.get(st.scheduler));
     }
@@ -212,17 +181,17 @@ std::string Service::Impl::PrometheusText() const {
     kv_used += static_cast<double>(st.scheduler.kv_blocks_used);
     kv_total += static_cast<double>(st.scheduler.kv_blocks_total);
   }
-  w.Family("jarvis_server_requests_waiting", "gauge", "Requests queued, all models.");
+  w.Family("jarvis_server_requests_waiting", kGauge, "Requests queued, all models.");
   w.Sample("jarvis_server_requests_waiting", {}, waiting);
-  w.Family("jarvis_server_requests_running", "gauge", "Sequences decoding, all models.");
+  w.Family("jarvis_server_requests_running", kGauge, "Sequences decoding, all models.");
   w.Sample("jarvis_server_requests_running", {}, running);
-  w.Family("jarvis_server_kv_cache_usage_ratio", "gauge", "KV blocks held / all KV blocks, all loaded models (0..1).");
+  w.Family("jarvis_server_kv_cache_usage_ratio", kGauge, "KV blocks held / all KV blocks, all loaded models (0..1).");
   w.Sample("jarvis_server_kv_cache_usage_ratio", {}, kv_total > 0 ? kv_used / kv_total : 0.0);
 
   const SystemSnapshot s = system_.Latest();
   auto opt_gauge = [&w](const char* name, const char* help, const auto& v, double scale = 1.0) {
     if (!v) return;
-    w.Family(name, "gauge", help);
+    w.Family(name, kGauge, help);
     w.Sample(name, {}, static_cast<double>(*v) * scale);
   };
   opt_gauge("jarvis_cpu_percent", "Machine CPU use, percent.", s.cpu_percent);
@@ -235,26 +204,25 @@ std::string Service::Impl::PrometheusText() const {
             1024.0 * 1024.0 * 1024.0);
   opt_gauge("jarvis_gpu_utilization_percent", "GPU utilisation, mean over devices.", s.gpu_utilization_percent);
   const GpuProbe& probe = ProbeGpus();
-  w.Family("jarvis_cuda_built", "gauge", "1 if this binary has the CUDA backend.");
+  w.Family("jarvis_cuda_built", kGauge, "1 if this binary has the CUDA backend.");
   w.Sample("jarvis_cuda_built", {}, probe.cuda_built ? 1 : 0);
-  w.Family("jarvis_gpu_devices", "gauge", "Usable CUDA devices found at startup.");
+  w.Family("jarvis_gpu_devices", kGauge, "Usable CUDA devices found at startup.");
   w.Sample("jarvis_gpu_devices", {}, static_cast<double>(probe.devices.size()));
-  w.Family("jarvis_model_gpu_layers", "gauge", "Layers of the loaded model offloaded to the GPU.");
+  w.Family("jarvis_model_gpu_layers", kGauge, "Layers of the loaded model offloaded to the GPU.");
   for (const ModelStatus& st : models) {
     if (st.loaded) w.Sample("jarvis_model_gpu_layers", {{"model", st.source.name}}, st.scheduler.gpu_layers);
   }
-  w.Family("jarvis_model_gpu_bytes", "gauge", "Device memory (weights + KV) of the loaded model's GPU offload.");
+  w.Family("jarvis_model_gpu_bytes", kGauge, "Device memory (weights + KV) of the loaded model's GPU offload.");
   for (const ModelStatus& st : models) {
     if (st.loaded) {
       w.Sample("jarvis_model_gpu_bytes", {{"model", st.source.name}}, static_cast<double>(st.scheduler.gpu_bytes));
     }
   }
-  w.Family("jarvis_uptime_seconds", "gauge", "Seconds since the service started.");
+  w.Family("jarvis_uptime_seconds", kGauge, "Seconds since the service started.");
   w.Sample("jarvis_uptime_seconds", {}, s.uptime_seconds);
-  w.Family("jarvis_build_info", "gauge", "Build facts (value is always 1).");
+  w.Family("jarvis_build_info", kGauge, "Build facts (value is always 1).");
   w.Sample("jarvis_build_info", {{"version", JARVIS_VERSION_STRING}, {"commit", JARVIS_GIT_COMMIT}, {"backend", BuiltBackends()}},
            1);
-  return w.Take();
 }
 
 }  // namespace jarvis

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+#include <string>
 #include <thread>
 
 #include "gpu/gpu_backend.h"
@@ -35,6 +37,27 @@ std::unique_ptr<Service> MakeService(const ServiceOptions& o = Options()) {
   auto s = Service::Create(o);
   EXPECT_TRUE(s.ok()) << s.status().ToString();
   return s.ok() ? std::move(s).value() : nullptr;
+}
+
+// The exposition rules Prometheus enforces: each family's TYPE once, and
+// all of a family's samples right after it (never split by another family).
+void ExpectEachFamilyOnceAndTogether(const std::string& prom) {
+  std::set<std::string> seen;
+  std::string current;
+  size_t start = 0;
+  while (start < prom.size()) {
+    const size_t end = prom.find('\n', start);
+    const std::string line = prom.substr(start, end - start);
+    start = end == std::string::npos ? prom.size() : end + 1;
+    if (line.rfind("# TYPE ", 0) == 0) {
+      current = line.substr(7, line.find(' ', 7) - 7);
+      EXPECT_TRUE(seen.insert(current).second) << "family twice: " << current;
+    } else if (!line.empty() && line[0] != '#') {
+      const std::string name = line.substr(0, line.find_first_of("{ "));
+      EXPECT_EQ(name.rfind(current, 0), 0u) << "sample outside its family: " << line;
+    }
+  }
+  EXPECT_GT(seen.size(), 20u);
 }
 
 GenerateResult RunOne(Service& s, GenerateRequest r) {
@@ -180,6 +203,7 @@ TEST(ServiceTest, MonitoringDocuments) {
             std::string::npos);
   EXPECT_NE(prom.find("jarvis_models_loaded 1\n"), std::string::npos);
   EXPECT_EQ(prom.back(), '\n');
+  ExpectEachFamilyOnceAndTogether(prom);
 }
 
 // Where models run: the backends the binary has, the devices found, and per

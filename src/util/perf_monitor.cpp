@@ -5,6 +5,8 @@
 #include <cmath>
 #include <cstring>
 
+#include "util/prometheus_writer.h"
+
 namespace jarvis {
 namespace {
 
@@ -30,22 +32,6 @@ double Quantile(const Array& buckets, uint64_t total, double q, double lo, doubl
     cum += c;
   }
   return hi;
-}
-
-std::string EscapeLabelValue(std::string_view v) {
-  std::string out;
-  out.reserve(v.size());
-  for (char c : v) {
-    if (c == '\\' || c == '"') {
-      out += '\\';
-      out += c;
-    } else if (c == '\n') {
-      out += "\\n";
-    } else {
-      out += c;
-    }
-  }
-  return out;
 }
 
 MetricLabels Sorted(MetricLabels labels) {
@@ -94,17 +80,7 @@ const char* MetricKindName(MetricKind kind) {
   return "unknown";
 }
 
-std::string RenderLabels(const MetricLabels& labels) {
-  std::string out;
-  for (const auto& [k, v] : labels) {
-    if (!out.empty()) out += ',';
-    out += k;
-    out += "=\"";
-    out += EscapeLabelValue(v);
-    out += '"';
-  }
-  return out;
-}
+std::string RenderLabels(const MetricLabels& labels) { return PrometheusLabelText(labels); }
 
 // ---- bucket geometry ----------------------------------------------------
 

@@ -1,24 +1,10 @@
-// ResolveGpuLayers and DescribeGpuBackend: the same rules with or without CUDA.
+// DescribeGpuBackend: the same text with or without CUDA.
 #include <cstdlib>
 #include <string>
 
 #include "gpu/gpu_backend.h"
 
 namespace jarvis {
-
-int32_t ResolveGpuLayers(int32_t requested, int32_t n_layer) {
-  return ResolveGpuLayers(requested, n_layer, ProbeGpus());
-}
-
-int32_t ResolveGpuLayers(int32_t requested, int32_t n_layer, const GpuProbe& probe) {
-  // Auto: every layer on the GPU when one is usable, as Ollama and vLLM do.
-  if (requested == kGpuLayersAuto) requested = -1;
-  if (requested == 0 || n_layer <= 0) return 0;
-  if (!probe.cuda_built || probe.devices.empty()) return 0;
-  if (requested < -1) return 0;  // not a valid request (the CLI rejects it)
-  if (requested == -1 || requested > n_layer) return n_layer;
-  return requested;
-}
 
 std::string DescribeGpuBackend() {
   const GpuProbe& probe = ProbeGpus();
