@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/kv_block_size.h"
 #include "engine/kv_cache.h"
 #include "gpu/gpu_backend.h"
 #include "jarvis/status.h"
@@ -41,8 +42,8 @@ struct EngineOptions {
   int32_t kv_blocks = 0;
   // KV cache element type: F16 (default) halves memory; F32 is exact.
   bool kv_f16 = true;
-  // Positions per KV block. Default 16.
-  int32_t kv_block_size = 16;
+  // Positions per KV block. Default kDefaultKvBlockSize (16).
+  int32_t kv_block_size = kDefaultKvBlockSize;
   // Layers to offload to the GPU: -1 all (plus the output head), 0 none (CPU
   // only), N the last N. Default kGpuLayersAuto (jarvis/runtime_options.h):
   // all when a GPU is usable. Values below it are InvalidArgument. The rules

@@ -48,6 +48,7 @@
 #include <memory>
 #include <string>
 
+#include "engine/kv_block_size.h"
 #include "jarvis/request.h"
 #include "jarvis/runtime_options.h"
 #include "jarvis/status.h"
@@ -112,7 +113,7 @@ struct SchedulerOptions {
   // context: a prompt longer than the pool is then InvalidArgument and a
   // sequence that outgrows the whole pool fails with ResourceExhausted.
   int32_t kv_size = RuntimeOptions{}.kv_size;
-  int32_t kv_block_size = 16;
+  int32_t kv_block_size = kDefaultKvBlockSize;  // engine/kv_block_size.h
   bool kv_f16 = RuntimeOptions{}.kv_type == "f16";
   // Engine threads; 0: one per physical core.
   int32_t n_threads = RuntimeOptions{}.threads;
