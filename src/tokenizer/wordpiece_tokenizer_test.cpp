@@ -71,7 +71,9 @@ class WordPieceTest : public ::testing::Test {
   }
   void TearDown() override { fs::remove_all(dir_); }
 
-  std::unique_ptr<Tokenizer> Load(const std::vector<std::string>& tokens, const Options& o) {
+  // The file's Tokenizer::FromGguf result.
+  Result<std::unique_ptr<Tokenizer>> TryLoad(const std::vector<std::string>& tokens,
+                                             const Options& o) {
     GgufWriter w;
     w.SetString("general.architecture", "bert");
     w.SetString("tokenizer.ggml.model", "bert");
@@ -95,9 +97,11 @@ class WordPieceTest : public ::testing::Test {
         });
     EXPECT_TRUE(written.ok()) << written.ToString();
     auto gguf = GgufFile::Open(path);
-    EXPECT_TRUE(gguf.ok()) << gguf.status().ToString();
-    if (!gguf.ok()) return nullptr;
-    auto tok = Tokenizer::FromGguf(**gguf);
+    if (!gguf.ok()) return gguf.status();
+    return Tokenizer::FromGguf(**gguf);
+  }
+  std::unique_ptr<Tokenizer> Load(const std::vector<std::string>& tokens, const Options& o) {
+    auto tok = TryLoad(tokens, o);
     EXPECT_TRUE(tok.ok()) << tok.status().ToString();
     return tok.ok() ? std::move(tok).value() : nullptr;
   }
@@ -181,6 +185,22 @@ TEST_F(WordPieceTest, AddSepAndAddEosKeys) {
   t = Load(HashVocab(), o);
   ASSERT_NE(t, nullptr);
   EXPECT_EQ(Enc(*t, "hello", true), (Ids{kCls, kHello, kSep}));
+}
+
+TEST_F(WordPieceTest, AddSepWithoutSeparatorIsCorruption) {
+  std::vector<std::string> tokens = HashVocab();
+  tokens[kSep] = "[NOT_SEP]";
+  Options o;
+  o.write_ids = false;
+  auto t = Load(tokens, o);  // no [SEP]: nothing is appended
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(t->sep_id(), -1);
+  EXPECT_FALSE(t->add_sep());
+  EXPECT_EQ(Enc(*t, "hello", true), (Ids{kCls, kHello}));
+  o.add_sep = 1;
+  const auto bad = TryLoad(tokens, o);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), StatusCode::kCorruption) << bad.status().ToString();
 }
 
 TEST_F(WordPieceTest, LowerCasingAndAccentStripping) {
