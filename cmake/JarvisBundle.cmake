@@ -1,6 +1,6 @@
 # JARVIS_BUNDLE_LIBS (preset gpu): binaries that run on a machine with only
 # glibc. jarvis_bundle_libs(TARGET), called where TARGET is defined, copies, after each link, the shared
-# libraries TARGET loads beyond glibc (spdlog, fmt, xxhash, pcre2, libstdc++,
+# libraries TARGET loads beyond glibc (spdlog, fmt, xxhash, pcre2, utf8proc, libstdc++,
 # libgcc_s: Debian packages a bare GPU machine may lack) into <build>/lib, and
 # links TARGET with an RPATH to that folder. DT_RPATH rather than RUNPATH
 # (--disable-new-dtags): it also serves the libraries' own dependencies

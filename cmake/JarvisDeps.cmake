@@ -7,6 +7,7 @@ find_package(CLI11 REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(PCRE2 REQUIRED IMPORTED_TARGET libpcre2-8)
 pkg_check_modules(XXHASH REQUIRED IMPORTED_TARGET libxxhash)
+pkg_check_modules(UTF8PROC REQUIRED IMPORTED_TARGET libutf8proc)  # WordPiece normalization
 pkg_check_modules(HIREDIS REQUIRED IMPORTED_TARGET hiredis)  # the response cache's Redis level
 if(JARVIS_BUILD_TESTS)
   find_package(GTest REQUIRED)

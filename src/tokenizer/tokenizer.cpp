@@ -12,6 +12,7 @@
 #include "tokenizer/special_partition.h"
 #include "tokenizer/spm_encoder.h"
 #include "tokenizer/utf8.h"
+#include "tokenizer/wordpiece_encoder.h"
 
 namespace jarvis {
 
@@ -99,6 +100,8 @@ Result<std::unique_ptr<Tokenizer>> Tokenizer::FromGguf(const GgufFile& gguf) {
     } else if (a & kAttrNormal) {
       if (v.kind == VocabKind::kSpm) {
         AppendSpmUnescaped(text, &t->pieces_);
+      } else if (v.kind == VocabKind::kWordPiece) {
+        t->pieces_.append(WordPieceTokenPiece(v, id));
       } else {
         AppendBpeDecoded(text, &t->pieces_);
       }
@@ -174,6 +177,14 @@ Result<std::vector<int32_t>> Tokenizer::Encode(std::string_view text,
       EncodeSpm(v, escaped, &out);
       after_special = false;
     }
+  } else if (v.kind == VocabKind::kWordPiece) {
+    for (const Fragment& f : fragments) {
+      if (f.token >= 0) {
+        out.push_back(f.token);
+      } else {
+        EncodeWordPiece(v, f.text, &out);
+      }
+    }
   } else {
     for (const Fragment& f : fragments) {
       if (f.token >= 0) {
@@ -185,6 +196,7 @@ Result<std::vector<int32_t>> Tokenizer::Encode(std::string_view text,
   }
 
   if (options.add_special && v.add_eos) out.push_back(v.special.eos);
+  if (options.add_special && v.add_sep) out.push_back(v.special.sep);
   return out;
 }
 
@@ -196,7 +208,8 @@ std::string_view Tokenizer::Piece(int32_t id, bool render_special) const {
 
 std::string Tokenizer::Decode(std::span<const int32_t> ids, const DecodeOptions& options) const {
   std::string out;
-  bool strip = options.strip_space_prefix && vocab_->add_space_prefix;
+  bool strip = options.strip_space_prefix &&
+               (vocab_->add_space_prefix || vocab_->kind == VocabKind::kWordPiece);
   for (const int32_t id : ids) {
     std::string_view piece = Piece(id, options.render_special);
     if (piece.empty()) continue;
@@ -227,6 +240,11 @@ int32_t Tokenizer::bos_id() const { return vocab_->special.bos; }
 int32_t Tokenizer::eos_id() const { return vocab_->special.eos; }
 int32_t Tokenizer::eot_id() const { return vocab_->special.eot; }
 int32_t Tokenizer::unk_id() const { return vocab_->special.unk; }
+int32_t Tokenizer::sep_id() const { return vocab_->special.sep; }
+int32_t Tokenizer::pad_id() const { return vocab_->special.pad; }
+int32_t Tokenizer::mask_id() const { return vocab_->special.mask; }
+bool Tokenizer::add_sep() const { return vocab_->add_sep; }
+bool Tokenizer::lowercase() const { return vocab_->wordpiece_lowercase; }
 bool Tokenizer::add_bos() const { return vocab_->add_bos; }
 bool Tokenizer::add_eos() const { return vocab_->add_eos; }
 bool Tokenizer::add_space_prefix() const { return vocab_->add_space_prefix; }

@@ -8,6 +8,15 @@
 //   "gpt2"  -> VocabKind::kBpe: byte-level BPE with ranked merges after a regex
 //              pre-tokenizer chosen by tokenizer.ggml.pre (llama-bpe, qwen2,
 //              gpt-2, default, ...; see pretokenizer.h). No normalization.
+//   "bert"  -> VocabKind::kWordPiece: BERT's basic tokenizer (cleanup,
+//              whitespace / punctuation / CJK splits, lower-casing + accent
+//              stripping for uncased vocabularies) then greedy longest-match
+//              WordPiece; "##" or phantom-space (U+2581) piece spellings; see
+//              wordpiece_encoder.h. add_special gives [CLS] text [SEP] (bos_id()
+//              is [CLS]; add_sep / sep_id() the [SEP]). Decoding puts ' ' before
+//              word-initial pieces and none before continuations, so
+//              Decode(Encode("hello world"), {strip}) == "hello world"; the
+//              lost case, accents and spaces around punctuation do not come back.
 //
 // Special tokens: before either algorithm runs, user-defined tokens (type 4) are
 // cut out of the text as whole tokens; control tokens (type 3, such as
@@ -64,7 +73,7 @@ class Tokenizer {
   };
   struct DecodeOptions {
     bool render_special = false;      // control / unknown tokens show their text
-    bool strip_space_prefix = false;  // see the file comment (SPM only)
+    bool strip_space_prefix = false;  // see the file comment (SPM, WordPiece)
   };
 
   // Reads tokenizer.ggml.* (see LoadVocab in vocab.h for the errors).
@@ -101,6 +110,11 @@ class Tokenizer {
   int32_t eos_id() const;
   int32_t eot_id() const;
   int32_t unk_id() const;
+  int32_t sep_id() const;   // WordPiece [SEP]; -1 if none
+  int32_t pad_id() const;
+  int32_t mask_id() const;
+  bool add_sep() const;     // WordPiece: [SEP] after the text with add_special
+  bool lowercase() const;   // WordPiece: uncased vocabulary (lower-case + strip accents)
   bool add_bos() const;
   bool add_eos() const;
   bool add_space_prefix() const;

@@ -9,6 +9,7 @@
 // Thread safety: immutable after loading; any number of threads may read it.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -23,7 +24,7 @@ namespace jarvis {
 
 class GgufFile;
 
-enum class VocabKind { kSpm, kBpe };
+enum class VocabKind { kSpm, kBpe, kWordPiece };
 
 // GGUF's tokenizer.ggml.token_type values.
 enum class TokenType : int32_t {
@@ -51,6 +52,7 @@ enum TokenAttr : uint16_t {
 
 struct SpecialTokenIds {
   int32_t bos = -1, eos = -1, eot = -1, eom = -1, unk = -1, sep = -1, pad = -1;
+  int32_t cls = -1, mask = -1;  // WordPiece: [CLS] (also bos) and [MASK]
   int32_t fim_pre = -1, fim_suf = -1, fim_mid = -1, fim_pad = -1, fim_rep = -1, fim_sep = -1;
 };
 
@@ -69,6 +71,14 @@ class Vocab {
       false;                   // SPM: a ' ' goes before text at the start / after a special token
   bool ignore_merges = false;  // BPE: a word that is a token is emitted whole
   std::string pre;             // tokenizer.ggml.pre (BPE)
+  // WordPiece ("bert"): [SEP] after the text (tokenizer.ggml.add_sep_token,
+  // default on); lower-case + strip accents (uncased vocabulary); which of the
+  // two piece spellings the vocabulary uses (wordpiece_encoder.h); the longest
+  // token text, which bounds the match loop.
+  bool add_sep = false;
+  bool wordpiece_lowercase = false;
+  bool wordpiece_phantom = false;
+  size_t wordpiece_max_piece_bytes = 0;
 
   int32_t size() const { return static_cast<int32_t>(scores_.size()); }
   bool Contains(int32_t id) const { return id >= 0 && id < size(); }
@@ -127,7 +137,7 @@ class Vocab {
 };
 
 // Reads tokenizer.ggml.* from `gguf`. Unsupported for vocabulary kinds other
-// than "llama" (SentencePiece) and "gpt2" (byte-level BPE) or an unknown
+// than "llama" (SentencePiece), "gpt2" (byte-level BPE) and "bert" (WordPiece) or an unknown
 // pre-tokenizer; Corruption for missing or malformed keys.
 Result<std::unique_ptr<Vocab>> LoadVocab(const GgufFile& gguf);
 

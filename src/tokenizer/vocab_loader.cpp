@@ -9,6 +9,7 @@
 #include "gguf/gguf_reader.h"
 #include "tokenizer/pretokenizer.h"
 #include "tokenizer/vocab.h"
+#include "tokenizer/wordpiece_encoder.h"
 
 namespace jarvis {
 
@@ -237,9 +238,15 @@ Result<std::unique_ptr<Vocab>> LoadVocab(const GgufFile& gguf) {
     JARVIS_ASSIGN_OR_RETURN(pre_config, PreTokenizerConfigFor(v.pre));
     v.ignore_merges = pre_config.ignore_merges;
     v.add_bos = pre_config.add_bos_default;
+  } else if (*model == "bert") {
+    // llama.cpp's defaults (bert-base-uncased's ids), replaced below by the
+    // ids of the bracketed names where the vocabulary has them, then by keys.
+    v.kind = VocabKind::kWordPiece;
+    v.special.bos = v.special.cls = 101, v.special.unk = 100, v.special.sep = 102;
+    v.special.pad = 0, v.special.mask = 103;
   } else {
     return Status::Unsupported(gguf.name() + ": tokenizer model '" + std::string(*model) +
-                               "' (supported: llama, gpt2)");
+                               "' (supported: llama, gpt2, bert)");
   }
   JARVIS_RETURN_IF_ERROR(ReadBool(gguf, "tokenizer.ggml.add_space_prefix", &v.add_space_prefix));
   JARVIS_RETURN_IF_ERROR(ReadTokens(gguf, &v));
@@ -247,10 +254,22 @@ Result<std::unique_ptr<Vocab>> LoadVocab(const GgufFile& gguf) {
 
   const int32_t n = v.size();
   SpecialTokenIds& s = v.special;
-  for (int32_t* id : {&s.bos, &s.eos, &s.unk}) {
+  for (int32_t* id : {&s.bos, &s.eos, &s.unk, &s.sep, &s.pad, &s.cls, &s.mask}) {
     if (*id >= n) *id = -1;  // defaults outside a small vocabulary
   }
-  const std::array<std::pair<std::string_view, int32_t*>, 16> keys = {{
+  if (v.kind == VocabKind::kWordPiece) {
+    const auto by_name = [&](std::string_view name, std::initializer_list<int32_t*> ids) {
+      const int32_t id = v.Find(name);
+      if (id < 0) return;
+      for (int32_t* p : ids) *p = id;
+    };
+    by_name("[CLS]", {&s.bos, &s.cls});
+    by_name("[SEP]", {&s.sep});
+    by_name("[UNK]", {&s.unk});
+    by_name("[PAD]", {&s.pad});
+    by_name("[MASK]", {&s.mask});
+  }
+  const std::array<std::pair<std::string_view, int32_t*>, 18> keys = {{
       {"tokenizer.ggml.bos_token_id", &s.bos},
       {"tokenizer.ggml.eos_token_id", &s.eos},
       {"tokenizer.ggml.eot_token_id", &s.eot},
@@ -267,10 +286,30 @@ Result<std::unique_ptr<Vocab>> LoadVocab(const GgufFile& gguf) {
       {"tokenizer.ggml.prefix_token_id", &s.fim_pre},  // deprecated spellings
       {"tokenizer.ggml.suffix_token_id", &s.fim_suf},
       {"tokenizer.ggml.middle_token_id", &s.fim_mid},
+      {"tokenizer.ggml.cls_token_id", &s.cls},
+      {"tokenizer.ggml.mask_token_id", &s.mask},
   }};
   for (const auto& [key, id] : keys) ReadTokenId(gguf, key, n, id);
+  if (v.kind == VocabKind::kWordPiece) {
+    // [CLS] starts every sequence: a cls key wins over bos (HF's BERT
+    // tokenizer has no bos_token, so converters write cls_token_id).
+    if (gguf.Find("tokenizer.ggml.cls_token_id") != nullptr && s.cls >= 0) s.bos = s.cls;
+    if (s.cls < 0) s.cls = s.bos;
+    v.add_bos = s.bos >= 0;
+    v.add_sep = s.sep >= 0;
+    JARVIS_RETURN_IF_ERROR(ReadBool(gguf, "tokenizer.ggml.add_sep_token", &v.add_sep));
+    if (v.add_sep && s.sep < 0)
+      return Status::Corruption(gguf.name() + ": add_sep_token without a separator token");
+    v.add_space_prefix = false;
+  }
   JARVIS_RETURN_IF_ERROR(ReadBool(gguf, "tokenizer.ggml.add_bos_token", &v.add_bos));
   JARVIS_RETURN_IF_ERROR(ReadBool(gguf, "tokenizer.ggml.add_eos_token", &v.add_eos));
+  if (v.kind == VocabKind::kWordPiece && v.add_eos) {
+    // "[CLS] text [SEP]": converters may mark the trailing [SEP] as add_eos.
+    v.add_eos = false;
+    if (s.sep < 0) return Status::Corruption(gguf.name() + ": add_eos_token without [SEP]");
+    v.add_sep = true;
+  }
   if (v.add_bos && s.bos < 0)
     return Status::Corruption(gguf.name() + ": add_bos_token without a BOS token");
   if (v.add_eos && s.eos < 0)
@@ -278,6 +317,12 @@ Result<std::unique_ptr<Vocab>> LoadVocab(const GgufFile& gguf) {
 
   DetectSpecialTokens(&v);
   v.FinishSpecialTokens();
+  if (v.kind == VocabKind::kWordPiece) {
+    v.wordpiece_phantom = WordPieceVocabIsPhantom(v);
+    v.wordpiece_lowercase = WordPieceVocabIsUncased(v);
+    for (int32_t id = 0; id < n; ++id)
+      v.wordpiece_max_piece_bytes = std::max(v.wordpiece_max_piece_bytes, v.text(id).size());
+  }
   ApplyStripAttributes(gguf, &v);
   return vocab;
 }
