@@ -32,7 +32,8 @@
 // again and goes on. Streams neither repeat nor lose a token and greedy
 // output equals an uninterrupted run. A sequence that is alone and still
 // cannot grow (a pool smaller than its context: SchedulerOptions::kv_size)
-// fails with ResourceExhausted, "context too large for the KV pool".
+// ends there with finish kLength, as at the end of its context, keeping its
+// tokens (logged once: "context too large for the KV pool").
 //
 // Thread safety: Submit(), Stats() and Shutdown() may be called from any thread.
 // Callbacks (on_token, on_step) run on the loop thread and must not block for

@@ -1,5 +1,8 @@
 // The scheduler's loop thread: reap, admit, build one batch, decode, sample.
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
+#include <atomic>
 #include <exception>
 #include <string>
 #include <utility>
@@ -14,6 +17,17 @@ double MsSince(std::chrono::steady_clock::time_point start) {
 }
 
 int32_t BlocksFor(int32_t positions, int32_t block_size) { return (positions + block_size - 1) / block_size; }
+
+// A sequence alone with the whole pool that still cannot grow has reached this
+// server's context limit, as one reaching n_ctx has: it ends with finish
+// "length" and keeps what it generated (an error would throw that work away,
+// and a 429 would invite a retry that can never succeed). Only a pool smaller
+// than one context (kv_size) makes this possible, so it is logged once.
+void EndAtPoolLimit(Sequence& seq, const std::string& why) {
+  static std::atomic<bool> warned{false};
+  if (!warned.exchange(true)) spdlog::warn("{}; the sequence ends with finish 'length' (raise --kv-size)", why);
+  seq.set_finish(FinishReason::kLength);
+}
 
 }  // namespace
 
@@ -94,12 +108,9 @@ bool Scheduler::Impl::ResumePreempted(Clock::time_point now, bool cancel_all, in
       if (*n_running > 0 || *promised > 0) return false;  // waits for the running ones to free blocks
       // Alone with the whole pool and still too large (a pool of less than
       // one context): it would wait forever.
-      head->set_finish(FinishReason::kError,
-                       Status::ResourceExhausted("context too large for the KV pool: " +
-                                                 std::to_string(head->n_tokens()) + " tokens need " +
-                                                 std::to_string(BlocksFor(head->n_tokens(), bs)) + " blocks of " +
-                                                 std::to_string(bs) + ", the pool has " +
-                                                 std::to_string(kv.n_blocks())));
+      EndAtPoolLimit(*head, "context too large for the KV pool: " + std::to_string(head->n_tokens()) +
+                                " tokens need " + std::to_string(BlocksFor(head->n_tokens(), bs)) + " blocks of " +
+                                std::to_string(bs) + ", the pool has " + std::to_string(kv.n_blocks()));
       running_.push_back(std::move(head));
       preempted_.pop_front();
       continue;
@@ -234,11 +245,9 @@ bool Scheduler::Impl::ReserveOrPreempt(Sequence* seq, int32_t n_positions) {
       return false;
     }
     const int32_t bs = kv.block_size();
-    seq->set_finish(FinishReason::kError,
-                    Status::ResourceExhausted("context too large for the KV pool: " + std::to_string(n_positions) +
-                                              " positions need " + std::to_string(BlocksFor(n_positions, bs)) +
-                                              " blocks of " + std::to_string(bs) + ", the pool has " +
-                                              std::to_string(kv.n_blocks()) + " (" + r.message() + ")"));
+    EndAtPoolLimit(*seq, "context too large for the KV pool: " + std::to_string(n_positions) + " positions need " +
+                             std::to_string(BlocksFor(n_positions, bs)) + " blocks of " + std::to_string(bs) +
+                             ", the pool has " + std::to_string(kv.n_blocks()) + " (" + r.message() + ")");
     return false;
   }
 }
