@@ -1,27 +1,27 @@
 #include "cli/synth_recipe.h"
 
-#include <array>
 #include <charconv>
+#include <vector>
+
+#include "quant/quant_types.h"
 
 namespace jarvis::synth {
 namespace {
 
-// general.file_type values are llama.cpp's LLAMA_FTYPE_* numbers. A pure
-// q4_k / q5_k file is labelled with the nearest mix (Q4_K_S / Q5_K_S).
-constexpr std::array<QuantTarget, 12> kTargets = {{
-    {"f32", GgmlType::kF32, false, 0},
-    {"f16", GgmlType::kF16, false, 1},
-    {"bf16", GgmlType::kBF16, false, 32},
-    {"q8_0", GgmlType::kQ8_0, false, 7},
-    {"q4_0", GgmlType::kQ4_0, false, 2},
-    {"q4_1", GgmlType::kQ4_1, false, 3},
-    {"q5_0", GgmlType::kQ5_0, false, 8},
-    {"q5_1", GgmlType::kQ5_1, false, 9},
-    {"q4_k", GgmlType::kQ4_K, false, 14},
-    {"q5_k", GgmlType::kQ5_K, false, 16},
-    {"q6_k", GgmlType::kQ6_K, false, 18},
-    {"q4_k_m", GgmlType::kQ4_K, true, 15},
-}};
+// The plain targets are the registry's matmul types (quant/quant_types.h),
+// labelled with their general.file_type (llama.cpp's LLAMA_FTYPE_* numbers; a
+// pure q4_k / q5_k file gets the nearest mix, Q4_K_S / Q5_K_S); then the mix.
+const std::vector<QuantTarget>& Targets() {
+  static const std::vector<QuantTarget> targets = [] {
+    std::vector<QuantTarget> v;
+    for (const QuantType& q : kQuantTypes) {
+      if (q.matmul && q.file_type >= 0) v.push_back({TypeName(q.type), q.type, false, static_cast<uint32_t>(q.file_type)});
+    }
+    v.push_back({"q4_k_m", GgmlType::kQ4_K, true, 15});
+    return v;
+  }();
+  return targets;
+}
 
 bool EndsWith(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
@@ -46,7 +46,7 @@ GgmlType Fallback(GgmlType wanted, int64_t row_length) {
 }  // namespace
 
 std::optional<QuantTarget> FindQuantTarget(std::string_view name) {
-  for (const auto& t : kTargets) {
+  for (const auto& t : Targets()) {
     if (t.name == name) return t;
   }
   return std::nullopt;
@@ -54,7 +54,7 @@ std::optional<QuantTarget> FindQuantTarget(std::string_view name) {
 
 std::string QuantTargetNames() {
   std::string out;
-  for (const auto& t : kTargets) {
+  for (const auto& t : Targets()) {
     if (!out.empty()) out += ", ";
     out += t.name;
   }

@@ -2,9 +2,8 @@
 //
 // QuantizeRow turns n FP32 values into the bytes of `type` (RowSize(type, n)
 // bytes, the GGUF / llama.cpp block layout of quant/blocks.h); DequantizeRow is
-// the inverse. n must be a multiple of the type's block size. Supported:
-//   both directions: F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q8_1,
-//                    Q4_K, Q5_K, Q6_K, Q8_K
+// the inverse. n must be a multiple of the type's block size. Supported: the
+// types of the registry in quant/quant_types.h (both directions).
 // Anything else is Status::Unsupported naming the type; a bad n is
 // InvalidArgument. These functions are the definition of "correct" that the
 // fast kernels are tested against: readable first, fast enough for tools.
@@ -32,6 +31,14 @@ bool CanDequantize(GgmlType type);
 Status QuantizeRow(GgmlType type, const float* src, void* dst, int64_t n);
 // REQUIRES: src has RowSize(type, n) bytes, dst has n floats.
 Status DequantizeRow(GgmlType type, const void* src, float* dst, int64_t n);
+
+// The float formats (F32 is a copy).
+void QuantizeF32(const float* x, void* y, int64_t n);
+void QuantizeF16(const float* x, void* y, int64_t n);
+void QuantizeBF16(const float* x, void* y, int64_t n);
+void DequantizeF32(const void* x, float* y, int64_t n);
+void DequantizeF16(const void* x, float* y, int64_t n);
+void DequantizeBF16(const void* x, float* y, int64_t n);
 
 // Per-type entry points for kernels and tests. n is the number of values and
 // must be a multiple of the block size (32 or 256); not checked here.

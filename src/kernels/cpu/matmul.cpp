@@ -49,9 +49,7 @@ const IsaKernels* KernelsFor(KernelIsa isa) {
   return nullptr;
 }
 
-bool IsKType(GgmlType type) {
-  return type == GgmlType::kQ4_K || type == GgmlType::kQ5_K || type == GgmlType::kQ6_K;
-}
+bool IsKType(GgmlType type) { return Int8ActsOf(type) == Int8Acts::kBlock256; }
 
 // Carves the int8 activation arrays for n_tokens x cols out of `buf`, each
 // 64-byte aligned.

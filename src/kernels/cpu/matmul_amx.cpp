@@ -81,10 +81,23 @@ void ConfigureTiles(int kK) {
   __asm__ volatile("ldtilecfg %0" ::"m"(*reinterpret_cast<const Mem64*>(&cfg)));
 }
 
-bool AmxType(GgmlType type) {
-  return type == GgmlType::kQ4_0 || type == GgmlType::kQ8_0 || type == GgmlType::kQ4_K || type == GgmlType::kQ5_K ||
-         type == GgmlType::kQ6_K;
+// The types with a case in MatMulRows below; the registry's `amx` flag
+// (quant/quant_types.h) must name exactly these.
+constexpr bool AmxImplemented(GgmlType type) {
+  switch (type) {
+    case GgmlType::kQ4_0:
+    case GgmlType::kQ8_0:
+    case GgmlType::kQ4_K:
+    case GgmlType::kQ5_K:
+    case GgmlType::kQ6_K:
+      return true;
+    default:
+      return false;
+  }
 }
+static_assert(TableMatches(&QuantType::amx, AmxImplemented), "quant_types.h `amx` and the AMX kernels disagree");
+
+bool AmxType(GgmlType type) { return IsAmxType(type); }
 
 // C (16 tokens x 16 rows int32) = A x B for one block, stored at c. A is read
 // with row stride a_stride, B with 64. Product slot k (0..3) uses C tile kC[k]
@@ -407,12 +420,17 @@ void MatMulRows(const MatMulArgs& a, int64_t r_begin, int64_t r_end, uint8_t* sc
             for (int64_t g = g0; g < g1; ++g) GroupK<KernelQ5_K>(a, tl, stage, g * kGroup, cbuf);
             break;
           }
-          default: {
+          case GgmlType::kQ6_K: {
             const PackedTile tl = MakePackedTile(a, r0, n, KernelQ6_K::kLayout.block_bytes);
             StageQ6_K(a, tl, stage);
             for (int64_t g = g0; g < g1; ++g) GroupQ6_K(a, tl, stage, g * kGroup, cbuf);
             break;
           }
+          default:
+            // Not reachable: UsesAmx admits only IsAmxType types, and the
+            // static_assert above ties those to the cases here. Never fall
+            // into another type's kernel.
+            std::abort();
         }
       }
     }

@@ -2,28 +2,11 @@
 // each *_avx*.cpp inside its ISA namespace after the kernel bodies.
 // (No #pragma once: included once per ISA.)
 
-bool HasKernel(GgmlType type) {
-  switch (type) {
-    case GgmlType::kF32:
-    case GgmlType::kF16:
-    case GgmlType::kBF16:
-    case GgmlType::kQ4_0:
-    case GgmlType::kQ8_0:
-    case GgmlType::kQ4_K:
-    case GgmlType::kQ6_K:
-    case GgmlType::kQ4_1:
-    case GgmlType::kQ5_0:
-    case GgmlType::kQ5_1:
-    case GgmlType::kQ5_K:
-      return true;
-    default:
-      return false;
-  }
-}
+// The types come from the registry (quant/quant_types.h); MatMulRows below
+// must have a case for each (kernel_types_test.cpp runs them all).
+bool HasKernel(GgmlType type) { return IsMatMulType(type); }
 
-bool WantsInt8(GgmlType type) {
-  return type != GgmlType::kF32 && type != GgmlType::kF16 && type != GgmlType::kBF16;
-}
+bool WantsInt8(GgmlType type) { return Int8ActsOf(type) != Int8Acts::kNone; }
 
 int64_t RowTile() { return kL; }
 
@@ -78,6 +61,8 @@ void MatMulRows(const MatMulArgs& a, int64_t r_begin, int64_t r_end, uint8_t* /*
       RunFloatRows<LoadBF16W>(a, r_begin, r_end);
       break;
     default:
-      break;
+      // A registry matmul type without a kernel here: fail loudly rather
+      // than leave y unwritten.
+      std::abort();
   }
 }

@@ -25,6 +25,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 
 #include "kernels/cpu/matmul.h"
 #include "kernels/cpu/weight_pack.h"

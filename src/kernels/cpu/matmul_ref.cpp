@@ -4,16 +4,11 @@
 #include <vector>
 
 #include "kernels/cpu/matmul.h"
+#include "quant/quant_types.h"
 #include "quant/quantize.h"
 
 namespace jarvis {
 namespace {
-
-constexpr GgmlType kComputeTypes[] = {
-    GgmlType::kF32,  GgmlType::kF16,  GgmlType::kBF16, GgmlType::kQ8_0,
-    GgmlType::kQ4_0, GgmlType::kQ4_1, GgmlType::kQ5_0, GgmlType::kQ5_1,
-    GgmlType::kQ4_K, GgmlType::kQ5_K, GgmlType::kQ6_K,
-};
 
 float Dot(const float* a, const float* b, int64_t n) {
   float sum = 0.0f;
@@ -23,18 +18,16 @@ float Dot(const float* a, const float* b, int64_t n) {
 
 }  // namespace
 
-bool IsComputeWeightType(GgmlType type) {
-  for (GgmlType t : kComputeTypes) {
-    if (t == type) return true;
-  }
-  return false;
-}
+// The weight types come from the registry (quant/quant_types.h): every type
+// marked `matmul` has a reference dequantizer, which is all this path needs.
+bool IsComputeWeightType(GgmlType type) { return IsMatMulType(type); }
 
 std::string ComputeWeightTypeList() {
   std::string s;
-  for (GgmlType t : kComputeTypes) {
+  for (const QuantType& q : kQuantTypes) {
+    if (!q.matmul) continue;
     if (!s.empty()) s += ", ";
-    s += TypeName(t);
+    s += TypeName(q.type);
   }
   return s;
 }

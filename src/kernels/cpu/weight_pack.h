@@ -22,6 +22,7 @@
 #include <cstdint>
 
 #include "quant/ggml_type.h"
+#include "quant/quant_types.h"
 
 namespace jarvis {
 
@@ -61,8 +62,12 @@ constexpr PackLayout PackLayoutFor(GgmlType type) {
   }
 }
 
-// Whether `type` has a packed layout.
-constexpr bool CanPackWeights(GgmlType type) { return PackLayoutFor(type).valid(); }
+// Whether `type` has a packed layout: the registry's `packed` flag, which must
+// name exactly the types with a layout above.
+constexpr bool HasPackLayout(GgmlType type) { return PackLayoutFor(type).valid(); }
+static_assert(TableMatches(&QuantType::packed, HasPackLayout),
+              "quant_types.h `packed` and PackLayoutFor disagree");
+constexpr bool CanPackWeights(GgmlType type) { return IsPackedType(type); }
 
 // Bytes of the packed copy of a rows x row_bytes matrix (rows rounded up to 16).
 size_t PackedWeightBytes(int64_t rows, size_t row_bytes);

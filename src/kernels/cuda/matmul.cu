@@ -13,6 +13,8 @@
 // Written for clarity first (no tensor cores yet).
 #include <cuda_runtime.h>
 
+#include <cstdlib>
+
 #include "kernels/cuda/block_decode.h"
 #include "kernels/cuda/launchers.h"
 
@@ -136,6 +138,9 @@ void Launch(const uint8_t* w, int64_t rows, int64_t cols, size_t row_bytes, cons
 
 }  // namespace
 
+// The types with a case in MatMul below. nvcc compiles this file as C++17,
+// so it cannot see the registry (quant/quant_types.h); its `cuda` flag is
+// checked against this list by gpu/cuda_types_test.cpp instead.
 bool HasMatMulKernel(GgmlType type) {
   switch (type) {
     case GgmlType::kF32:
@@ -170,7 +175,7 @@ void MatMul(GgmlType type, const uint8_t* w, int64_t rows, int64_t cols, size_t 
     case GgmlType::kQ4_K: return Launch<GgmlType::kQ4_K>(w, rows, cols, row_bytes, x, n_tokens, y, s);
     case GgmlType::kQ5_K: return Launch<GgmlType::kQ5_K>(w, rows, cols, row_bytes, x, n_tokens, y, s);
     case GgmlType::kQ6_K: return Launch<GgmlType::kQ6_K>(w, rows, cols, row_bytes, x, n_tokens, y, s);
-    default: return;  // excluded by HasMatMulKernel
+    default: std::abort();  // excluded by HasMatMulKernel: never skip y silently
   }
 }
 
