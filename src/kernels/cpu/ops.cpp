@@ -14,6 +14,14 @@ void SiluMulScalar(float* x, const float* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) x[i] = x[i] / (1.0f + std::exp(-x[i])) * y[i];
 }
 
+void GeluTanhMulScalar(float* x, const float* y, int64_t n) {
+  constexpr float kSqrt2OverPi = 0.7978845608028654f;
+  for (int64_t i = 0; i < n; ++i) {
+    const float v = x[i];
+    x[i] = 0.5f * v * (1.0f + std::tanh(kSqrt2OverPi * (v + 0.044715f * v * v * v))) * y[i];
+  }
+}
+
 void SoftmaxScalar(float* x, int64_t n) {
   const float max = *std::max_element(x, x + n);  // subtract the max: exp cannot overflow
   float sum = 0.0f;
@@ -57,11 +65,16 @@ void ApplyRope(float* heads, int32_t n_heads, int32_t head_dim, int32_t pos, con
 }
 
 void GeluTanhMul(float* x, const float* y, int64_t n) {
-  constexpr float kSqrt2OverPi = 0.7978845608028654f;
-  for (int64_t i = 0; i < n; ++i) {
-    const float v = x[i];
-    x[i] = 0.5f * v * (1.0f + std::tanh(kSqrt2OverPi * (v + 0.044715f * v * v * v))) * y[i];
+  switch (ActiveKernelIsa()) {
+    case KernelIsa::kAvx512:
+    case KernelIsa::kAmx:
+      return kernels_internal::avx512::GeluTanhMul(x, y, n);
+    case KernelIsa::kAvx2:
+      return kernels_internal::avx2::GeluTanhMul(x, y, n);
+    case KernelIsa::kScalar:
+      break;
   }
+  GeluTanhMulScalar(x, y, n);
 }
 
 void ScaleInPlace(float* x, int64_t n, float s) {

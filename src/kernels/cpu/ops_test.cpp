@@ -45,6 +45,25 @@ TEST_P(VectorOpsTest, SiluMulMatchesScalar) {
   }
 }
 
+TEST_P(VectorOpsTest, GeluTanhMulMatchesScalar) {
+  for (size_t n : {1u, 7u, 16u, 100u, 8192u}) {
+    std::vector<float> x = Random(n, 3.0f, 3), y = Random(n, 1.0f, 4);
+    x[0] = -100.0f;  // the tanh saturates: gelu -> -0
+    if (n > 2) {
+      x[1] = 95.0f;  // gelu -> x
+      x[2] = -4.5f;  // the tail, where exp(-2u) is large but finite
+    }
+    std::vector<float> ref = x, got = x;
+    {
+      ScopedKernelIsa pin(KernelIsa::kScalar);
+      GeluTanhMul(ref.data(), y.data(), static_cast<int64_t>(n));
+    }
+    ScopedKernelIsa pin(GetParam());
+    GeluTanhMul(got.data(), y.data(), static_cast<int64_t>(n));
+    for (size_t i = 0; i < n; ++i) ASSERT_NEAR(got[i], ref[i], 2e-6f * (1.0f + std::fabs(ref[i]))) << i;
+  }
+}
+
 TEST_P(VectorOpsTest, SoftmaxMatchesScalar) {
   for (size_t n : {1u, 5u, 16u, 17u, 513u}) {
     std::vector<float> x = Random(n, 3.0f, static_cast<uint32_t>(n));
