@@ -97,7 +97,6 @@ constexpr bool AmxImplemented(GgmlType type) {
 }
 static_assert(TableMatches(&QuantType::amx, AmxImplemented), "quant_types.h `amx` and the AMX kernels disagree");
 
-bool AmxType(GgmlType type) { return IsAmxType(type); }
 
 // C (16 tokens x 16 rows int32) = A x B for one block, stored at c. A is read
 // with row stride a_stride, B with 64. Product slot k (0..3) uses C tile kC[k]
@@ -368,7 +367,7 @@ void GroupQ6_K(const MatMulArgs& a, const PackedTile& tl, const uint8_t* stage, 
 size_t StageBytes(const MatMulArgs& a) { return a.type == GgmlType::kQ8_0 ? 0 : static_cast<size_t>(16 * a.cols); }
 constexpr size_t kCBytes = 4 * 16 * 16 * sizeof(int32_t);
 
-bool UsesAmx(const MatMulArgs& a) { return a.packed != nullptr && AmxType(a.type) && a.n_tokens >= kGroup; }
+bool UsesAmx(const MatMulArgs& a) { return a.packed != nullptr && IsAmxType(a.type) && a.n_tokens >= kGroup; }
 
 }  // namespace
 
