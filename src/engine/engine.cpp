@@ -82,4 +82,11 @@ Status Engine::Decode(const Batch& batch, std::vector<float>* logits) {
   return graph_.Forward(batch, kv_->view(), logits->data());
 }
 
+Status Engine::Embed(const std::vector<std::vector<int32_t>>& inputs, std::vector<float>* out) {
+  // Interface first; the encoder/decoder embedding pass replaces this (issue 20).
+  (void)inputs;
+  (void)out;
+  return Status::Unsupported("embeddings are not implemented yet");
+}
+
 }  // namespace jarvis

@@ -64,6 +64,17 @@ class Engine {
   // (rows in batch order of the tokens that asked for logits).
   Status Decode(const Batch& batch, std::vector<float>* logits);
 
+  // Embeds each input (its token ids, special tokens included): runs the whole
+  // input through the model in one pass without the KV cache (attention over
+  // the input alone: bidirectional for an encoder, ArchSpec::encoder; causal
+  // for a decoder), pools the final hidden states (HParams::pooling) and
+  // L2-normalizes. `out` gets inputs.size() x embedding_size() floats, row i
+  // for input i, each row independent of the other inputs. InvalidArgument
+  // for an empty input, one longer than n_ctx() or a token id out of range.
+  Status Embed(const std::vector<std::vector<int32_t>>& inputs, std::vector<float>* out);
+  // Width of one embedding (the model's hidden size).
+  int32_t embedding_size() const { return model_.hparams().n_embd; }
+
   const Model& model() const { return model_; }
   KvCache& kv() { return *kv_; }
   int32_t n_ctx() const { return n_ctx_; }

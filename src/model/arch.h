@@ -37,7 +37,10 @@ struct ArchSpec {
   bool fused_qkv = false;           // attn_qkv = [Wq; Wk; Wv] may replace attn_q/k/v
   bool fused_gate_up = false;       // ffn_up = [Wgate; Wup], no ffn_gate
   bool scale_embeddings = false;    // x = embed * sqrt(n_embd)
-  bool longrope = false;            // rope_factors_short/long tensors + rope.scaling.attn_factor
+  bool longrope = false;
+  // An encoder (bert, nomic-bert): bidirectional attention and no output
+  // head; it embeds (Engine::Embed) and cannot generate.
+  bool encoder = false;            // rope_factors_short/long tensors + rope.scaling.attn_factor
   // Sliding-window attention: layer il is local when il % period < period - 1
   // (llama.cpp's pattern; period 1: every layer when a window is given).
   // `default_window` applies when the file has no attention.sliding_window.
