@@ -188,6 +188,8 @@ json BuildReport(const GgufFile& f, const std::string& path, bool with_tensors) 
   r["head_count"] = hp("attention.head_count");
   r["head_count_kv"] = hp("attention.head_count_kv");
   r["rms_norm_eps"] = hp("attention.layer_norm_rms_epsilon");
+  r["layer_norm_eps"] = hp("attention.layer_norm_epsilon");  // the encoders' LayerNorm
+  r["pooling_type"] = hp("pooling_type");
   r["rope"] = {{"dimension_count", hp("rope.dimension_count")},
                {"freq_base", hp("rope.freq_base")},
                {"scaling_type", hp("rope.scaling.type")},
@@ -306,7 +308,11 @@ void PrintHuman(const json& r, std::ostream& out) {
                  " (original context " + Plain(rope["original_context_length"]) + ")";
   }
   line("rope", rope_text);
-  line("rms norm eps", Plain(r["rms_norm_eps"]));
+  if (r["layer_norm_eps"].is_null()) {
+    line("rms norm eps", Plain(r["rms_norm_eps"]));
+  } else {
+    line("layer norm eps", Plain(r["layer_norm_eps"]));
+  }
   const json& g = r["graph"];
   if (!g["supported"].get<bool>()) {
     line("graph", "not runnable: " + Plain(g["error"]));

@@ -64,6 +64,8 @@ class CpuLayerOps final : public LayerOps {
   // Scratch: (n_tokens x width) row-major.
   std::vector<float> h_, q_, k_, v_, att_, gate_, up_, out_;
   std::vector<int32_t> seq_end_;  // BindWithoutCache: per token, one past its sequence's last token
+  std::vector<int32_t> seq_start_;  // BindWithoutCache: first token of each sequence, in batch order
+  std::vector<float> dense_scratch_;  // per thread: K transposed (head_dim x len) + scores (len)
   std::vector<float> scores_;  // per thread: (max positions) x (query heads per KV head)
   int32_t scores_stride_ = 0;
 };

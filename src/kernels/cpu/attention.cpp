@@ -82,6 +82,38 @@ void AttentionHead(const float* q, const KvRows& k, const KvRows& v, int32_t kv_
   AttentionGroup(q, 1, k, v, kv_head, head_dim, n_pos, scale, scores, out, softcap);
 }
 
+void AttentionDense(const float* q, int64_t q_stride, const float* k, const float* v, int64_t kv_stride, int32_t n,
+                    int32_t head_dim, float scale, float softcap, float* kt, float* scores, float* out,
+                    int64_t out_stride) {
+  switch (ActiveKernelIsa()) {
+    case KernelIsa::kAvx512:
+    case KernelIsa::kAmx:
+      return kernels_internal::avx512::AttentionDense(q, q_stride, k, v, kv_stride, n, head_dim, scale, softcap, kt,
+                                                      scores, out, out_stride);
+    case KernelIsa::kAvx2:
+      return kernels_internal::avx2::AttentionDense(q, q_stride, k, v, kv_stride, n, head_dim, scale, softcap, kt,
+                                                    scores, out, out_stride);
+    case KernelIsa::kScalar:
+      break;
+  }
+  (void)kt;  // the scalar path reads K in place
+  for (int32_t i = 0; i < n; ++i) {
+    const float* qi = q + i * q_stride;
+    for (int32_t j = 0; j < n; ++j) {
+      float dot = 0.0f;
+      for (int32_t d = 0; d < head_dim; ++d) dot += qi[d] * k[j * kv_stride + d];
+      scores[j] = dot * scale;
+    }
+    if (softcap > 0.0f) SoftcapInPlace(scores, n, softcap);
+    SoftmaxScalar(scores, n);
+    float* oi = out + i * out_stride;
+    for (int32_t d = 0; d < head_dim; ++d) oi[d] = 0.0f;
+    for (int32_t j = 0; j < n; ++j) {
+      for (int32_t d = 0; d < head_dim; ++d) oi[d] += scores[j] * v[j * kv_stride + d];
+    }
+  }
+}
+
 void SoftcapInPlace(float* s, int64_t n, float cap) {
   const float inv = 1.0f / cap;
   for (int64_t i = 0; i < n; ++i) s[i] = cap * std::tanh(s[i] * inv);

@@ -45,6 +45,17 @@ void AttentionGroup(const float* q, int32_t n_heads, const KvRows& k, const KvRo
                     int32_t head_dim, int32_t n_pos, float scale, float* scores, float* out,
                     float softcap = 0.0f);
 
+// Bidirectional attention of one query head within one whole sequence held
+// in F32 rows (the embedding pass: no cache): for each of the n queries i,
+// out_i = softmax_j(q_i . k_j * scale [soft-capped]) v_j over all n rows j.
+// q, k, v, out point at this head's slice of row 0; rows are q_stride,
+// kv_stride, out_stride floats apart. Scratch: kt of head_dim x n floats,
+// scores of n. Memory is linear in n (no n x n matrix); each output depends
+// only on the sequence, in a fixed order.
+void AttentionDense(const float* q, int64_t q_stride, const float* k, const float* v, int64_t kv_stride, int32_t n,
+                    int32_t head_dim, float scale, float softcap, float* kt, float* scores, float* out,
+                    int64_t out_stride);
+
 // In place: s[i] = cap * tanh(s[i] / cap) (logit soft-capping), for cap > 0.
 void SoftcapInPlace(float* s, int64_t n, float cap);
 

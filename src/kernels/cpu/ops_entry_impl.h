@@ -47,3 +47,9 @@ void StoreKvRowF16(const float* src, int64_t n, uint16_t* dst) {
     for (int64_t j = i; j < n; ++j) dst[j] = tmp[j - i];
   }
 }
+
+void AttentionDense(const float* q, int64_t q_stride, const float* k, const float* v, int64_t kv_stride, int32_t n,
+                    int32_t head_dim, float scale, float softcap, float* kt, float* scores, float* out,
+                    int64_t out_stride) {
+  AttentionDenseImpl(q, q_stride, k, v, kv_stride, n, head_dim, scale, softcap, kt, scores, out, out_stride);
+}

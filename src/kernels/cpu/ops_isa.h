@@ -21,6 +21,9 @@ namespace jarvis::kernels_internal {
                       int32_t head_dim, int32_t n_pos, float scale, float* scores, float* out,     \
                       float softcap);                                                              \
   void StoreKvRowF16(const float* src, int64_t n, uint16_t* dst);                                  \
+  void AttentionDense(const float* q, int64_t q_stride, const float* k, const float* v, int64_t kv_stride, \
+                      int32_t n, int32_t head_dim, float scale, float softcap, float* kt, float* scores,    \
+                      float* out, int64_t out_stride);                                             \
   }
 
 JARVIS_DECLARE_ISA_OPS(avx2)

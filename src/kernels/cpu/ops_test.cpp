@@ -2,6 +2,7 @@
 // the scalar versions.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <string>
@@ -80,6 +81,51 @@ TEST_P(VectorOpsTest, GeluTanhMatchesScalar) {
     ScopedKernelIsa pin(GetParam());
     GeluTanh(got.data(), static_cast<int64_t>(n));
     for (size_t i = 0; i < n; ++i) ASSERT_NEAR(got[i], ref[i], 2e-6f * (1.0f + std::fabs(ref[i]))) << i;
+  }
+}
+
+// Whole-sequence attention (the embedding pass) on the vector path against
+// the scalar one, and the scalar one against the attention of one query over
+// the same rows written out here (softmax of scaled dots, weighted sum).
+TEST_P(VectorOpsTest, AttentionDenseMatchesScalar) {
+  for (int32_t head_dim : {32, 64, 20}) {
+    for (int32_t n : {1, 5, 17, 70}) {
+      const int64_t stride = 3 * head_dim + 7;  // rows wider than the head, as in a multi-head buffer
+      const std::vector<float> q = Random(static_cast<size_t>(n * stride), 1.0f, 11);
+      const std::vector<float> k = Random(static_cast<size_t>(n * stride), 1.0f, 12);
+      const std::vector<float> v = Random(static_cast<size_t>(n * stride), 1.0f, 13);
+      const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
+      std::vector<float> kt(static_cast<size_t>(head_dim * n)), scores(static_cast<size_t>(n));
+      std::vector<float> ref(static_cast<size_t>(n * stride), 0.0f), got = ref;
+      {
+        ScopedKernelIsa pin(KernelIsa::kScalar);
+        AttentionDense(q.data(), stride, k.data(), v.data(), stride, n, head_dim, scale, 0.0f, kt.data(),
+                       scores.data(), ref.data(), stride);
+      }
+      ScopedKernelIsa pin(GetParam());
+      AttentionDense(q.data(), stride, k.data(), v.data(), stride, n, head_dim, scale, 0.0f, kt.data(),
+                     scores.data(), got.data(), stride);
+      for (int32_t i = 0; i < n; ++i) {
+        // The last query by hand, in double.
+        std::vector<double> w(static_cast<size_t>(n));
+        double max = -1e30, sum = 0.0;
+        for (int32_t j = 0; j < n; ++j) {
+          double dot = 0.0;
+          for (int32_t d = 0; d < head_dim; ++d) dot += static_cast<double>(q[i * stride + d]) * k[j * stride + d];
+          w[static_cast<size_t>(j)] = dot * scale;
+          max = std::max(max, w[static_cast<size_t>(j)]);
+        }
+        for (double& e : w) sum += (e = std::exp(e - max));
+        for (int32_t d = 0; d < head_dim; ++d) {
+          double want = 0.0;
+          for (int32_t j = 0; j < n; ++j) want += w[static_cast<size_t>(j)] / sum * v[j * stride + d];
+          const size_t at = static_cast<size_t>(i * stride + d);
+          ASSERT_NEAR(ref[at], want, 1e-5) << "scalar n " << n << " head_dim " << head_dim;
+          ASSERT_NEAR(got[at], ref[at], 2e-6f) << "n " << n << " head_dim " << head_dim << " i " << i << " d " << d;
+        }
+        EXPECT_EQ(got[static_cast<size_t>(i * stride + head_dim)], 0.0f);  // nothing beyond the head written
+      }
+    }
   }
 }
 

@@ -255,3 +255,65 @@ void AttentionAny(const float* q, const KvRows& k, const KvRows& v, int64_t head
     }
   }
 }
+
+// Whole-sequence attention of one query head (AttentionDense in attention.h):
+// K is transposed once into kt (head_dim x n) so that the scores of kL keys
+// come from head_dim FMAs with no horizontal sums, four key blocks in flight;
+// the weighted sum of V runs over the keys in four accumulators per kL
+// dimensions (key j in accumulator j % 4), added (s0 + s1) + (s2 + s3).
+inline void AttentionDenseImpl(const float* q, int64_t q_stride, const float* k, const float* v, int64_t kv_stride,
+                               int32_t n, int32_t head_dim, float scale, float softcap, float* kt, float* scores,
+                               float* out, int64_t out_stride) {
+  for (int32_t j = 0; j < n; ++j) {
+    for (int32_t d = 0; d < head_dim; ++d) kt[static_cast<int64_t>(d) * n + j] = k[j * kv_stride + d];
+  }
+  const F scale_v = V::Set1F(scale);
+  for (int32_t i = 0; i < n; ++i) {
+    const float* qi = q + i * q_stride;
+    int32_t j = 0;
+    for (; j + 4 * kL <= n; j += 4 * kL) {
+      F a0 = V::ZeroF(), a1 = V::ZeroF(), a2 = V::ZeroF(), a3 = V::ZeroF();
+      for (int32_t d = 0; d < head_dim; ++d) {
+        const F qd = V::Set1F(qi[d]);
+        const float* row = kt + static_cast<int64_t>(d) * n + j;
+        a0 = V::Fma(qd, V::LoadF32(row), a0);
+        a1 = V::Fma(qd, V::LoadF32(row + kL), a1);
+        a2 = V::Fma(qd, V::LoadF32(row + 2 * kL), a2);
+        a3 = V::Fma(qd, V::LoadF32(row + 3 * kL), a3);
+      }
+      V::StoreF32(scores + j, V::Mul(a0, scale_v));
+      V::StoreF32(scores + j + kL, V::Mul(a1, scale_v));
+      V::StoreF32(scores + j + 2 * kL, V::Mul(a2, scale_v));
+      V::StoreF32(scores + j + 3 * kL, V::Mul(a3, scale_v));
+    }
+    for (; j < n; j += kL) {
+      const int m = n - j < kL ? static_cast<int>(n - j) : kL;
+      F a = V::ZeroF();
+      for (int32_t d = 0; d < head_dim; ++d) {
+        a = V::Fma(V::Set1F(qi[d]), V::LoadF32Tail(kt + static_cast<int64_t>(d) * n + j, m), a);
+      }
+      V::Store(scores + j, V::Mul(a, scale_v), m);
+    }
+    if (softcap > 0.0f) SoftcapInPlace(scores, n, softcap);
+    SoftmaxImpl(scores, n);
+    float* oi = out + i * out_stride;
+    for (int32_t d = 0; d < head_dim; d += kL) {
+      const int m = head_dim - d < kL ? head_dim - d : kL;
+      // Four named accumulators (an array indexed in the tail would live
+      // on the stack); the tail's keys go to s0, s1, s2 in turn.
+      F s0 = V::ZeroF(), s1 = V::ZeroF(), s2 = V::ZeroF(), s3 = V::ZeroF();
+      const float* vd = v + d;
+      int32_t jj = 0;
+      for (; jj + 4 <= n; jj += 4, vd += 4 * kv_stride) {
+        s0 = V::Fma(V::Set1F(scores[jj]), V::LoadF32Tail(vd, m), s0);
+        s1 = V::Fma(V::Set1F(scores[jj + 1]), V::LoadF32Tail(vd + kv_stride, m), s1);
+        s2 = V::Fma(V::Set1F(scores[jj + 2]), V::LoadF32Tail(vd + 2 * kv_stride, m), s2);
+        s3 = V::Fma(V::Set1F(scores[jj + 3]), V::LoadF32Tail(vd + 3 * kv_stride, m), s3);
+      }
+      if (jj < n) s0 = V::Fma(V::Set1F(scores[jj]), V::LoadF32Tail(vd, m), s0);
+      if (jj + 1 < n) s1 = V::Fma(V::Set1F(scores[jj + 1]), V::LoadF32Tail(vd + kv_stride, m), s1);
+      if (jj + 2 < n) s2 = V::Fma(V::Set1F(scores[jj + 2]), V::LoadF32Tail(vd + 2 * kv_stride, m), s2);
+      V::Store(oi + d, V::Add(V::Add(s0, s1), V::Add(s2, s3)), m);
+    }
+  }
+}
