@@ -30,13 +30,27 @@ void EmbedState::SetCompletionHook(std::function<void(const EmbedResult&)> hook)
   completion_hook_ = std::move(hook);
 }
 
+void EmbedState::SetResultFilter(ResultFilter filter) {
+  std::lock_guard<std::mutex> lock(mu_);
+  result_filter_ = std::move(filter);
+}
+
 void EmbedState::Complete(EmbedResult result) {
   std::function<void(const EmbedResult&)> completion;
+  ResultFilter filter;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (result_.has_value() || completing_) return;
     completing_ = true;
     completion = std::move(completion_hook_);
+    filter = std::move(result_filter_);
+  }
+  if (filter) {
+    try {
+      filter(result);
+    } catch (...) {
+      // A throwing filter must not escape the library; the result stands.
+    }
   }
   if (completion) {
     try {

@@ -39,6 +39,10 @@ class EmbedState {
   bool cancelled() const { return cancelled_.load(std::memory_order_acquire); }
   void SetCancelHook(std::function<void()> hook);
   void SetCompletionHook(std::function<void(const EmbedResult&)> hook);
+  // Internal: Complete() runs it first; it may change the result (the
+  // service fails a request whose model file was damaged meanwhile).
+  using ResultFilter = std::function<void(EmbedResult&)>;
+  void SetResultFilter(ResultFilter filter);
 
   void Complete(EmbedResult result);
   bool done() const;
@@ -58,6 +62,7 @@ class EmbedState {
   std::function<void()> cancel_hook_;
   bool hook_ran_ = false;
   std::function<void(const EmbedResult&)> completion_hook_;
+  ResultFilter result_filter_;
   std::promise<EmbedResult> promise_;
   std::future<EmbedResult> future_;
 };

@@ -81,7 +81,9 @@ Scheduler::~Scheduler() = default;  // Impl's destructor cancels and joins
 Result<RequestHandle> Scheduler::Submit(GenerateRequest request, ResultFilter filter) {
   return impl_->Submit(std::move(request), std::move(filter));
 }
-Result<EmbedHandle> Scheduler::SubmitEmbed(EmbedRequest request) { return impl_->SubmitEmbed(std::move(request)); }
+Result<EmbedHandle> Scheduler::SubmitEmbed(EmbedRequest request, EmbedFilter filter) {
+  return impl_->SubmitEmbed(std::move(request), std::move(filter));
+}
 int32_t Scheduler::embedding_size() const { return impl_->embedding_size(); }
 SchedulerStats Scheduler::Stats() const { return impl_->Stats(); }
 void Scheduler::Shutdown(std::chrono::milliseconds grace) { impl_->Shutdown(grace); }

@@ -180,8 +180,10 @@ class Scheduler {
   // at once. InvalidArgument: no or empty input, too long without truncate,
   // bad token id or dimensions. ResourceExhausted: the embedding queue is
   // full. Cancelled after Shutdown. request.on_complete runs once, on the
-  // loop thread, before the handle sees the result.
-  Result<EmbedHandle> SubmitEmbed(EmbedRequest request);
+  // loop thread, before the handle sees the result; `filter` (optional) may
+  // change the result before that (EmbedState::SetResultFilter).
+  using EmbedFilter = std::function<void(EmbedResult&)>;
+  Result<EmbedHandle> SubmitEmbed(EmbedRequest request, EmbedFilter filter = {});
   // Width of this model's embeddings (before `dimensions`).
   int32_t embedding_size() const;
 

@@ -10,7 +10,7 @@
 
 namespace jarvis {
 
-Result<EmbedHandle> Scheduler::Impl::SubmitEmbed(EmbedRequest request) {
+Result<EmbedHandle> Scheduler::Impl::SubmitEmbed(EmbedRequest request, EmbedFilter filter) {
   {
     std::lock_guard<std::mutex> lock(inbox_->mu);
     if (inbox_->stopping) return Status::Cancelled("the scheduler is shutting down");
@@ -21,6 +21,7 @@ Result<EmbedHandle> Scheduler::Impl::SubmitEmbed(EmbedRequest request) {
   auto job = std::make_shared<EmbedJob>();
   job->state = std::make_shared<EmbedState>(NextRequestId());
   job->state->SetCompletionHook(std::move(request.on_complete));
+  job->state->SetResultFilter(std::move(filter));
   std::weak_ptr<Inbox> weak = inbox_;
   job->state->SetCancelHook([weak] {
     if (auto inbox = weak.lock()) {

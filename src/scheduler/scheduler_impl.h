@@ -40,7 +40,7 @@ class Scheduler::Impl {
 
   void Start();
   Result<RequestHandle> Submit(GenerateRequest request, ResultFilter filter);
-  Result<EmbedHandle> SubmitEmbed(EmbedRequest request);  // scheduler_embed.cpp
+  Result<EmbedHandle> SubmitEmbed(EmbedRequest request, EmbedFilter filter);  // scheduler_embed.cpp
   int32_t embedding_size() const { return embedding_size_; }
   SchedulerStats Stats() const;
   void Shutdown(std::chrono::milliseconds grace);

@@ -280,15 +280,16 @@ void Service::Impl::StoreInCaches(const std::string& key, const GenerateResult& 
   if (cache_.enabled()) cache_.Insert(key, result, std::move(events));
 }
 
-namespace {
-
 bool ModelFileDamaged(const ModelLease& lease) {
   const Model* model = lease ? lease.instance().model.get() : nullptr;
   if (model == nullptr || model->gguf().tensors().empty()) return false;
   return MappingDamagedAt(model->gguf().tensors().front().data);
 }
 
-}  // namespace
+Status ModelFileChangedError(const ModelLease& lease) {
+  return Status::Corruption("model file " + lease.source().path +
+                            " changed on disk while this request ran; it is reloaded on the next request");
+}
 
 std::string Service::Impl::CacheDigest(size_t slot) {
   const ModelSource& src = sources_[slot];
@@ -362,8 +363,7 @@ Result<RequestHandle> Service::Impl::Submit(GenerateRequest request) {
   Scheduler::ResultFilter fail_if_damaged = [inflight](GenerateResult& result) {
     if (result.finish == FinishReason::kError || !ModelFileDamaged(inflight->lease)) return;
     result.finish = FinishReason::kError;
-    result.error = Status::Corruption("model file " + inflight->lease.source().path +
-                                      " changed on disk while this request ran; it is reloaded on the next request");
+    result.error = ModelFileChangedError(inflight->lease);
   };
   request.on_complete = [inflight](const GenerateResult& result) {
     if (inflight->completed.exchange(true)) return;

@@ -80,7 +80,12 @@ Result<EmbedHandle> Service::Impl::SubmitEmbed(EmbedRequest request) {
     held->Release();
     if (user) user(r);
   };
-  auto handle = scheduler->SubmitEmbed(std::move(request));
+  Scheduler::EmbedFilter fail_if_damaged = [held](EmbedResult& result) {
+    if (!result.error.ok() || !ModelFileDamaged(*held)) return;
+    result.error = ModelFileChangedError(*held);
+    result.embeddings.clear();
+  };
+  auto handle = scheduler->SubmitEmbed(std::move(request), std::move(fail_if_damaged));
   if (!handle.ok()) {
     const StatusCode code = handle.status().code();
     CountEmbedOutcome(slot, code == StatusCode::kResourceExhausted || code == StatusCode::kCancelled

@@ -160,6 +160,12 @@ class Service::Impl {
   std::unique_ptr<ModelManager> manager_;  // last: destroyed first
 };
 
+// The file under `lease`'s model shrank while mapped (the guard fed zeros,
+// util/mapping_guard.h): a request that read it computed nothing of the
+// model's, and fails with ModelFileChangedError.
+bool ModelFileDamaged(const ModelLease& lease);
+Status ModelFileChangedError(const ModelLease& lease);
+
 // RFC 3339 UTC with milliseconds, e.g. "2025-01-31T12:00:00.123Z".
 std::string FormatTime(std::chrono::system_clock::time_point t);
 // Steady time point -> wall clock, relative to now.

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# CTest driver for openai_client.test.mjs and chat_output_client.test.mjs:
+# CTest driver for openai_client.test.mjs, chat_output_client.test.mjs and
+# embeddings_client.test.mjs:
 # installs the pinned openai, ollama and zod packages (npm ci) when missing, starts `jarvis serve` on a free
 # loopback port, runs `node --test`, then stops the server with SIGTERM and
 # checks that it exits 0. Exit 77 (CTest SKIP_RETURN_CODE) when node is absent.
@@ -31,7 +32,7 @@ start_jarvis_server "$jarvis" "$model" --model "$models_dir/$tools_model.gguf"
 
 status=0
 JARVIS_URL="$server_url" JARVIS_TEST_MODEL="$(basename "$model" .gguf)" JARVIS_TOOLS_MODEL="$tools_model" node --test "$here/openai_client.test.mjs" \
-  "$here/chat_output_client.test.mjs" || status=$?
+  "$here/chat_output_client.test.mjs" "$here/embeddings_client.test.mjs" || status=$?
 
 rm -rf "$models_dir"
 stop_jarvis_server "$status"
