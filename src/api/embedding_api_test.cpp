@@ -97,7 +97,9 @@ TEST(EmbeddingRequestTest, OpenAiRejectsBadBodies) {
   for (const json& body : bad) {
     auto r = ParseOpenAiEmbedding(body);
     EXPECT_FALSE(r.ok()) << body.dump();
-    if (!r.ok()) EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << body.dump();
+    if (!r.ok()) {
+      EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << body.dump();
+    }
   }
 }
 
@@ -219,7 +221,9 @@ TEST_F(EmbeddingHttpTest, ErrorsAreJsonInEachApisFormat) {
   for (const auto& [body, status] : openai) {
     HttpReply r = Post("/v1/embeddings", body);
     EXPECT_EQ(r.status, status) << body.dump() << " -> " << r.body;
-    if (status != 200) EXPECT_TRUE(Body(r)["error"]["message"].is_string()) << r.body;
+    if (status != 200) {
+      EXPECT_TRUE(Body(r)["error"]["message"].is_string()) << r.body;
+    }
   }
   HttpReply not_json = Fetch(port_, "POST", "/v1/embeddings", "{oops");
   EXPECT_EQ(not_json.status, 400);
