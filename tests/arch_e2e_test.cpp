@@ -109,6 +109,32 @@ INSTANTIATE_TEST_SUITE_P(TinyPresets, ArchE2eTest,
                            return n;
                          });
 
+// The encoder presets: they load, inspect as embeddings-only with their
+// pooling, and refuse to generate with a clear error.
+TEST(EncoderPresetTest, InspectShowsAnEncoderThatCannotGenerate) {
+  const fs::path dir = fs::temp_directory_path() / ("jarvis_encoder_e2e_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  for (const std::string preset : {"tiny-bert", "tiny-nomic-bert"}) {
+    const std::string path = (dir / (preset + ".gguf")).string();
+    const JarvisRun synth = RunJarvis("synth --preset " + preset + " --type f16 --seed 3 --out " + ShellQuote(path));
+    ASSERT_EQ(synth.exit_code, 0) << synth.err;
+    const JarvisRun inspect = RunJarvis("inspect " + ShellQuote(path) + " --json");
+    ASSERT_EQ(inspect.exit_code, 0) << inspect.err;
+    const auto g = nlohmann::json::parse(inspect.out)["graph"];
+    ASSERT_TRUE(g["supported"].get<bool>()) << g.dump();
+    EXPECT_EQ(g["kind"], "encoder (embeddings only)");
+    EXPECT_EQ(g["pooling"], "mean");
+    EXPECT_FALSE(g["causal"].get<bool>());
+    EXPECT_EQ(g["activation"], preset == "tiny-bert" ? "gelu_tanh" : "silu");
+    const JarvisRun human = RunJarvis("inspect " + ShellQuote(path));
+    EXPECT_NE(human.out.find("encoder (embeddings only), pooling mean"), std::string::npos) << human.out;
+    const JarvisRun run = RunJarvis("run -m " + ShellQuote(path) + " -p 'the cat' -n 2 -t 1");
+    EXPECT_NE(run.exit_code, 0);
+    EXPECT_NE(run.err.find("encoder"), std::string::npos) << run.err;
+  }
+  fs::remove_all(dir);
+}
+
 // name -> "[dims]" of a --dry-run plan.
 std::map<std::string, std::string> Plan(const std::string& preset) {
   const JarvisRun r = RunJarvis("synth --preset " + preset + " --type q8_0 --dry-run");
@@ -151,6 +177,24 @@ TEST(ArchPresetTest, RealShapesPlanTheConvertersTensors) {
   EXPECT_EQ(phi3["blk.0.ffn_down.weight"], "[8192, 3072]");
   EXPECT_EQ(phi3.count("blk.0.ffn_gate.weight"), 0u);
   EXPECT_EQ(phi3["output.weight"], "[3072, 32064]");
+
+  // Encoders: no output head; nomic-bert fused QKV and SwiGLU without biases,
+  // bert separate Q/K/V, biases everywhere, absolute positions.
+  auto nomic = Plan("nomic-embed-text-v1.5");
+  EXPECT_EQ(nomic.size(), 4u + 12u * 9u);
+  EXPECT_EQ(nomic["token_types.weight"], "[768, 2]");
+  EXPECT_EQ(nomic["token_embd.weight"], "[768, 30522]");
+  EXPECT_EQ(nomic["blk.0.attn_qkv.weight"], "[768, 2304]");
+  EXPECT_EQ(nomic["blk.11.ffn_gate.weight"], "[768, 3072]");
+  EXPECT_EQ(nomic["blk.11.layer_output_norm.bias"], "[768]");
+  EXPECT_EQ(nomic.count("output.weight") + nomic.count("output_norm.weight") + nomic.count("blk.0.attn_q.bias"), 0u);
+  auto minilm = Plan("all-minilm-l6-v2");
+  EXPECT_EQ(minilm.size(), 5u + 6u * 16u);
+  EXPECT_EQ(minilm["position_embd.weight"], "[384, 512]");
+  EXPECT_EQ(minilm["blk.0.attn_q.bias"], "[384]");
+  EXPECT_EQ(minilm["blk.5.ffn_up.weight"], "[384, 1536]");
+  EXPECT_EQ(minilm["blk.5.ffn_down.bias"], "[384]");
+  EXPECT_EQ(minilm.count("blk.0.ffn_gate.weight") + minilm.count("output_norm.weight"), 0u);
 }
 
 }  // namespace

@@ -118,9 +118,17 @@ json GraphJson(const GgufFile& f) {
     if (l.sliding_window) local_base = l.rope.freq_base;
   }
   return {{"supported", true},
+          // Embeddings: an encoder embeds only (Engine::Embed), a decoder
+          // generates and can embed too; the pooling either one uses.
+          {"kind", spec.encoder ? "encoder (embeddings only)" : "decoder"},
+          {"pooling", PoolingName(hp->pooling)},
+          {"causal", hp->causal},
+          {"norm", spec.norm == NormKind::kLayer ? "layernorm (post-norm residual)" : "rmsnorm"},
           {"head_dim", hp->head_dim},
           {"activation", spec.activation == FfnActivation::kGeluTanh ? "gelu_tanh" : "silu"},
-          {"rope_style", spec.rope_style == RopeStyle::kNeox ? "neox" : "interleaved"},
+          {"rope_style", !spec.rope                             ? "no (absolute positions)"
+                         : spec.rope_style == RopeStyle::kNeox ? "neox"
+                                                               : "interleaved"},
           {"qk_norm", spec.qk_norm},
           {"post_norms", spec.post_norms},
           {"qkv_bias", spec.qkv_bias},
@@ -303,8 +311,10 @@ void PrintHuman(const json& r, std::ostream& out) {
   if (!g["supported"].get<bool>()) {
     line("graph", "not runnable: " + Plain(g["error"]));
   } else {
-    std::string graph = Plain(g["activation"]) + " FFN, " + Plain(g["rope_style"]) + " rope, head dim " +
-                        Plain(g["head_dim"]) + ", query scale " + Plain(g["query_scale"]);
+    line("kind", Plain(g["kind"]) + ", pooling " + Plain(g["pooling"]) +
+                     (g["causal"].get<bool>() ? ", causal attention" : ", bidirectional attention"));
+    std::string graph = Plain(g["activation"]) + " FFN, " + Plain(g["norm"]) + ", " + Plain(g["rope_style"]) +
+                        " rope, head dim " + Plain(g["head_dim"]) + ", query scale " + Plain(g["query_scale"]);
     if (g["qk_norm"].get<bool>()) graph += ", Q/K norms";
     if (g["post_norms"].get<bool>()) graph += ", post-norms";
     if (g["qkv_bias"].get<bool>()) graph += ", QKV bias";

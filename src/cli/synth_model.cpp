@@ -33,11 +33,14 @@ std::vector<TensorSpec> PlanTensors(const ModelPreset& p) {
   shape.n_vocab = p.vocab_size;
   shape.n_rot = p.head_dim();
   shape.tied_embeddings = p.tied_embeddings;
-  shape.fused_qkv = true;  // llama.cpp's phi3 converter writes attn_qkv
+  shape.fused_qkv = true;  // llama.cpp's phi3 and nomic-bert converters write attn_qkv
+  shape.n_ctx_train = p.context_length;
+  shape.n_token_types = p.token_types;
   const ArchSpec* spec = FindArch(p.arch);
   std::vector<TensorSpec> t;
   for (TensorEntry& e : ArchTensors(*spec, shape)) {
-    if (!e.required && !p.longrope) continue;  // rope_factors_* only for longrope presets
+    const bool rope_factors = e.role == TensorRole::kRopeFactorsShort || e.role == TensorRole::kRopeFactorsLong;
+    if (rope_factors && !p.longrope) continue;  // rope_factors_* only for longrope presets
     t.push_back({std::move(e.name), std::move(e.dims)});
   }
   return t;
@@ -56,10 +59,21 @@ void AddModelMetadata(const ModelPreset& p, const QuantTarget& target, uint64_t 
   w->SetUint32(a + ".block_count", u32(p.n_layers));
   w->SetUint32(a + ".feed_forward_length", u32(p.ffn_dim));
   w->SetUint32(a + ".attention.head_count", u32(p.n_heads));
-  w->SetUint32(a + ".attention.head_count_kv", u32(p.n_kv_heads));
-  w->SetFloat32(a + ".attention.layer_norm_rms_epsilon", p.rms_eps);
-  w->SetFloat32(a + ".rope.freq_base", p.rope_freq_base);
-  w->SetUint32(a + ".rope.dimension_count", u32(p.head_dim()));
+  const ArchSpec* spec = FindArch(p.arch);
+  if (spec->encoder) {
+    // As llama.cpp's BertModel / NomicBertModel converters write them: no
+    // head_count_kv (BERT has none), LayerNorm epsilon, bidirectional
+    // attention, the sentence-transformers pooling; rope only for nomic-bert.
+    w->SetFloat32(a + ".attention.layer_norm_epsilon", p.rms_eps);
+    w->SetBool(a + ".attention.causal", false);
+    if (p.pooling_type > 0) w->SetUint32(a + ".pooling_type", static_cast<uint32_t>(p.pooling_type));
+    if (spec->rope) w->SetFloat32(a + ".rope.freq_base", p.rope_freq_base);
+  } else {
+    w->SetUint32(a + ".attention.head_count_kv", u32(p.n_kv_heads));
+    w->SetFloat32(a + ".attention.layer_norm_rms_epsilon", p.rms_eps);
+    w->SetFloat32(a + ".rope.freq_base", p.rope_freq_base);
+    w->SetUint32(a + ".rope.dimension_count", u32(p.head_dim()));
+  }
   w->SetUint32(a + ".vocab_size", u32(p.vocab_size));
   if (p.key_length > 0) {
     w->SetUint32(a + ".attention.key_length", u32(p.key_length));

@@ -58,6 +58,22 @@ std::vector<ModelPreset> BuildPresets() {
   phi3.sliding_window = 2047;
   v.push_back(phi3);
 
+  // Encoders (embeddings): config.json of nomic-ai/nomic-embed-text-v1.5 and
+  // sentence-transformers/all-MiniLM-L6-v2, as llama.cpp converts them
+  // (nomic: 2048 positions, rotary base 1000; both mean pooling, two token types).
+  ModelPreset nomic = WithArch(Llama("nomic-embed-text-v1.5", "jarvis-synth-nomic-embed-text-v1.5", 768, 12, 12, 12,
+                                     3072, 30522, 2048, 1000.0f, 1e-12f, false, VocabKind::kWordPiece),
+                               "nomic-bert");
+  nomic.pooling_type = 1;
+  nomic.token_types = 2;
+  v.push_back(nomic);
+  ModelPreset minilm = WithArch(Llama("all-minilm-l6-v2", "jarvis-synth-all-minilm-l6-v2", 384, 6, 12, 12, 1536,
+                                      30522, 512, 10000.0f, 1e-12f, false, VocabKind::kWordPiece),
+                                "bert");
+  minilm.pooling_type = 1;
+  minilm.token_types = 2;
+  v.push_back(minilm);
+
   // Test sizes of each architecture's features.
   // `tiny` with a 4096-token context, for chat tests: a real template with
   // tools renders to several hundred tokens of this small vocabulary.
@@ -87,6 +103,16 @@ std::vector<ModelPreset> BuildPresets() {
   tp.longrope = true;
   tp.rope_orig_ctx = 256;
   v.push_back(tp);
+  ModelPreset tn = WithArch(Llama("tiny-nomic-bert", "jarvis-synth-tiny-nomic-bert", 256, 2, 4, 4, 512, 2048, 512,
+                                  1000.0f, 1e-12f, false, VocabKind::kWordPiece), "nomic-bert");
+  tn.pooling_type = 1;
+  tn.token_types = 2;
+  v.push_back(tn);
+  ModelPreset tb = WithArch(Llama("tiny-bert", "jarvis-synth-tiny-bert", 256, 2, 4, 4, 512, 2048, 512, 10000.0f,
+                                  1e-12f, false, VocabKind::kWordPiece), "bert");
+  tb.pooling_type = 1;
+  tb.token_types = 2;
+  v.push_back(tb);
   return v;
 }
 

@@ -16,6 +16,7 @@ namespace jarvis::synth {
 enum class VocabKind {
   kSentencePiece,  // tokenizer.ggml.model = "llama": <unk> <s> </s>, byte tokens, pieces
   kLlama3Bpe,      // tokenizer.ggml.model = "gpt2", pre = "llama-bpe", Llama 3 special tokens
+  kWordPiece,      // tokenizer.ggml.model = "bert": [PAD] [UNK] [CLS] [SEP] [MASK], phantom-space pieces
 };
 
 struct ModelPreset {
@@ -42,6 +43,10 @@ struct ModelPreset {
   float rope_base_swa = 0.0f;     // rope.freq_base_swa
   bool longrope = false;          // rope_factors_short/long + rope.scaling.* (phi3 128k)
   int64_t rope_orig_ctx = 0;      // rope.scaling.original_context_length
+  // Encoders (bert, nomic-bert): rms_eps is attention.layer_norm_epsilon,
+  // and these are written as pooling_type and tokenizer.ggml.token_type_count.
+  int32_t pooling_type = 0;       // 1 mean, 2 cls, 3 last (0: not written)
+  int32_t token_types = 0;
 
   int64_t head_dim() const { return key_length > 0 ? key_length : dim / n_heads; }
   int64_t kv_dim() const { return head_dim() * n_kv_heads; }

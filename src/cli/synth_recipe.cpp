@@ -79,7 +79,10 @@ int LayerOf(std::string_view name) {
 TensorTypeChoice ChooseTensorType(const QuantTarget& target, std::string_view name,
                                   const std::vector<int64_t>& dims, int n_layers, bool tied) {
   const bool is_matrix = dims.size() >= 2;
-  if (!is_matrix || EndsWith(name, "_norm.weight") || !EndsWith(name, ".weight")) {
+  // The encoders' position and token type tables stay F32, as llama.cpp's
+  // converter keeps them (its BERT graph adds a raw view of token_types' row 0).
+  if (!is_matrix || EndsWith(name, "_norm.weight") || !EndsWith(name, ".weight") || name == "position_embd.weight" ||
+      name == "token_types.weight") {
     return {GgmlType::kF32, GgmlType::kF32};
   }
 

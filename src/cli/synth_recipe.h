@@ -2,7 +2,8 @@
 // is written as "q4_0", "q4_k_m", ... (`jarvis synth --type`, `jarvis quantize`).
 //
 // Rules:
-//  - 1-D tensors and norm weights stay F32.
+//  - 1-D tensors, norm weights and the encoders' position_embd / token_types
+//    stay F32.
 //  - A plain type (f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, q4_k, q5_k,
 //    q6_k) is used for every other tensor ("pure": unlike llama.cpp, which also
 //    moves output.weight to Q6_K for these, so a q4_0 file needs only q4_0).

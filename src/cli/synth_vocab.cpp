@@ -1,6 +1,7 @@
 #include "cli/synth_vocab.h"
 
 #include <cstdio>
+#include <string>
 #include <string_view>
 #include <unordered_set>
 
@@ -178,13 +179,103 @@ SynthVocab BuildLlama3(int64_t n_vocab) {
   return v;
 }
 
+// Frequent English words and word endings: with them common text tokenizes
+// into whole words, as with the real vocabulary, rather than letter by letter.
+constexpr std::string_view kCommonWords[] = {
+    "the", "of", "and", "to", "in", "a", "is", "that", "for", "it", "as", "was", "with", "be", "by", "on",
+    "not", "he", "i", "this", "are", "or", "his", "from", "at", "which", "but", "have", "an", "had", "they",
+    "you", "were", "their", "one", "all", "we", "can", "her", "has", "there", "been", "if", "more", "when",
+    "will", "would", "who", "so", "no", "she", "other", "its", "may", "these", "what", "them", "than", "some",
+    "him", "time", "into", "only", "do", "could", "new", "about", "two", "then", "first", "also", "any", "like",
+    "our", "over", "out", "my", "me", "many", "up", "most", "made", "your", "after", "where", "such", "should",
+    "how", "very", "well", "way", "make", "used", "between", "years", "work", "because", "each", "through",
+    "just", "people", "day", "good", "world", "life", "know", "year", "see", "get", "water", "long", "down",
+    "use", "system", "data", "model", "text", "search", "document", "question", "answer", "query", "memory",
+    "note", "file", "name", "house", "cat", "dog", "sun", "sky", "blue", "green", "red", "city", "car",
+    "computer", "language", "learning", "machine", "information", "example", "number", "word", "sentence",
+    "embedding", "vector", "similar", "meaning", "today", "weather", "food", "book", "music", "school",
+};
+constexpr std::string_view kCommonEndings[] = {"s", "ed", "ing", "ly", "er", "est", "es", "tion", "ment",
+                                               "ness", "able", "al", "ful", "less", "ize", "ity", "ous"};
+
+SynthVocab BuildWordPiece(int64_t n_vocab) {
+  SynthVocab v;
+  v.model = "bert";
+  v.token_type_count = 2;
+  const std::string word_start = "\xe2\x96\x81";  // U+2581: the converter's word-start mark
+  // Special tokens where bert-base-uncased has them (the same ids as
+  // all-MiniLM, BGE, E5, nomic-embed-text): [PAD] 0, [UNK] 100, [CLS] 101,
+  // [SEP] 102, [MASK] 103; the ids between are [unusedN].
+  v.pad_id = 0;
+  v.unk_id = 100;
+  v.cls_id = v.bos_id = 101;
+  v.sep_id = 102;
+  v.mask_id = 103;
+  v.tokens.push_back("[PAD]");
+  v.token_types.push_back(kTokenControl);
+  for (int i = 0; i < 99; ++i) {
+    v.tokens.push_back("[unused" + std::to_string(i) + "]");
+    v.token_types.push_back(kTokenNormal);
+  }
+  for (const char* special : {"[UNK]", "[CLS]", "[SEP]", "[MASK]"}) {
+    v.tokens.emplace_back(special);
+    v.token_types.push_back(std::string_view(special) == "[UNK]" ? kTokenUnknown : kTokenControl);
+  }
+  std::unordered_set<std::string> taken(v.tokens.begin(), v.tokens.end());
+  auto add = [&](const std::string& piece) {
+    if (static_cast<int64_t>(v.tokens.size()) >= n_vocab || !taken.insert(piece).second) return;
+    v.tokens.push_back(piece);
+    v.token_types.push_back(kTokenNormal);
+  };
+  for (char c = '!'; c <= '~'; ++c) {
+    if (c >= 'A' && c <= 'Z') continue;  // uncased, like the real vocabulary: text is lower-cased first
+    add(word_start + c);
+    if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) add(std::string(1, c));
+  }
+  for (std::string_view w : kCommonWords) add(word_start + std::string(w));
+  for (std::string_view e : kCommonEndings) add(std::string(e));
+  // Fill: every two-letter piece (word start and continuation), then
+  // three- and four-letter ones, in a fixed order.
+  for (int len = 2; static_cast<int64_t>(v.tokens.size()) < n_vocab && len <= 4; ++len) {
+    int64_t combos = 1;
+    for (int i = 0; i < len; ++i) combos *= 26;
+    for (int64_t k = 0; k < combos && static_cast<int64_t>(v.tokens.size()) < n_vocab; ++k) {
+      std::string piece;
+      for (int64_t j = k, i = 0; i < len; ++i, j /= 26) piece.insert(piece.begin(), static_cast<char>('a' + j % 26));
+      add(word_start + piece);
+      add(piece);
+    }
+  }
+  return v;
+}
+
 }  // namespace
 
 SynthVocab BuildVocab(VocabKind kind, int64_t n_vocab) {
-  return kind == VocabKind::kSentencePiece ? BuildSentencePiece(n_vocab) : BuildLlama3(n_vocab);
+  switch (kind) {
+    case VocabKind::kSentencePiece: return BuildSentencePiece(n_vocab);
+    case VocabKind::kLlama3Bpe: return BuildLlama3(n_vocab);
+    case VocabKind::kWordPiece: return BuildWordPiece(n_vocab);
+  }
+  return BuildSentencePiece(n_vocab);
 }
 
 void AddVocabMetadata(const SynthVocab& vocab, GgufWriter* writer) {
+  if (vocab.model == "bert") {
+    // What llama.cpp's BertModel converter writes: the token types count, the
+    // phantom-space tokens with their types, and the special ids by role
+    // (BERT's tokenizer has no bos/eos; [CLS] text [SEP] comes from them).
+    writer->SetString("tokenizer.ggml.model", vocab.model);
+    writer->SetUint32("tokenizer.ggml.token_type_count", static_cast<uint32_t>(vocab.token_type_count));
+    writer->SetStringArray("tokenizer.ggml.tokens", vocab.tokens);
+    writer->SetInt32Array("tokenizer.ggml.token_type", vocab.token_types);
+    writer->SetUint32("tokenizer.ggml.unknown_token_id", static_cast<uint32_t>(vocab.unk_id));
+    writer->SetUint32("tokenizer.ggml.seperator_token_id", static_cast<uint32_t>(vocab.sep_id));  // sic
+    writer->SetUint32("tokenizer.ggml.padding_token_id", static_cast<uint32_t>(vocab.pad_id));
+    writer->SetUint32("tokenizer.ggml.cls_token_id", static_cast<uint32_t>(vocab.cls_id));
+    writer->SetUint32("tokenizer.ggml.mask_token_id", static_cast<uint32_t>(vocab.mask_id));
+    return;
+  }
   writer->SetString("tokenizer.ggml.model", vocab.model);
   if (!vocab.pre.empty()) writer->SetString("tokenizer.ggml.pre", vocab.pre);
   writer->SetStringArray("tokenizer.ggml.tokens", vocab.tokens);

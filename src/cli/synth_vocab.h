@@ -13,6 +13,14 @@
 //  <|end_of_text|>, <|start_header_id|>, <|end_header_id|>, <|eot_id|>,
 //  <|reserved_special_token_N|>), and the Llama 3 chat template.
 //
+//  WordPiece ("bert"), in the phantom-space form llama.cpp's converter writes
+//  (word-initial pieces prefixed with U+2581, continuations without "##"):
+//  [PAD]=0, [unused0..98], [UNK]=100, [CLS]=101, [SEP]=102, [MASK]=103 as in
+//  the real BERT vocabulary, then every printable ASCII character as a word
+//  start and every letter and digit as a continuation (so no English word
+//  becomes [UNK]), common English words and suffixes, then two- and
+//  three-letter pieces up to the size.
+//
 // The vocabulary depends only on its kind and size, not on the weight seed.
 //
 // Thread safety: pure functions.
@@ -44,10 +52,16 @@ struct SynthVocab {
   int32_t eos_id = -1;
   int32_t unk_id = -1;        // SentencePiece only
   int32_t eot_id = -1;        // BPE only
+  int32_t cls_id = -1;        // WordPiece only: [CLS], [SEP], [PAD], [MASK]
+  int32_t sep_id = -1;
+  int32_t pad_id = -1;
+  int32_t mask_id = -1;
+  int32_t token_type_count = 0;  // WordPiece only: tokenizer.ggml.token_type_count
   std::string chat_template;  // BPE only
 };
 
-// REQUIRES: n_vocab >= 259 + 68 (SentencePiece), n_vocab >= 256 + 256 + 26 (BPE).
+// REQUIRES: n_vocab >= 259 + 68 (SentencePiece), n_vocab >= 256 + 256 + 26 (BPE),
+// n_vocab >= 1024 (WordPiece).
 SynthVocab BuildVocab(VocabKind kind, int64_t n_vocab);
 
 // Writes the tokenizer.* keys.

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "engine/embedding_pooling.h"
 #include "gpu/gpu_layer_plan.h"
 #include "kernels/cpu/isa.h"
 
@@ -17,7 +18,9 @@ Result<std::unique_ptr<Engine>> Engine::Create(const Model& model, const EngineO
   }
   JARVIS_RETURN_IF_ERROR(CheckGpuLayersRequest(options.gpu_layers));
   const int32_t n_threads = options.n_threads > 0 ? options.n_threads : DefaultThreadCount();
-  const int32_t n_ctx = options.n_ctx > 0 ? options.n_ctx : std::min(hp.n_ctx_train, 4096);
+  int32_t n_ctx = options.n_ctx > 0 ? options.n_ctx : std::min(hp.n_ctx_train, 4096);
+  // Absolute positions (bert) exist only for the trained context.
+  if (model.weights().pos_embd.data != nullptr) n_ctx = std::min(n_ctx, hp.n_ctx_train);
   std::unique_ptr<Engine> e(new Engine(model, n_threads, n_ctx));
 
   KvLayout layout;
@@ -26,7 +29,8 @@ Result<std::unique_ptr<Engine>> Engine::Create(const Model& model, const EngineO
   layout.block_size = options.kv_block_size;
   layout.f16 = options.kv_f16;
   const int32_t blocks_per_seq = (e->n_ctx_ + layout.block_size - 1) / layout.block_size;
-  const int32_t n_blocks = options.kv_blocks > 0 ? options.kv_blocks : blocks_per_seq * options.max_sequences;
+  int32_t n_blocks = options.kv_blocks > 0 ? options.kv_blocks : blocks_per_seq * options.max_sequences;
+  if (hp.spec->encoder) n_blocks = 1;  // embeddings never touch the cache; Decode refuses encoders
   // The GPU keeps the K/V of its layers; the host pool holds only the CPU's
   // (at least one layer, the pool's minimum), under the same block ids.
   std::unique_ptr<LayerOffload> offload = e->MakeOffload(options, layout, n_blocks);
@@ -44,6 +48,7 @@ std::unique_ptr<LayerOffload> Engine::MakeOffload(const EngineOptions& options, 
                                                   int32_t n_blocks) const {
   // Callers that loaded the model with PlanGpuLayersAtLoad pass the planned
   // count, which plans to itself; others (tests, tools) pass the request.
+  if (model_.hparams().spec->encoder) return nullptr;  // Embed runs on the CPU only (engine.h)
   const GpuLayerPlan plan = PlanGpuLayers(options.gpu_layers, model_.hparams().n_layer);
   ReportGpuLayerPlan(plan);
   const int32_t n_gpu = plan.gpu_layers;
@@ -83,10 +88,52 @@ Status Engine::Decode(const Batch& batch, std::vector<float>* logits) {
 }
 
 Status Engine::Embed(const std::vector<std::vector<int32_t>>& inputs, std::vector<float>* out) {
-  // Interface first; the encoder/decoder embedding pass replaces this (issue 20).
-  (void)inputs;
-  (void)out;
-  return Status::Unsupported("embeddings are not implemented yet");
+  const HParams& hp = model_.hparams();
+  if (hp.pooling != Pooling::kMean && hp.pooling != Pooling::kCls && hp.pooling != Pooling::kLast) {
+    return Status::Unsupported(model_.path() + ": pooling type '" + PoolingName(hp.pooling) +
+                               "' gives no single vector per input (supported: mean, cls, last)");
+  }
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const std::vector<int32_t>& in = inputs[i];
+    const std::string which = "input " + std::to_string(i);
+    if (in.empty()) return Status::InvalidArgument(which + " is empty");
+    if (in.size() > static_cast<size_t>(n_ctx_)) {
+      return Status::InvalidArgument(which + " has " + std::to_string(in.size()) +
+                                     " tokens, more than the context of " + std::to_string(n_ctx_));
+    }
+    for (int32_t id : in) {
+      if (id < 0 || id >= hp.n_vocab) {
+        return Status::InvalidArgument(which + " has token id " + std::to_string(id) + " outside the vocabulary [0, " +
+                                       std::to_string(hp.n_vocab) + ")");
+      }
+    }
+  }
+  const int32_t d = hp.n_embd;
+  out->assign(inputs.size() * static_cast<size_t>(d), 0.0f);
+  Batch batch;
+  size_t next = 0;
+  while (next < inputs.size()) {
+    // Pack whole inputs back to back up to the budget (at least one input).
+    const size_t first = next;
+    batch.Clear();
+    while (next < inputs.size() &&
+           (batch.size() == 0 || batch.size() + inputs[next].size() <= static_cast<size_t>(kEmbedTokensPerPass))) {
+      const std::vector<int32_t>& in = inputs[next];
+      for (size_t p = 0; p < in.size(); ++p) {
+        batch.Add(in[p], static_cast<int32_t>(p), static_cast<int32_t>(next - first), false);
+      }
+      ++next;
+    }
+    embed_hidden_.resize(static_cast<size_t>(batch.size()) * d);
+    graph_.RunWithoutCache(batch, embed_hidden_.data());
+    int64_t row = 0;
+    for (size_t i = first; i < next; ++i) {
+      const int32_t len = static_cast<int32_t>(inputs[i].size());
+      PoolAndNormalize(hp.pooling, embed_hidden_.data() + row * d, len, d, out->data() + i * d);
+      row += len;
+    }
+  }
+  return Status::Ok();
 }
 
 }  // namespace jarvis

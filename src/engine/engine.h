@@ -67,11 +67,20 @@ class Engine {
   // Embeds each input (its token ids, special tokens included): runs the whole
   // input through the model in one pass without the KV cache (attention over
   // the input alone: bidirectional for an encoder, ArchSpec::encoder; causal
-  // for a decoder), pools the final hidden states (HParams::pooling) and
-  // L2-normalizes. `out` gets inputs.size() x embedding_size() floats, row i
-  // for input i, each row independent of the other inputs. InvalidArgument
-  // for an empty input, one longer than n_ctx() or a token id out of range.
+  // for a decoder), pools the final hidden states (HParams::pooling; after
+  // the output norm for a decoder) and L2-normalizes. `out` gets
+  // inputs.size() x embedding_size() floats, row i for input i, each row
+  // independent of the other inputs. InvalidArgument for an empty input, one
+  // longer than n_ctx() or a token id out of range (nothing runs then);
+  // Unsupported for a pooling type that gives no single vector (none, rank).
+  //
+  // Inputs are packed back to back, several per pass, up to
+  // kEmbedTokensPerPass tokens (a longer input runs alone). Always on the CPU
+  // kernels, even with a GPU offload installed: the offload's LayerOps have no
+  // cacheless attention (there was no GPU to verify one on), and an encoder
+  // is never offloaded.
   Status Embed(const std::vector<std::vector<int32_t>>& inputs, std::vector<float>* out);
+  static constexpr int32_t kEmbedTokensPerPass = 2048;
   // Width of one embedding (the model's hidden size).
   int32_t embedding_size() const { return model_.hparams().n_embd; }
 
@@ -110,6 +119,7 @@ class Engine {
   std::unique_ptr<KvCache> kv_;
   std::unique_ptr<LayerOffload> offload_;  // null: CPU only; installed in graph_
   int32_t n_ctx_ = 0;
+  std::vector<float> embed_hidden_;  // Embed's final hidden states of one pass
 };
 
 }  // namespace jarvis

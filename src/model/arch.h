@@ -22,9 +22,17 @@
 
 namespace jarvis {
 
+// The FFN's activation: of the gate in a gated FFN (down(act(gate(h)) * up(h))),
+// of the up projection in a plain one (down(act(up(h))), ArchSpec::gated_ffn).
 enum class FfnActivation {
-  kSilu,      // down(silu(gate(h)) * up(h))
-  kGeluTanh,  // down(gelu_tanh(gate(h)) * up(h))  (Gemma)
+  kSilu,      // silu(x) = x * sigmoid(x)  (llama, nomic-bert's SwiGLU)
+  kGeluTanh,  // 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))  (Gemma; BERT as llama.cpp runs it, ggml_gelu)
+};
+
+// The norm of the residual stream.
+enum class NormKind {
+  kRms,    // x / sqrt(mean(x^2) + eps) * w
+  kLayer,  // (x - mean(x)) / sqrt(var(x) + eps) * w + b  (BERT family)
 };
 
 struct ArchSpec {
@@ -37,10 +45,27 @@ struct ArchSpec {
   bool fused_qkv = false;           // attn_qkv = [Wq; Wk; Wv] may replace attn_q/k/v
   bool fused_gate_up = false;       // ffn_up = [Wgate; Wup], no ffn_gate
   bool scale_embeddings = false;    // x = embed * sqrt(n_embd)
-  bool longrope = false;
-  // An encoder (bert, nomic-bert): bidirectional attention and no output
-  // head; it embeds (Engine::Embed) and cannot generate.
-  bool encoder = false;            // rope_factors_short/long tensors + rope.scaling.attn_factor
+  bool longrope = false;            // rope_factors_short/long tensors + rope.scaling.attn_factor
+  // An encoder (bert, nomic-bert): bidirectional attention (unless
+  // <arch>.attention.causal says otherwise) and no output head (no output,
+  // output_norm); it embeds (Engine::Embed) and cannot generate.
+  bool encoder = false;
+  // The BERT layer, switched on separately so the one layer graph covers it:
+  // kLayer: the residual norms and token_embd_norm are LayerNorms with a bias
+  // tensor (the pre-norms attn_norm / ffn_norm are always RMSNorm: no
+  // pre-norm LayerNorm architecture is supported).
+  NormKind norm = NormKind::kRms;
+  // Post-norm residuals: x = norm(x + attn(x)) with attn_output_norm, then
+  // x = norm(x + ffn(x)) with layer_output_norm; no attn_norm / ffn_norm.
+  // (Gemma's post_norms instead norm the block's output before a pre-norm
+  // residual add.)
+  bool residual_norms = false;
+  bool gated_ffn = true;            // false: down(act(up(h))), no ffn_gate
+  bool biases = false;              // attn_q/k/v, attn_output, ffn_up, ffn_down carry .bias tensors
+  bool rope = true;                 // false: no rotary positions (BERT's are absolute)
+  bool position_embd = false;       // position_embd.weight (n_ctx_train rows) added to the input embeddings
+  bool token_types = false;         // token_types.weight (optional): its row 0 (sentence A) is added too
+  bool embd_norm = false;           // token_embd_norm.{weight,bias}: LayerNorm of the summed input embeddings
   // Sliding-window attention: layer il is local when il % period < period - 1
   // (llama.cpp's pattern; period 1: every layer when a window is given).
   // `default_window` applies when the file has no attention.sliding_window.
@@ -56,7 +81,7 @@ struct ArchSpec {
 
 // The spec of `name`, or nullptr when unsupported.
 const ArchSpec* FindArch(std::string_view name);
-// "llama, qwen2, qwen3, gemma2, gemma3, phi3"
+// "llama, qwen2, qwen3, gemma2, gemma3, phi3, bert, nomic-bert"
 std::string SupportedArchNames();
 
 // The shapes a tensor list depends on.
@@ -65,6 +90,8 @@ struct ArchShape {
   bool tied_embeddings = false;
   bool fused_qkv = false;  // for specs with fused_qkv: write/bind attn_qkv instead of attn_q/k/v
   bool rope_freqs = false; // llama3 rope_freqs tensor
+  int64_t n_ctx_train = 0;    // position_embd rows (specs with position_embd)
+  int64_t n_token_types = 0;  // token_types rows; 0: the file has no token_types
   int64_t n_embd_q() const { return n_head * head_dim; }
   int64_t n_embd_kv() const { return n_head_kv * head_dim; }
 };
@@ -72,10 +99,13 @@ struct ArchShape {
 // What a tensor is for (the binder stores it; the graph uses it).
 enum class TensorRole {
   kTokenEmbd, kOutputNorm, kOutput, kRopeFreqs, kRopeFactorsShort, kRopeFactorsLong,
+  kPosEmbd, kTokenTypes, kTokenEmbdNorm, kTokenEmbdNormBias,
   kAttnNorm, kAttnQ, kAttnK, kAttnV, kAttnQkv, kAttnQBias, kAttnKBias, kAttnVBias, kAttnQNorm, kAttnKNorm,
-  kAttnOut, kAttnPostNorm, kFfnNorm, kFfnGate, kFfnUp, kFfnGateUp, kFfnDown, kFfnPostNorm,
+  kAttnOut, kAttnOutBias, kAttnPostNorm, kAttnOutNorm, kAttnOutNormBias,
+  kFfnNorm, kFfnGate, kFfnUp, kFfnUpBias, kFfnGateUp, kFfnDown, kFfnDownBias, kFfnPostNorm,
+  kLayerOutNorm, kLayerOutNormBias,
 };
-inline constexpr int kTensorRoleCount = static_cast<int>(TensorRole::kFfnPostNorm) + 1;
+inline constexpr int kTensorRoleCount = static_cast<int>(TensorRole::kLayerOutNormBias) + 1;
 
 struct TensorEntry {
   std::string name;           // full GGUF name ("blk.3.attn_q.weight")
@@ -86,8 +116,9 @@ struct TensorEntry {
 };
 
 // Every tensor a file of this architecture and shape has, in file order
-// (token_embd, the layers, output_norm, output). Optional ones (rope factors,
-// the tied output) are listed only when `shape` says they are present.
+// (token_embd, the input embeddings' extras, the layers, output_norm, output).
+// Optional ones (rope factors, the tied output, token types) are listed only
+// when `shape` says they are present.
 std::vector<TensorEntry> ArchTensors(const ArchSpec& spec, const ArchShape& shape);
 
 }  // namespace jarvis

@@ -1,6 +1,8 @@
 #include "model/cpu_layer_ops.h"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 
 #include "kernels/cpu/attention.h"
 #include "kernels/cpu/matmul.h"
@@ -37,9 +39,27 @@ void CpuLayerOps::Bind(const Batch& batch, const KvPoolView& kv, float* x, float
   act_ = {x, h_.data(), q_.data(), k_.data(), v_.data(), att_.data(), out_.data(), gate_.data(), up_.data(), logits};
 }
 
+void CpuLayerOps::BindWithoutCache(const Batch& batch, float* x) {
+  Bind(batch, KvPoolView{}, x, nullptr);
+  const int32_t n = batch.size();
+  seq_end_.resize(static_cast<size_t>(n));
+  // Walk back from the end: a token's sequence ends where the next one starts
+  // (position 0) or at the batch's end.
+  int32_t end = n;
+  for (int32_t t = n - 1; t >= 0; --t) {
+    seq_end_[static_cast<size_t>(t)] = end;
+    if (batch.positions[t] == 0) end = t;
+  }
+}
+
 const float* CpuLayerOps::Vector(int32_t layer, TensorRole role) const {
-  if (layer < 0) return model_.weights().output_norm;
-  return model_.weights().layers[static_cast<size_t>(layer)].vector(role);
+  const ModelWeights& w = model_.weights();
+  if (layer >= 0) return w.layers[static_cast<size_t>(layer)].vector(role);
+  switch (role) {
+    case TensorRole::kTokenEmbdNorm: return w.tok_norm;
+    case TensorRole::kTokenEmbdNormBias: return w.tok_norm_b;
+    default: return w.output_norm;
+  }
 }
 
 void CpuLayerOps::MatMul(int32_t layer, TensorRole weight, Act in, Act out, int32_t rows) {
@@ -104,6 +124,75 @@ void CpuLayerOps::StoreKvAndAttend(int32_t layer, const AttentionParams& params)
                      att_.data() + first, params.softcap);
     }
   });
+}
+
+namespace {
+
+// Rows [start, ...) of a contiguous F32 (n_tokens x width) buffer as a KvRows
+// view: one "block" holding every row, so row(r) = base + (start + first + r) * width.
+KvRows ContiguousRows(const float* base, int32_t start, int64_t width) {
+  static const int32_t kOneBlock = 0;
+  KvRows r;
+  r.pool = reinterpret_cast<const uint8_t*>(base + static_cast<int64_t>(start) * width);
+  r.block_bytes = 0;
+  r.layer_offset = 0;
+  r.row_bytes = static_cast<size_t>(width) * sizeof(float);
+  r.block_size = std::numeric_limits<int32_t>::max();
+  r.block_table = &kOneBlock;
+  r.f16 = false;
+  return r;
+}
+
+}  // namespace
+
+void CpuLayerOps::AttendWithinBatch(const AttentionParams& params, bool causal) {
+  const HParams& hp = model_.hparams();
+  const Batch& batch = *batch_;
+  const int32_t n_tokens = batch.size();
+  const int64_t dkv = hp.n_embd_kv();
+  const int32_t group = hp.n_head / hp.n_head_kv;
+  // The sequence's own K/V rows stay in k_ / v_ (F32, never cached); the same
+  // attention kernel as the cached path reads them through a KvRows view.
+  // Memory per thread: one score row per query head (scores_), not a
+  // sequence x sequence matrix.
+  pool_.Run([&](int thread, int n_threads) {
+    float* scores = scores_.data() + static_cast<size_t>(thread) * scores_stride_ * static_cast<size_t>(group);
+    const int64_t n_items = static_cast<int64_t>(n_tokens) * hp.n_head_kv;
+    for (int64_t item = thread; item < n_items; item += n_threads) {
+      const int32_t t = static_cast<int32_t>(item / hp.n_head_kv);
+      const int32_t kvh = static_cast<int32_t>(item % hp.n_head_kv);
+      const int32_t pos = batch.positions[t];
+      const int32_t start = t - pos;
+      KvRows k = ContiguousRows(k_.data(), start, dkv);
+      KvRows v = ContiguousRows(v_.data(), start, dkv);
+      int32_t n_pos = seq_end_[static_cast<size_t>(t)] - start;  // bidirectional: the whole sequence
+      if (causal) {
+        k.first = v.first = params.window > 0 ? std::max(0, pos - params.window + 1) : 0;
+        n_pos = pos + 1 - k.first;
+      }
+      const size_t first = static_cast<size_t>(t) * hp.n_embd_q() + static_cast<size_t>(kvh * group) * hp.head_dim;
+      AttentionGroup(q_.data() + first, group, k, v, kvh, hp.head_dim, n_pos, params.scale, scores,
+                     att_.data() + first, params.softcap);
+    }
+  });
+}
+
+void CpuLayerOps::LayerNorm(int32_t layer, TensorRole weight, TensorRole bias, Act in, Act out, int64_t width,
+                            int32_t rows, float eps) {
+  const float* w = Vector(layer, weight);
+  const float* b = Vector(layer, bias);
+  const float* x = at(in);
+  float* y = at(out);
+  for (int64_t r = 0; r < rows; ++r) jarvis::LayerNorm(x + r * width, w, b, width, eps, y + r * width);
+}
+
+void CpuLayerOps::Activation(FfnActivation activation, Act x, int64_t n) {
+  if (activation == FfnActivation::kGeluTanh) {
+    GeluTanh(at(x), n);
+  } else {  // no plain-FFN architecture uses SiLU yet: the scalar form suffices
+    float* v = at(x);
+    for (int64_t i = 0; i < n; ++i) v[i] = v[i] / (1.0f + std::exp(-v[i]));
+  }
 }
 
 void CpuLayerOps::GatedActivation(FfnActivation activation, Act gate, Act up, int64_t n) {

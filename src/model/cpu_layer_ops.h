@@ -32,6 +32,10 @@ class CpuLayerOps final : public LayerOps {
   // (batch.size() x n_embd), the head writes `logits` (n_outputs x n_vocab;
   // may be null when the head will not run). Sizes the scratch.
   void Bind(const Batch& batch, const KvPoolView& kv, float* x, float* logits);
+  // Binds whole sequences for the cacheless pass (AttendWithinBatch): each
+  // sequence's tokens contiguous in `batch` at positions 0..len-1 (checked by
+  // the caller); no KV pool, no logits.
+  void BindWithoutCache(const Batch& batch, float* x);
 
   void MatMul(int32_t layer, TensorRole weight, Act in, Act out, int32_t rows) override;
   void RmsNorm(int32_t layer, TensorRole weight, Act in, Act out, int64_t width, int32_t rows,
@@ -40,6 +44,10 @@ class CpuLayerOps final : public LayerOps {
   void Rope(Act x, int32_t n_heads, int32_t head_dim, const RopeParams& rope) override;
   void StoreKvAndAttend(int32_t layer, const AttentionParams& params) override;
   void GatedActivation(FfnActivation activation, Act gate, Act up, int64_t n) override;
+  void AttendWithinBatch(const AttentionParams& params, bool causal) override;
+  void LayerNorm(int32_t layer, TensorRole weight, TensorRole bias, Act in, Act out, int64_t width, int32_t rows,
+                 float eps) override;
+  void Activation(FfnActivation activation, Act x, int64_t n) override;
   void Add(Act x, Act y, int64_t n) override;
   void Softcap(Act x, int64_t n, float cap) override;
   void NormLogitRows(Act in, Act out, int64_t width, float eps) override;
@@ -55,6 +63,7 @@ class CpuLayerOps final : public LayerOps {
   std::array<float*, kActCount> act_{};
   // Scratch: (n_tokens x width) row-major.
   std::vector<float> h_, q_, k_, v_, att_, gate_, up_, out_;
+  std::vector<int32_t> seq_end_;  // BindWithoutCache: per token, one past its sequence's last token
   std::vector<float> scores_;  // per thread: (max positions) x (query heads per KV head)
   int32_t scores_stride_ = 0;
 };

@@ -13,6 +13,10 @@ ForwardPass::ForwardPass(const Model& model, ThreadPool& pool, int32_t n_ctx)
 
 Status ForwardPass::Validate(const Batch& batch, const KvPoolView& kv, int32_t kv_layers) const {
   const HParams& hp = model_.hparams();
+  if (hp.spec->encoder) {
+    return Status::Unsupported("'" + hp.arch_name + "' is an encoder (embeddings only): it has no output head "
+                               "to generate with; use Engine::Embed");
+  }
   if (kv.layout.n_layer < kv_layers || kv.layout.n_embd_kv != hp.n_embd_kv()) {
     return Status::InvalidArgument("KV pool geometry does not match the model");
   }
@@ -26,15 +30,44 @@ Status ForwardPass::Forward(const Batch& batch, const KvPoolView& kv, float* log
   const int32_t cpu_layers = offload_ != nullptr ? std::clamp(offload_->first_layer(), 0, hp.n_layer) : hp.n_layer;
   JARVIS_RETURN_IF_ERROR(Validate(batch, kv, cpu_layers));
   if (x_.size() < static_cast<size_t>(n * d)) x_.resize(static_cast<size_t>(n * d));
-  for (int32_t t = 0; t < n; ++t) {
-    DequantizeWeightRow(model_.weights().tok_embd, batch.tokens[t], &x_[t * d]);
-    if (hp.embd_scale != 1.0f) ScaleInPlace(&x_[t * d], d, hp.embd_scale);
-  }
+  LookUpEmbeddings(batch, x_.data());
   ops_.Bind(batch, kv, x_.data(), logits);
   graph_.RunLayers(ops_, n, 0, cpu_layers);
   if (offload_ != nullptr) return offload_->Forward(batch, x_.data(), logits);
   if (batch.n_outputs() > 0) graph_.RunHead(ops_, batch.n_outputs());
   return Status::Ok();
+}
+
+void ForwardPass::LookUpEmbeddings(const Batch& batch, float* x) {
+  const HParams& hp = model_.hparams();
+  const ModelWeights& w = model_.weights();
+  const int64_t d = hp.n_embd;
+  std::vector<float> extra;
+  std::vector<float> type0;
+  if (w.type_embd.data != nullptr) {  // every token is sentence A (type 0), as llama.cpp runs BERT
+    type0.resize(static_cast<size_t>(d));
+    DequantizeWeightRow(w.type_embd, 0, type0.data());
+  }
+  if (w.pos_embd.data != nullptr) extra.resize(static_cast<size_t>(d));
+  for (int32_t t = 0; t < batch.size(); ++t) {
+    float* row = x + t * d;
+    DequantizeWeightRow(w.tok_embd, batch.tokens[t], row);
+    if (hp.embd_scale != 1.0f) ScaleInPlace(row, d, hp.embd_scale);
+    if (!type0.empty()) AddInPlace(row, type0.data(), d);
+    if (!extra.empty()) {
+      DequantizeWeightRow(w.pos_embd, batch.positions[t], extra.data());
+      AddInPlace(row, extra.data(), d);
+    }
+  }
+}
+
+void ForwardPass::RunWithoutCache(const Batch& batch, float* hidden) {
+  const int32_t n = batch.size();
+  LookUpEmbeddings(batch, hidden);
+  ops_.BindWithoutCache(batch, hidden);
+  graph_.RunInputNorm(ops_, n);
+  graph_.RunLayersWithoutCache(ops_, n);
+  graph_.RunFinalNorm(ops_, n);
 }
 
 Status ForwardPass::RunLayers(const Batch& batch, const KvPoolView& kv, int32_t first, int32_t last, float* x) {

@@ -60,9 +60,24 @@ class ForwardPass {
   // `logits` (n_outputs x n_vocab).
   Status Head(const Batch& batch, const float* x, float* logits);
 
+  // The embedding pass: runs whole sequences through every layer on the CPU
+  // without the KV cache (each token attends within its own sequence, causal
+  // per HParams::causal) and leaves every token's final hidden state (after
+  // a decoder's output norm; an encoder's last layer ends normed) in `hidden`
+  // (batch.size() x n_embd, row-major). `batch`: each sequence's tokens
+  // contiguous at positions 0..len-1, token ids and positions in range
+  // (Engine::Embed checks them); block tables and logits flags are unused.
+  // Never on the offload: its ops do not have the cacheless attention.
+  void RunWithoutCache(const Batch& batch, float* hidden);
+
   const LayerGraph& graph() const { return graph_; }
 
  private:
+  // Input embeddings of the batch's tokens into x (batch.size() x n_embd):
+  // token row [* embd_scale] [+ position row + token type 0 row]; the
+  // encoders' input norm runs in the graph (RunInputNorm).
+  void LookUpEmbeddings(const Batch& batch, float* x);
+
   // `kv` must hold at least `kv_layers` layers (the ones that will run).
   Status Validate(const Batch& batch, const KvPoolView& kv, int32_t kv_layers) const;
 

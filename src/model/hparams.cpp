@@ -41,7 +41,44 @@ Result<float> ReadNonNegative(const GgufFile& gguf, const std::string& key, floa
   return v;
 }
 
+// pooling_type, attention.causal and the token type count (HParams).
+Status ReadEmbeddingKeys(const GgufFile& gguf, const std::string& a, const ArchSpec& spec, HParams* hp) {
+  if (const GgufValue* v = gguf.Find(a + ".pooling_type"); v != nullptr) {
+    auto n = v->as_uint();
+    if (!n || *n > static_cast<uint64_t>(Pooling::kRank)) {
+      return Status::InvalidArgument(gguf.name() + ": metadata " + a + ".pooling_type must be 0..4 (none, mean, " +
+                                     "cls, last, rank), got " + v->ToDisplayString());
+    }
+    hp->pooling = static_cast<Pooling>(*n);
+  }
+  hp->causal = !spec.encoder;
+  if (const GgufValue* v = gguf.Find(a + ".attention.causal"); v != nullptr) {
+    auto b = v->as_bool();
+    if (!b) return Status::InvalidArgument(gguf.name() + ": metadata " + a + ".attention.causal must be a bool");
+    hp->causal = *b;
+  }
+  if (!spec.encoder && !hp->causal) {
+    return Status::Unsupported(gguf.name() + ": bidirectional attention is only supported for encoders");
+  }
+  hp->n_token_types = 0;  // from the tensor (BindWeights) unless the tokenizer says
+  if (gguf.Find("tokenizer.ggml.token_type_count") != nullptr) {
+    JARVIS_ASSIGN_OR_RETURN(hp->n_token_types, ReadCount(gguf, "tokenizer.ggml", "token_type_count"));
+  }
+  return Status::Ok();
+}
+
 }  // namespace
+
+const char* PoolingName(Pooling p) {
+  switch (p) {
+    case Pooling::kNone: return "none";
+    case Pooling::kMean: return "mean";
+    case Pooling::kCls: return "cls";
+    case Pooling::kLast: return "last";
+    case Pooling::kRank: return "rank";
+  }
+  return "?";
+}
 
 ArchShape HParams::shape() const {
   ArchShape s;
@@ -87,7 +124,15 @@ Result<HParams> ReadHParams(const GgufFile& gguf) {
     return Status::InvalidArgument(gguf.name() + ": head_count " + std::to_string(hp.n_head) +
                                    " is not a multiple of head_count_kv " + std::to_string(hp.n_head_kv));
   }
-  JARVIS_ASSIGN_OR_RETURN(hp.rms_eps, ReadFloat(gguf, a + ".attention.layer_norm_rms_epsilon", 1e-5f));
+  if (spec.norm == NormKind::kLayer) {  // BERT's LayerNorm epsilon (its config's layer_norm_eps)
+    JARVIS_ASSIGN_OR_RETURN(hp.rms_eps, ReadFloat(gguf, a + ".attention.layer_norm_epsilon", 1e-12f));
+  } else {
+    JARVIS_ASSIGN_OR_RETURN(hp.rms_eps, ReadFloat(gguf, a + ".attention.layer_norm_rms_epsilon", 1e-5f));
+  }
+  if (!(hp.rms_eps >= 0.0f) || !std::isfinite(hp.rms_eps)) {
+    return Status::InvalidArgument(gguf.name() + ": norm epsilon must be a finite number >= 0");
+  }
+  JARVIS_RETURN_IF_ERROR(ReadEmbeddingKeys(gguf, a, spec, &hp));
   JARVIS_ASSIGN_OR_RETURN(hp.rope.freq_base, ReadFloat(gguf, a + ".rope.freq_base", 10000.0f));
   JARVIS_ASSIGN_OR_RETURN(hp.rope.n_rot, ReadCount(gguf, a, "rope.dimension_count", hp.head_dim));
   if (hp.rope.n_rot > hp.head_dim || hp.rope.n_rot % 2 != 0) {

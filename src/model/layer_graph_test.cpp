@@ -37,6 +37,18 @@ class RecordingOps final : public LayerOps {
   void GatedActivation(FfnActivation activation, Act, Act, int64_t) override {
     Log(-1, activation == FfnActivation::kGeluTanh ? "gelu*up" : "silu*up");
   }
+  void AttendWithinBatch(const AttentionParams& params, bool causal) override {
+    attention.push_back(params);
+    Log(-1, causal ? "attend within batch causal" : "attend within batch");
+  }
+  void LayerNorm(int32_t layer, TensorRole weight, TensorRole bias, Act, Act, int64_t width, int32_t rows,
+                 float) override {
+    Log(layer, "layernorm " + Role(weight) + "+" + Role(bias) + " " + std::to_string(rows) + "x" +
+                   std::to_string(width));
+  }
+  void Activation(FfnActivation activation, Act, int64_t) override {
+    Log(-1, activation == FfnActivation::kGeluTanh ? "gelu" : "silu");
+  }
   void Add(Act, Act, int64_t) override { Log(-1, "residual"); }
   void Softcap(Act, int64_t, float cap) override { Log(-1, "softcap " + std::to_string(cap)); }
   void NormLogitRows(Act, Act, int64_t, float) override { Log(-1, "norm logit rows"); }
@@ -135,6 +147,60 @@ TEST(LayerGraphTest, ArchitectureFeaturesBecomeTheirSteps) {
   // Per-head norms: every head of every token is a row of head_dim.
   EXPECT_EQ(q3_ops.Count("L0 norm " + R(TensorRole::kAttnQNorm) + " 12x32"), 1);
   EXPECT_EQ(q3_ops.Count("L0 norm " + R(TensorRole::kAttnKNorm) + " 6x32"), 1);
+}
+
+// The encoders: post-norm residuals (LayerNorm of x + block), no pre-norms,
+// bert's plain biased GELU FFN and absolute positions (no rope), nomic-bert's
+// rope and SwiGLU; the embedding pass attends within the batch, bidirectional.
+TEST(LayerGraphTest, EncoderLayersArePostNormBlocks) {
+  using T = TensorRole;
+  test::TinyModelSpec bert;
+  bert.arch = "bert";
+  bert.n_head_kv = 4;
+  auto b = LoadTiny(bert, "bert");
+  ASSERT_NE(b, nullptr);
+  LayerGraph b_graph(*b, 64);
+  RecordingOps ops;
+  b_graph.RunInputNorm(ops, 3);
+  b_graph.RunLayersWithoutCache(ops, 3);
+  b_graph.RunFinalNorm(ops, 3);
+  const std::vector<std::string> layer0 = {
+      "layernorm " + R(T::kTokenEmbdNorm) + "+" + R(T::kTokenEmbdNormBias) + " 3x64",
+      "L0 matmul " + R(T::kAttnQ) + " rows 3", "L0 matmul " + R(T::kAttnK) + " rows 3",
+      "L0 matmul " + R(T::kAttnV) + " rows 3", "L0 bias " + R(T::kAttnQBias), "L0 bias " + R(T::kAttnKBias),
+      "L0 bias " + R(T::kAttnVBias), "attend within batch", "L0 matmul " + R(T::kAttnOut) + " rows 3",
+      "L0 bias " + R(T::kAttnOutBias), "residual",
+      "L0 layernorm " + R(T::kAttnOutNorm) + "+" + R(T::kAttnOutNormBias) + " 3x64",
+      "L0 matmul " + R(T::kFfnUp) + " rows 3", "L0 bias " + R(T::kFfnUpBias), "gelu",
+      "L0 matmul " + R(T::kFfnDown) + " rows 3", "L0 bias " + R(T::kFfnDownBias), "residual",
+      "L0 layernorm " + R(T::kLayerOutNorm) + "+" + R(T::kLayerOutNormBias) + " 3x64"};
+  ASSERT_EQ(ops.calls.size(), 1 + 2 * (layer0.size() - 1));  // two layers, no final norm
+  EXPECT_EQ(std::vector<std::string>(ops.calls.begin(), ops.calls.begin() + static_cast<std::ptrdiff_t>(layer0.size())),
+            layer0);
+  EXPECT_FLOAT_EQ(ops.attention[0].scale, 1.0f / 4.0f);
+
+  test::TinyModelSpec nomic = bert;
+  nomic.arch = "nomic-bert";
+  auto n = LoadTiny(nomic, "nomic-bert");
+  ASSERT_NE(n, nullptr);
+  RecordingOps n_ops;
+  LayerGraph(*n, 64).RunLayersWithoutCache(n_ops, 2);
+  EXPECT_EQ(n_ops.Count("rope q heads 4"), 2);
+  EXPECT_EQ(n_ops.Count("silu*up"), 2);
+  EXPECT_EQ(n_ops.Count("L1 matmul " + R(T::kFfnGate) + " rows 2"), 1);
+  EXPECT_EQ(n_ops.Count("L0 bias " + R(T::kAttnQBias)) + n_ops.Count("L0 bias " + R(T::kAttnOutBias)), 0);
+  EXPECT_EQ(n_ops.Count("L1 layernorm " + R(T::kLayerOutNorm) + "+" + R(T::kLayerOutNormBias) + " 2x64"), 1);
+
+  // A decoder's embedding pass: causal, then the output norm.
+  auto llama = LoadTiny(test::TinyModelSpec{}, "llama-embed");
+  ASSERT_NE(llama, nullptr);
+  RecordingOps l_ops;
+  LayerGraph l_graph(*llama, 64);
+  l_graph.RunInputNorm(l_ops, 2);
+  l_graph.RunLayersWithoutCache(l_ops, 2);
+  l_graph.RunFinalNorm(l_ops, 2);
+  EXPECT_EQ(l_ops.Count("attend within batch causal"), 2);
+  EXPECT_EQ(l_ops.calls.back(), "norm " + R(T::kOutputNorm) + " 2x64");
 }
 
 TEST(LayerGraphTest, LongropeFactorsFollowTheRunsContext) {

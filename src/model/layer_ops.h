@@ -20,6 +20,8 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 
 #include "kernels/cpu/ops.h"
 #include "model/arch.h"
@@ -81,6 +83,33 @@ class LayerOps {
   // gate = act(gate) * up, n values.
   virtual void GatedActivation(FfnActivation activation, Act gate, Act up, int64_t n) = 0;
 
+  // The ops of the embedding pass (Engine::Embed) and of the encoder layer.
+  // Only the CPU runs them (encoders and embeddings never go to an offload),
+  // so a device without them inherits these, which stop the process with the
+  // op's name: reaching one is a routing bug, not an input error.
+
+  // Attention without the KV cache: the bound batch holds whole sequences,
+  // each a contiguous run of tokens at positions 0..len-1, and every token
+  // attends to its own sequence's K/V rows in Act::kK / Act::kV (positions
+  // [first, pos] when `causal`, first as in StoreKvAndAttend; all of the
+  // sequence otherwise), into Act::kAtt.
+  virtual void AttendWithinBatch(const AttentionParams& /*params*/, bool /*causal*/) {
+    NotOnThisDevice("AttendWithinBatch");
+  }
+
+  // LayerNorm of `rows` rows of `width` values with layer `layer`'s weight
+  // and bias (1-D, width values; layer -1: the model-level token_embd_norm
+  // roles): out = (in - mean) / sqrt(var + eps) * weight + bias. out may be in.
+  virtual void LayerNorm(int32_t /*layer*/, TensorRole /*weight*/, TensorRole /*bias*/, Act /*in*/, Act /*out*/,
+                         int64_t /*width*/, int32_t /*rows*/, float /*eps*/) {
+    NotOnThisDevice("LayerNorm");
+  }
+
+  // x = act(x), n values (the plain FFN's activation).
+  virtual void Activation(FfnActivation /*activation*/, Act /*x*/, int64_t /*n*/) {
+    NotOnThisDevice("Activation");
+  }
+
   // x += y, n values (the residual adds).
   virtual void Add(Act x, Act y, int64_t n) = 0;
 
@@ -90,6 +119,12 @@ class LayerOps {
   // The head's input: out row i = RMSNorm(in row of the i-th token that wants
   // logits) with the output norm (n_embd values), i < n_outputs.
   virtual void NormLogitRows(Act in, Act out, int64_t width, float eps) = 0;
+
+ protected:
+  [[noreturn]] static void NotOnThisDevice(const char* op) {
+    std::fprintf(stderr, "jarvis: internal error: LayerOps::%s is not implemented on this device\n", op);
+    std::abort();
+  }
 };
 
 }  // namespace jarvis

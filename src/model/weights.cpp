@@ -86,6 +86,14 @@ Result<ModelWeights> BindWeights(const GgufFile& gguf, HParams* hp) {
   shape.tied_embeddings = !b.Has("output.weight");
   shape.fused_qkv = hp->spec->fused_qkv && b.Has("blk.0.attn_qkv.weight");
   shape.rope_freqs = b.Has("rope_freqs.weight");
+  shape.n_ctx_train = hp->n_ctx_train;
+  if (const GgufTensorInfo* types = gguf.FindTensor("token_types.weight");
+      types != nullptr && hp->spec->token_types) {
+    // Without tokenizer.ggml.token_type_count the tensor says how many types.
+    if (hp->n_token_types == 0 && types->dims.size() == 2) hp->n_token_types = static_cast<int32_t>(types->dims[1]);
+    shape.n_token_types = hp->n_token_types;
+  }
+  if (hp->spec->encoder) shape.tied_embeddings = false;  // no head at all
   w.tied_embeddings = shape.tied_embeddings;
   w.fused_qkv = shape.fused_qkv;
   w.layers.resize(static_cast<size_t>(hp->n_layer));
@@ -105,6 +113,10 @@ Result<ModelWeights> BindWeights(const GgufFile& gguf, HParams* hp) {
     WeightMatrix fused;
     switch (t.role) {
       case TensorRole::kTokenEmbd: JARVIS_RETURN_IF_ERROR(mat(&w.tok_embd)); break;
+      case TensorRole::kPosEmbd: JARVIS_RETURN_IF_ERROR(mat(&w.pos_embd)); break;
+      case TensorRole::kTokenTypes: JARVIS_RETURN_IF_ERROR(mat(&w.type_embd)); break;
+      case TensorRole::kTokenEmbdNorm: JARVIS_RETURN_IF_ERROR(vec(&w.tok_norm)); break;
+      case TensorRole::kTokenEmbdNormBias: JARVIS_RETURN_IF_ERROR(vec(&w.tok_norm_b)); break;
       case TensorRole::kOutputNorm: JARVIS_RETURN_IF_ERROR(vec(&w.output_norm)); break;
       case TensorRole::kOutput: JARVIS_RETURN_IF_ERROR(mat(&w.output)); break;
       case TensorRole::kRopeFreqs: JARVIS_RETURN_IF_ERROR(vec(&w.rope_freqs)); break;
@@ -126,7 +138,14 @@ Result<ModelWeights> BindWeights(const GgufFile& gguf, HParams* hp) {
       case TensorRole::kAttnQNorm: JARVIS_RETURN_IF_ERROR(vec(&l->q_norm)); break;
       case TensorRole::kAttnKNorm: JARVIS_RETURN_IF_ERROR(vec(&l->k_norm)); break;
       case TensorRole::kAttnOut: JARVIS_RETURN_IF_ERROR(mat(&l->wo)); break;
+      case TensorRole::kAttnOutBias: JARVIS_RETURN_IF_ERROR(vec(&l->bo)); break;
       case TensorRole::kAttnPostNorm: JARVIS_RETURN_IF_ERROR(vec(&l->attn_post_norm)); break;
+      case TensorRole::kAttnOutNorm: JARVIS_RETURN_IF_ERROR(vec(&l->attn_out_norm)); break;
+      case TensorRole::kAttnOutNormBias: JARVIS_RETURN_IF_ERROR(vec(&l->attn_out_norm_b)); break;
+      case TensorRole::kFfnUpBias: JARVIS_RETURN_IF_ERROR(vec(&l->b_up)); break;
+      case TensorRole::kFfnDownBias: JARVIS_RETURN_IF_ERROR(vec(&l->b_down)); break;
+      case TensorRole::kLayerOutNorm: JARVIS_RETURN_IF_ERROR(vec(&l->layer_out_norm)); break;
+      case TensorRole::kLayerOutNormBias: JARVIS_RETURN_IF_ERROR(vec(&l->layer_out_norm_b)); break;
       case TensorRole::kFfnNorm: JARVIS_RETURN_IF_ERROR(vec(&l->ffn_norm)); break;
       case TensorRole::kFfnGate: JARVIS_RETURN_IF_ERROR(mat(&l->w_gate)); break;
       case TensorRole::kFfnUp: JARVIS_RETURN_IF_ERROR(mat(&l->w_up)); break;
@@ -181,9 +200,16 @@ const float* LayerWeights::vector(TensorRole role) const {
     case TensorRole::kAttnVBias: return bv;
     case TensorRole::kAttnQNorm: return q_norm;
     case TensorRole::kAttnKNorm: return k_norm;
+    case TensorRole::kAttnOutBias: return bo;
     case TensorRole::kAttnPostNorm: return attn_post_norm;
+    case TensorRole::kAttnOutNorm: return attn_out_norm;
+    case TensorRole::kAttnOutNormBias: return attn_out_norm_b;
     case TensorRole::kFfnNorm: return ffn_norm;
+    case TensorRole::kFfnUpBias: return b_up;
+    case TensorRole::kFfnDownBias: return b_down;
     case TensorRole::kFfnPostNorm: return ffn_post_norm;
+    case TensorRole::kLayerOutNorm: return layer_out_norm;
+    case TensorRole::kLayerOutNormBias: return layer_out_norm_b;
     default: return nullptr;
   }
 }
@@ -193,6 +219,7 @@ int64_t LayerWeights::VectorLength(const HParams& hp, TensorRole role) {
     case TensorRole::kAttnQBias: return hp.n_embd_q();
     case TensorRole::kAttnKBias: case TensorRole::kAttnVBias: return hp.n_embd_kv();
     case TensorRole::kAttnQNorm: case TensorRole::kAttnKNorm: return hp.head_dim;
+    case TensorRole::kFfnUpBias: return hp.n_ff;
     default: return hp.n_embd;  // the norms of the residual stream
   }
 }

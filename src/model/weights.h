@@ -29,12 +29,19 @@ struct LayerWeights {
   const float* q_norm = nullptr;          // optional (head_dim): per-head RMSNorm of Q
   const float* k_norm = nullptr;          // optional (head_dim): per-head RMSNorm of K
   WeightMatrix wo;                        // (n_embd x n_head*head_dim)
+  const float* bo = nullptr;              // optional (n_embd): attn_output.bias
   const float* attn_post_norm = nullptr;  // optional (n_embd)
+  const float* attn_out_norm = nullptr;   // post-norm residual (n_embd): attn_output_norm
+  const float* attn_out_norm_b = nullptr;
   const float* ffn_norm = nullptr;        // (n_embd)
-  WeightMatrix w_gate;                    // (n_ff x n_embd)
+  WeightMatrix w_gate;                    // (n_ff x n_embd); absent in a plain FFN
   WeightMatrix w_up;                      // (n_ff x n_embd)
+  const float* b_up = nullptr;            // optional (n_ff)
   WeightMatrix w_down;                    // (n_embd x n_ff)
+  const float* b_down = nullptr;          // optional (n_embd)
   const float* ffn_post_norm = nullptr;   // optional (n_embd)
+  const float* layer_out_norm = nullptr;  // post-norm residual (n_embd): layer_output_norm
+  const float* layer_out_norm_b = nullptr;
 
   // The tensor of a layer role (model/arch.h) as the layer graph and the
   // device uploads address it: a fused role's parts come back under their
@@ -58,18 +65,25 @@ struct LayerWeights {
   static constexpr std::array<TensorRole, 7> kLayerMatrixRoles = {
       TensorRole::kAttnQ,    TensorRole::kAttnK,  TensorRole::kAttnV,   TensorRole::kAttnOut,
       TensorRole::kFfnGate,  TensorRole::kFfnUp,  TensorRole::kFfnDown};
-  static constexpr std::array<TensorRole, 9> kLayerVectorRoles = {
-      TensorRole::kAttnNorm,  TensorRole::kAttnQBias,    TensorRole::kAttnKBias,
-      TensorRole::kAttnVBias, TensorRole::kAttnQNorm,    TensorRole::kAttnKNorm,
-      TensorRole::kAttnPostNorm, TensorRole::kFfnNorm,   TensorRole::kFfnPostNorm};
+  static constexpr std::array<TensorRole, 16> kLayerVectorRoles = {
+      TensorRole::kAttnNorm,         TensorRole::kAttnQBias,      TensorRole::kAttnKBias,
+      TensorRole::kAttnVBias,        TensorRole::kAttnQNorm,      TensorRole::kAttnKNorm,
+      TensorRole::kAttnOutBias,      TensorRole::kAttnPostNorm,   TensorRole::kAttnOutNorm,
+      TensorRole::kAttnOutNormBias,  TensorRole::kFfnNorm,        TensorRole::kFfnUpBias,
+      TensorRole::kFfnDownBias,      TensorRole::kFfnPostNorm,    TensorRole::kLayerOutNorm,
+      TensorRole::kLayerOutNormBias};
   // Elements of the 1-D tensor of `role` given the hyper-parameters.
   static int64_t VectorLength(const HParams& hp, TensorRole role);
 };
 
 struct ModelWeights {
   WeightMatrix tok_embd;               // (n_vocab x n_embd)
-  const float* output_norm = nullptr;  // (n_embd)
-  WeightMatrix output;                 // (n_vocab x n_embd); = tok_embd when tied
+  WeightMatrix pos_embd;               // bert: (n_ctx_train x n_embd) absolute positions
+  WeightMatrix type_embd;              // optional, encoders: (n_token_types x n_embd)
+  const float* tok_norm = nullptr;     // encoders: LayerNorm of the input embeddings (n_embd)
+  const float* tok_norm_b = nullptr;
+  const float* output_norm = nullptr;  // (n_embd); null for an encoder
+  WeightMatrix output;                 // (n_vocab x n_embd); = tok_embd when tied; empty for an encoder
   bool tied_embeddings = false;
   bool fused_qkv = false;              // the file stores attn_qkv
   const float* rope_freqs = nullptr;   // optional (n_rot/2): llama3 rope scaling

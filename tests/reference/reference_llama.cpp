@@ -197,7 +197,7 @@ static void NormHeads(std::vector<double>& v, const std::vector<double>& w, int3
   }
 }
 
-std::vector<double> ReferenceLlama::Step(int32_t token) {
+std::vector<double> ReferenceLlama::Step(int32_t token, std::vector<double>* final_hidden) {
   const size_t d = static_cast<size_t>(n_embd_);
   std::vector<double> x(tok_embd_.begin() + token * n_embd_, tok_embd_.begin() + (token + 1) * n_embd_);
   for (double& e : x) e *= embd_scale_;
@@ -262,7 +262,9 @@ std::vector<double> ReferenceLlama::Step(int32_t token) {
     for (size_t i = 0; i < d; ++i) x[i] += o[i];
   }
   ++pos_;
-  std::vector<double> logits = MatVec(output_, RmsNorm(x, output_norm_), n_vocab_);
+  const std::vector<double> normed = RmsNorm(x, output_norm_);
+  if (final_hidden != nullptr) *final_hidden = normed;
+  std::vector<double> logits = MatVec(output_, normed, n_vocab_);
   if (final_softcap_ > 0.0) {
     for (double& z : logits) z = final_softcap_ * std::tanh(z / final_softcap_);
   }

@@ -23,8 +23,10 @@ class ReferenceLlama {
   // picks its factor set by it; 0: the model's original context).
   explicit ReferenceLlama(const GgufFile& gguf, int32_t n_ctx = 0);
 
-  // Feeds one token at the next position and returns its logits.
-  std::vector<double> Step(int32_t token);
+  // Feeds one token at the next position and returns its logits;
+  // `final_hidden` (optional) gets its hidden state after the output norm
+  // (what a decoder's embedding pools).
+  std::vector<double> Step(int32_t token, std::vector<double>* final_hidden = nullptr);
   int32_t vocab_size() const { return n_vocab_; }
 
  private:

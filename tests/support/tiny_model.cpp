@@ -38,6 +38,63 @@ struct TensorData {
   std::vector<float> values;
 };
 
+// WordPiece in llama.cpp's phantom-space form (encoders).
+void AddWordPieceVocab(int32_t n_vocab, GgufWriter* writer) {
+  GgufWriter& w = *writer;
+  // [PAD] [UNK] [CLS] [SEP] [MASK], then word-initial "▁" + letters and continuation letters.
+  std::vector<std::string> tokens = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"};
+  std::vector<int32_t> types = {3, 2, 3, 3, 3};
+  for (int32_t i = 0; static_cast<int32_t>(tokens.size()) < n_vocab; ++i) {
+    std::string piece = i % 2 == 0 ? "\xE2\x96\x81" : "";
+    for (int32_t j = i / 2;; j = j / 26 - 1) {
+      piece += static_cast<char>('a' + j % 26);
+      if (j < 26) break;
+    }
+    tokens.push_back(piece);
+    types.push_back(1);
+  }
+  w.SetString("tokenizer.ggml.model", "bert");
+  w.SetStringArray("tokenizer.ggml.tokens", tokens);
+  w.SetInt32Array("tokenizer.ggml.token_type", types);
+  w.SetUint32("tokenizer.ggml.token_type_count", 2);
+  w.SetUint32("tokenizer.ggml.padding_token_id", 0);
+  w.SetUint32("tokenizer.ggml.unknown_token_id", 1);
+  w.SetUint32("tokenizer.ggml.cls_token_id", 2);
+  w.SetUint32("tokenizer.ggml.seperator_token_id", 3);
+  w.SetUint32("tokenizer.ggml.mask_token_id", 4);
+}
+
+void AddSentencePieceVocab(int32_t n_vocab, GgufWriter* writer) {
+  GgufWriter& w = *writer;
+  // SentencePiece vocabulary: specials, 256 byte tokens, then "▁" + letters.
+  std::vector<std::string> tokens = {"<unk>", "<s>", "</s>"};
+  std::vector<float> scores = {0.0f, 0.0f, 0.0f};
+  std::vector<int32_t> types = {2, 3, 3};
+  const char* hex = "0123456789ABCDEF";
+  for (int b = 0; b < 256; ++b) {
+    tokens.push_back(std::string("<0x") + hex[b >> 4] + hex[b & 15] + ">");
+    scores.push_back(0.0f);
+    types.push_back(6);
+  }
+  for (int32_t i = 0; static_cast<int32_t>(tokens.size()) < n_vocab; ++i) {
+    std::string piece = "\xE2\x96\x81";  // ▁
+    for (int32_t j = i; ; j = j / 26 - 1) {
+      piece += static_cast<char>('a' + j % 26);
+      if (j < 26) break;
+    }
+    tokens.push_back(piece);
+    scores.push_back(-static_cast<float>(i));
+    types.push_back(1);
+  }
+  w.SetString("tokenizer.ggml.model", "llama");
+  w.SetStringArray("tokenizer.ggml.tokens", tokens);
+  w.SetFloat32Array("tokenizer.ggml.scores", scores);
+  w.SetInt32Array("tokenizer.ggml.token_type", types);
+  w.SetUint32("tokenizer.ggml.unknown_token_id", 0);
+  w.SetUint32("tokenizer.ggml.bos_token_id", 1);
+  w.SetUint32("tokenizer.ggml.eos_token_id", 2);
+}
+
 }  // namespace
 
 std::string TempPath(const std::string& name) {
@@ -73,14 +130,22 @@ Status WriteTinyModel(const TinyModelSpec& s, const std::string& path) {
   shape.tied_embeddings = s.tied_embeddings;
   shape.fused_qkv = s.fused_qkv;
   shape.rope_freqs = s.rope_freqs;
+  shape.n_ctx_train = s.n_ctx;
+  shape.n_token_types = 2;
   using R = TensorRole;
   for (const TensorEntry& e : ArchTensors(*spec, shape)) {
     switch (e.role) {
       case R::kTokenEmbd: add(e, 0.0f, 1.0f, true); break;
       case R::kOutputNorm: case R::kAttnNorm: case R::kFfnNorm: case R::kAttnQNorm: case R::kAttnKNorm:
-      case R::kAttnPostNorm: case R::kFfnPostNorm:
+      case R::kAttnPostNorm: case R::kFfnPostNorm: case R::kTokenEmbdNorm: case R::kAttnOutNorm:
+      case R::kLayerOutNorm:
         add(e, 1.0f, 0.2f, false);
         break;
+      case R::kTokenEmbdNormBias: case R::kAttnOutNormBias: case R::kLayerOutNormBias: case R::kAttnOutBias:
+      case R::kFfnUpBias: case R::kFfnDownBias:
+        add(e, 0.0f, 0.3f, false);
+        break;
+      case R::kPosEmbd: case R::kTokenTypes: add(e, 0.0f, 0.5f, true); break;
       case R::kRopeFreqs: case R::kRopeFactorsShort: case R::kRopeFactorsLong: add(e, 2.0f, 1.0f, false); break;
       case R::kAttnQBias: case R::kAttnKBias: case R::kAttnVBias: add(e, 0.0f, 0.3f, false); break;
       case R::kAttnV: case R::kAttnOut: add(e, 0.0f, w_scale, true); break;
@@ -99,7 +164,14 @@ Status WriteTinyModel(const TinyModelSpec& s, const std::string& path) {
   w.SetUint32(a + ".feed_forward_length", static_cast<uint32_t>(s.n_ff));
   w.SetUint32(a + ".attention.head_count", static_cast<uint32_t>(s.n_head));
   w.SetUint32(a + ".attention.head_count_kv", static_cast<uint32_t>(s.n_head_kv));
-  w.SetFloat32(a + ".attention.layer_norm_rms_epsilon", 1e-5f);
+  if (spec->encoder) {
+    w.SetFloat32(a + ".attention.layer_norm_epsilon", 1e-12f);
+    w.SetBool(a + ".attention.causal", s.causal == 1);
+  } else {
+    w.SetFloat32(a + ".attention.layer_norm_rms_epsilon", 1e-5f);
+    if (s.causal >= 0) w.SetBool(a + ".attention.causal", s.causal == 1);
+  }
+  if (s.pooling >= 0) w.SetUint32(a + ".pooling_type", static_cast<uint32_t>(s.pooling));
   w.SetFloat32(a + ".rope.freq_base", s.rope_base);
   if (s.head_dim > 0) {
     w.SetUint32(a + ".attention.key_length", static_cast<uint32_t>(s.head_dim));
@@ -118,33 +190,11 @@ Status WriteTinyModel(const TinyModelSpec& s, const std::string& path) {
     w.SetString(a + ".rope.scaling.type", "linear");
     w.SetFloat32(a + ".rope.scaling.factor", s.rope_linear_factor);
   }
-  // SentencePiece vocabulary: specials, 256 byte tokens, then "▁" + letters.
-  std::vector<std::string> tokens = {"<unk>", "<s>", "</s>"};
-  std::vector<float> scores = {0.0f, 0.0f, 0.0f};
-  std::vector<int32_t> types = {2, 3, 3};
-  const char* hex = "0123456789ABCDEF";
-  for (int b = 0; b < 256; ++b) {
-    tokens.push_back(std::string("<0x") + hex[b >> 4] + hex[b & 15] + ">");
-    scores.push_back(0.0f);
-    types.push_back(6);
+  if (spec->encoder) {
+    AddWordPieceVocab(s.n_vocab, &w);
+  } else {
+    AddSentencePieceVocab(s.n_vocab, &w);
   }
-  for (int32_t i = 0; static_cast<int32_t>(tokens.size()) < s.n_vocab; ++i) {
-    std::string piece = "\xE2\x96\x81";  // ▁
-    for (int32_t j = i; ; j = j / 26 - 1) {
-      piece += static_cast<char>('a' + j % 26);
-      if (j < 26) break;
-    }
-    tokens.push_back(piece);
-    scores.push_back(-static_cast<float>(i));
-    types.push_back(1);
-  }
-  w.SetString("tokenizer.ggml.model", "llama");
-  w.SetStringArray("tokenizer.ggml.tokens", tokens);
-  w.SetFloat32Array("tokenizer.ggml.scores", scores);
-  w.SetInt32Array("tokenizer.ggml.token_type", types);
-  w.SetUint32("tokenizer.ggml.unknown_token_id", 0);
-  w.SetUint32("tokenizer.ggml.bos_token_id", 1);
-  w.SetUint32("tokenizer.ggml.eos_token_id", 2);
 
   std::erase_if(tensors, [&](const TensorData& t) { return t.name == s.omit_tensor; });
   for (TensorData& t : tensors) {

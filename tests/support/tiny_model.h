@@ -1,7 +1,8 @@
 // Writes small random GGUF models of any supported architecture for tests
 // (the tensor list from the architecture table, model/arch.h), with any weight
 // type, GQA, tied embeddings, llama3 rope factors, sliding windows and
-// soft-caps, plus a minimal SentencePiece vocabulary so Model::Load accepts them.
+// soft-caps, plus a minimal SentencePiece vocabulary (WordPiece for the
+// encoders) so Model::Load accepts them.
 #pragma once
 
 #include <cstdint>
@@ -34,6 +35,12 @@ struct TinyModelSpec {
   float rope_attn_factor = 0.0f;    // > 0: rope.scaling.attn_factor (phi3 longrope)
   int32_t rope_orig_ctx = 0;        // > 0: rope.scaling.original_context_length (phi3 longrope)
   bool fused_qkv = true;            // phi3: attn_qkv instead of attn_q/k/v
+  // Embeddings: written when >= 0. pooling: <arch>.pooling_type (1 mean,
+  // 2 cls, 3 last); causal: <arch>.attention.causal (encoders get false
+  // unless set). Encoders (bert, nomic-bert) get LayerNorm epsilon 1e-12,
+  // two token types and a small WordPiece vocabulary instead.
+  int32_t pooling = -1;
+  int32_t causal = -1;
   GgmlType weight_type = GgmlType::kF32;  // for 2-D weights; norms stay F32
   uint64_t seed = 1;
   // For bad-input tests: leave this tensor out, or write it with its two

@@ -22,6 +22,14 @@ void GeluTanhMulScalar(float* x, const float* y, int64_t n) {
   }
 }
 
+void GeluTanhScalar(float* x, int64_t n) {
+  constexpr float kSqrt2OverPi = 0.7978845608028654f;
+  for (int64_t i = 0; i < n; ++i) {
+    const float v = x[i];
+    x[i] = 0.5f * v * (1.0f + std::tanh(kSqrt2OverPi * (v + 0.044715f * v * v * v)));
+  }
+}
+
 void SoftmaxScalar(float* x, int64_t n) {
   const float max = *std::max_element(x, x + n);  // subtract the max: exp cannot overflow
   float sum = 0.0f;
@@ -75,6 +83,39 @@ void GeluTanhMul(float* x, const float* y, int64_t n) {
       break;
   }
   GeluTanhMulScalar(x, y, n);
+}
+
+void GeluTanh(float* x, int64_t n) {
+  switch (ActiveKernelIsa()) {
+    case KernelIsa::kAvx512:
+    case KernelIsa::kAmx:
+      return kernels_internal::avx512::GeluTanh(x, n);
+    case KernelIsa::kAvx2:
+      return kernels_internal::avx2::GeluTanh(x, n);
+    case KernelIsa::kScalar:
+      break;
+  }
+  GeluTanhScalar(x, n);
+}
+
+void LayerNorm(const float* x, const float* weight, const float* bias, int64_t n, float eps, float* out) {
+  // Two passes in double: the mean first, then the centered squares (one
+  // pass of E[x^2] - E[x]^2 cancels badly when the mean is large). Per row,
+  // O(n): nothing next to the matmuls around it.
+  double sum = 0.0;
+  for (int64_t i = 0; i < n; ++i) sum += x[i];
+  const double mean = sum / static_cast<double>(n);
+  double sum_sq = 0.0;
+  for (int64_t i = 0; i < n; ++i) {
+    const double c = x[i] - mean;
+    sum_sq += c * c;
+  }
+  const float scale = static_cast<float>(1.0 / std::sqrt(sum_sq / static_cast<double>(n) + eps));
+  const float m = static_cast<float>(mean);
+  for (int64_t i = 0; i < n; ++i) {
+    const float y = (x[i] - m) * scale * weight[i];
+    out[i] = bias != nullptr ? y + bias[i] : y;
+  }
 }
 
 void ScaleInPlace(float* x, int64_t n, float s) {

@@ -34,6 +34,14 @@ void SiluMul(float* x, const float* y, int64_t n);
 // 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) (Gemma's gelu_pytorch_tanh).
 void GeluTanhMul(float* x, const float* y, int64_t n);
 
+// In place: x[i] = gelu(x[i]), the same tanh approximation (BERT's FFN as
+// llama.cpp's ggml_gelu computes it).
+void GeluTanh(float* x, int64_t n);
+
+// out[i] = (x[i] - mean(x)) / sqrt(var(x) + eps) * weight[i] + bias[i]
+// (LayerNorm; var the population variance, bias may be null). out may alias x.
+void LayerNorm(const float* x, const float* weight, const float* bias, int64_t n, float eps, float* out);
+
 // In place: x[i] *= s.
 void ScaleInPlace(float* x, int64_t n, float s);
 

@@ -5,6 +5,8 @@ void SiluMul(float* x, const float* y, int64_t n) { SiluMulImpl(x, y, n); }
 
 void GeluTanhMul(float* x, const float* y, int64_t n) { GeluTanhMulImpl(x, y, n); }
 
+void GeluTanh(float* x, int64_t n) { GeluTanhImpl(x, n); }
+
 void Softmax(float* x, int64_t n) { SoftmaxImpl(x, n); }
 
 void AttentionGroup(const float* q, int32_t n_heads, const KvRows& k, const KvRows& v, int32_t kv_head,

@@ -15,6 +15,7 @@ namespace jarvis::kernels_internal {
   namespace ns {                                                                                   \
   void SiluMul(float* x, const float* y, int64_t n);                                               \
   void GeluTanhMul(float* x, const float* y, int64_t n);                                           \
+  void GeluTanh(float* x, int64_t n);                                                              \
   void Softmax(float* x, int64_t n);                                                               \
   void AttentionGroup(const float* q, int32_t n_heads, const KvRows& k, const KvRows& v, int32_t kv_head, \
                       int32_t head_dim, int32_t n_pos, float scale, float* scores, float* out,     \

@@ -64,6 +64,25 @@ TEST_P(VectorOpsTest, GeluTanhMulMatchesScalar) {
   }
 }
 
+TEST_P(VectorOpsTest, GeluTanhMatchesScalar) {
+  for (size_t n : {1u, 7u, 16u, 100u, 8192u}) {
+    std::vector<float> x = Random(n, 3.0f, 5);
+    x[0] = -100.0f;
+    if (n > 2) {
+      x[1] = 95.0f;
+      x[2] = -4.5f;
+    }
+    std::vector<float> ref = x, got = x;
+    {
+      ScopedKernelIsa pin(KernelIsa::kScalar);
+      GeluTanh(ref.data(), static_cast<int64_t>(n));
+    }
+    ScopedKernelIsa pin(GetParam());
+    GeluTanh(got.data(), static_cast<int64_t>(n));
+    for (size_t i = 0; i < n; ++i) ASSERT_NEAR(got[i], ref[i], 2e-6f * (1.0f + std::fabs(ref[i]))) << i;
+  }
+}
+
 TEST_P(VectorOpsTest, SoftmaxMatchesScalar) {
   for (size_t n : {1u, 5u, 16u, 17u, 513u}) {
     std::vector<float> x = Random(n, 3.0f, static_cast<uint32_t>(n));
@@ -244,6 +263,35 @@ TEST_P(VectorOpsTest, StoreKvRowF16BitsMatchScalar) {
 
 INSTANTIATE_TEST_SUITE_P(FastIsas, VectorOpsTest, ::testing::Values(KernelIsa::kAvx2, KernelIsa::kAvx512),  // amx: avx512's ops
                          [](const ::testing::TestParamInfo<KernelIsa>& p) { return KernelIsaName(p.param); });
+
+// LayerNorm: zero mean, unit variance, then weight and bias; the mean of a
+// large offset does not cancel the variance (two passes).
+TEST(OpsTest, LayerNormCentersScalesAndShifts) {
+  const std::vector<float> x = {1000001.0f, 1000003.0f, 1000005.0f, 1000007.0f};  // mean 1000004, var 5
+  const std::vector<float> w = {1.0f, 2.0f, 1.0f, 1.0f}, b = {0.0f, 0.0f, 0.5f, 0.0f};
+  std::vector<float> y(4);
+  LayerNorm(x.data(), w.data(), b.data(), 4, 0.0f, y.data());
+  const float s = 1.0f / std::sqrt(5.0f);
+  EXPECT_NEAR(y[0], -3.0f * s, 1e-5f);
+  EXPECT_NEAR(y[1], -2.0f * s, 1e-5f);
+  EXPECT_NEAR(y[2], 1.0f * s + 0.5f, 1e-5f);
+  EXPECT_NEAR(y[3], 3.0f * s, 1e-5f);
+  LayerNorm(x.data(), w.data(), nullptr, 4, 0.0f, y.data());  // no bias
+  EXPECT_NEAR(y[2], 1.0f * s, 1e-5f);
+  std::vector<float> same = x;  // in place
+  LayerNorm(same.data(), w.data(), b.data(), 4, 0.0f, same.data());
+  EXPECT_NEAR(same[3], 3.0f * s, 1e-5f);
+}
+
+TEST(OpsTest, GeluTanhKnownValues) {
+  std::vector<float> x = {0.0f, 1.0f, -1.0f, 3.0f};
+  ScopedKernelIsa pin(KernelIsa::kScalar);
+  GeluTanh(x.data(), 4);
+  EXPECT_EQ(x[0], 0.0f);
+  EXPECT_NEAR(x[1], 0.841192f, 1e-5f);  // 0.5 (1 + tanh(sqrt(2/pi) 1.044715))
+  EXPECT_NEAR(x[2], -0.158808f, 1e-5f);
+  EXPECT_NEAR(x[3], 2.996363f, 1e-5f);
+}
 
 }  // namespace
 }  // namespace jarvis

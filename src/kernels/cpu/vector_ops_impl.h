@@ -61,6 +61,15 @@ inline void GeluTanhMulImpl(float* x, const float* y, int64_t n) {
   }
 }
 
+inline void GeluTanhImpl(float* x, int64_t n) {
+  int64_t i = 0;
+  for (; i + kL <= n; i += kL) V::StoreF32(x + i, GeluTanh(V::LoadF32(x + i)));
+  if (i < n) {
+    const int m = static_cast<int>(n - i);
+    V::Store(x + i, GeluTanh(V::LoadF32Tail(x + i, m)), m);
+  }
+}
+
 // In place: exp(x - max) / sum, the sum over lanes then a fixed tree.
 inline void SoftmaxImpl(float* x, int64_t n) {
   F m = V::Set1F(-3.402823466e38f);
