@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <future>
 #include <memory>
 #include <mutex>
@@ -17,6 +18,7 @@
 #include "scheduler/embed_prep.h"
 #include "scheduler/scheduler.h"
 #include "support/test_paths.h"
+#include "support/tiny_model.h"
 
 namespace jarvis {
 namespace {
@@ -208,6 +210,46 @@ TEST_F(SchedulerEmbedTest, CancelDeadlineQueueLimitAndShutdown) {
 
   s->Shutdown(milliseconds(0));
   EXPECT_EQ(s->SubmitEmbed(r).status().code(), StatusCode::kCancelled);
+}
+
+TEST(SchedulerEncoderTest, AnEncoderEmbedsAndRefusesToGenerate) {
+  test::TinyModelSpec spec;
+  spec.arch = "bert";
+  spec.n_ctx = 16;
+  const std::string path = test::TempPath("scheduler-bert");
+  ASSERT_TRUE(test::WriteTinyModel(spec, path).ok());
+  auto model = Model::Load(path);
+  std::remove(path.c_str());
+  ASSERT_TRUE(model.ok()) << model.status().ToString();
+  SchedulerOptions o;
+  o.max_sequences = 1;
+  o.n_threads = 1;
+  auto s = Scheduler::Create(**model, o);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  GenerateRequest gen;
+  gen.model = "tiny-bert";
+  gen.prompt = "hello";
+  auto refused = (*s)->Submit(gen);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(refused.status().message(), "model tiny-bert is an embedding model; it cannot generate");
+
+  // A text longer than the 16-token context: cut to 16 tokens, [SEP] kept last.
+  EmbedRequest r;
+  std::string text;
+  for (int i = 0; i < 40; ++i) text += "a ";
+  r.token_inputs = {};
+  r.texts = {text, "a"};
+  auto h = (*s)->SubmitEmbed(r);
+  ASSERT_TRUE(h.ok()) << h.status().ToString();
+  EmbedResult res = h->Wait();
+  ASSERT_TRUE(res.error.ok()) << res.error.ToString();
+  ASSERT_EQ(res.embeddings.size(), 2u);
+  auto short_ids = (*model)->tokenizer().Encode("a");
+  ASSERT_TRUE(short_ids.ok());
+  EXPECT_EQ(res.prompt_tokens, 16 + static_cast<int32_t>(short_ids->size()));
+  r.truncate = false;
+  EXPECT_EQ((*s)->SubmitEmbed(r).status().code(), StatusCode::kInvalidArgument);
 }
 
 }  // namespace

@@ -3,8 +3,9 @@
 // explicit float and base64, dimensions, batches, token-id input) and
 // ollama's embed, with errors in each API's shape.
 // JARVIS_URL: the server; JARVIS_TEST_MODEL: a model it serves that can embed
-// (stories260K: a decoder embedder); JARVIS_ENCODER_MODEL (optional): an
-// encoder (bert-family) model it serves, which must refuse to generate.
+// (stories260K: a decoder embedder); JARVIS_ENCODER_MODEL: an encoder
+// (bert-family) model it serves, which must refuse to generate
+// (run_openai_test.sh synthesizes tiny-bert).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
@@ -92,7 +93,8 @@ test('ollama embeddings (legacy): prompt -> embedding', async () => {
   assert.ok(Math.abs(norm(r.embedding) - 1) < 1e-4);
 });
 
-test('an encoder model embeds and refuses to generate', { skip: !encoder && 'JARVIS_ENCODER_MODEL not set' }, async () => {
+test('an encoder model embeds and refuses to generate', async () => {
+  assert.ok(encoder, 'JARVIS_ENCODER_MODEL must name an encoder model the server serves');
   const r = await client.embeddings.create({ model: encoder, input: ['hello world', 'goodbye'] });
   assert.equal(r.data.length, 2);
   assert.ok(Math.abs(norm(r.data[0].embedding) - 1) < 1e-4);
@@ -100,6 +102,11 @@ test('an encoder model embeds and refuses to generate', { skip: !encoder && 'JAR
   assert.equal(e.embeddings.length, 1);
   await assert.rejects(client.completions.create({ model: encoder, prompt: 'hi', max_tokens: 2 }),
     (err) => err.status === 400 && /embedding model; it cannot generate/.test(err.message));
+  await assert.rejects(
+    client.chat.completions.create({ model: encoder, messages: [{ role: 'user', content: 'hi' }], max_tokens: 2 }),
+    (err) => err.status === 400 && /embedding model; it cannot generate/.test(err.message));
+  await assert.rejects(ollama.chat({ model: encoder, messages: [{ role: 'user', content: 'hi' }], stream: false }),
+    (err) => /cannot generate/.test(err.message));
   await assert.rejects(ollama.generate({ model: encoder, prompt: 'hi', stream: false }),
     (err) => /cannot generate/.test(err.message));
 });

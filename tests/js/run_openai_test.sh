@@ -28,10 +28,16 @@ tools_model=tiny-qwen3-template
 "$jarvis" synth --preset tiny-chat --type q8_0 --seed 7 --out "$models_dir/$tools_model.gguf" \
   --chat-template-file "$shared/chat-templates/templates/Qwen-Qwen3-0.6B.jinja" >/dev/null
 
-start_jarvis_server "$jarvis" "$model" --model "$models_dir/$tools_model.gguf"
+# Embeddings from an encoder: a tiny random-weight bert (WordPiece vocabulary,
+# [CLS]/[SEP]), which must also refuse to generate.
+encoder_model=tiny-bert
+"$jarvis" synth --preset tiny-bert --type f16 --seed 5 --out "$models_dir/$encoder_model.gguf" >/dev/null
+
+start_jarvis_server "$jarvis" "$model" --model "$models_dir/$tools_model.gguf" --model "$models_dir/$encoder_model.gguf"
 
 status=0
-JARVIS_URL="$server_url" JARVIS_TEST_MODEL="$(basename "$model" .gguf)" JARVIS_TOOLS_MODEL="$tools_model" node --test "$here/openai_client.test.mjs" \
+JARVIS_URL="$server_url" JARVIS_TEST_MODEL="$(basename "$model" .gguf)" JARVIS_TOOLS_MODEL="$tools_model" \
+  JARVIS_ENCODER_MODEL="$encoder_model" node --test "$here/openai_client.test.mjs" \
   "$here/chat_output_client.test.mjs" "$here/embeddings_client.test.mjs" || status=$?
 
 rm -rf "$models_dir"
