@@ -59,7 +59,7 @@ test('openai embeddings.create: dimensions cuts and renormalizes; token ids are 
   assert.ok(Math.abs(norm(v) - 1) < 1e-4);
   const head = full.data[0].embedding.slice(0, 8);
   assert.ok(cosine(v, head) > 0.9999);
-  const ids = await client.embeddings.create({ model, input: [[1, 400, 500], [1, 600]], encoding_format: 'float' });
+  const ids = await client.embeddings.create({ model, input: [[1, 300, 400], [1, 500]], encoding_format: 'float' });
   assert.equal(ids.data.length, 2);
   assert.equal(ids.usage.prompt_tokens, 5);
 });
@@ -80,7 +80,10 @@ test('ollama embed: embeddings, counts and durations; truncate false refuses a l
   assert.ok(r.total_duration >= r.load_duration);
   const one = await ollama.embed({ model, input: texts[1], truncate: true, keep_alive: '5m' });
   assert.equal(one.embeddings.length, 1);
-  const long = 'once upon a time '.repeat(2000);
+  // Longer than the context the server gives the model (its training context, at most 4096).
+  const info = (await ollama.show({ model })).model_info;
+  const ctx = Math.min(info[`${info['general.architecture']}.context_length`], 4096);
+  const long = 'once upon a time '.repeat(Math.ceil(ctx / 3));
   const cut = await ollama.embed({ model, input: long });
   assert.equal(cut.embeddings.length, 1);
   await assert.rejects(ollama.embed({ model, input: long, truncate: false }), (e) => /context/.test(e.message));
