@@ -2,7 +2,9 @@
 // Redis may hold under a jarvis key) must reject or decode without touching
 // memory outside the input and without huge allocations. Raw bytes rarely
 // pass the checksum, so the input is also decoded as the payload of a header
-// made valid for it, which takes the parser through every field.
+// made valid for it, which takes the parser through every field. A decoded
+// value is also read as an embedding result (service/embed_cache_value.h),
+// whose entries share the cache.
 #include <xxhash.h>
 
 #include <algorithm>
@@ -12,6 +14,7 @@
 #include <string>
 #include <string_view>
 
+#include "service/embed_cache_value.h"
 #include "service/response_cache_codec.h"
 
 namespace {
@@ -22,6 +25,9 @@ void Touch(const std::optional<jarvis::CachedResponse>& r) {
   if (!r) return;
   size_t h = r->result.text.size() + r->result.tokens.size();
   for (const auto& e : r->events) h += e.text.size() + static_cast<size_t>(e.token);
+  if (auto embed = jarvis::EmbedResultFromCacheValue(r->result)) {
+    for (const auto& v : embed->embeddings) h += v.size();
+  }
   g_sink = g_sink + h;
 }
 

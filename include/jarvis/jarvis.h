@@ -2,6 +2,7 @@
 #pragma once
 
 #include "jarvis/chat_message.h"
+#include "jarvis/embed.h"
 #include "jarvis/monitor.h"
 #include "jarvis/request.h"
 #include "jarvis/runtime.h"

@@ -13,6 +13,9 @@
 //   auto result = (*runtime)->Generate(request);       // blocking
 //   auto handle = (*runtime)->Submit(request);         // non-blocking: future,
 //                                                      // pull stream, Cancel()
+//   jarvis::EmbedRequest embed;                        // embeddings (jarvis/embed.h)
+//   embed.texts = {"a note", "another note"};
+//   auto vectors = (*runtime)->Embed(embed);           // ->embeddings[i]: unit vectors
 //
 // Requests submitted from many threads at once are batched together (one
 // forward pass per step for all running sequences of a model); at temperature
@@ -33,6 +36,7 @@
 #include <string>
 #include <vector>
 
+#include "jarvis/embed.h"
 #include "jarvis/monitor.h"
 #include "jarvis/request.h"
 #include "jarvis/runtime_options.h"
@@ -92,6 +96,16 @@ class Runtime {
   // returns its error (finish kError); a cancelled one returns its partial
   // result with finish kCancelled.
   Result<GenerateResult> Generate(GenerateRequest request);
+
+  // Embeddings: one L2-normalized vector per input (jarvis/embed.h says how
+  // inputs are tokenized and truncated). Non-blocking: returns a handle at
+  // once; errors as Submit's (InvalidArgument also for no or empty input, an
+  // input too long with truncate = false, dimensions over the model's
+  // width). Inputs of many requests are batched together by the model's
+  // scheduler; repeated requests are answered from the response cache.
+  Result<EmbedHandle> SubmitEmbed(EmbedRequest request);
+  // SubmitEmbed, then wait: the result, or its error (Cancelled included).
+  Result<EmbedResult> Embed(EmbedRequest request);
 
   // Loads `name` ("" = the default model) now, on the calling thread.
   Status LoadModel(const std::string& name);

@@ -32,6 +32,21 @@ class Completion:
         return cls(**d)
 
 
+Texts = Union[str, Sequence[str]]
+
+
+def _text_list(texts: Texts) -> List[str]:
+    # One string is one input (not a sequence of characters).
+    return [texts] if isinstance(texts, str) else list(texts)
+
+
+def _embed_args(texts: Texts, dimensions: Optional[int], truncate: bool, model: Optional[str]) -> Dict[str, Any]:
+    if dimensions is not None and dimensions < 1:
+        raise ValueError("dimensions must be >= 1")
+    return {"texts": _text_list(texts), "dimensions": 0 if dimensions is None else int(dimensions),
+            "truncate": bool(truncate), "model": model or ""}
+
+
 def _model_list(model: ModelPaths) -> List[str]:
     if isinstance(model, (str, os.PathLike)):
         return [os.fspath(model)]
@@ -129,6 +144,16 @@ class LLM(_Base):
             if not finished:
                 request.cancel()
 
+    def embed(self, texts: Texts, dimensions: Optional[int] = None, truncate: bool = True,
+              model: Optional[str] = None) -> List[List[float]]:
+        """One L2-normalized vector per text (a single string is one text),
+        in order. dimensions: keep the first N components and renormalize
+        (Matryoshka models). truncate=False raises ValueError for a text
+        longer than the model's context instead of cutting it. Concurrent
+        calls from several threads are batched by the scheduler; repeated
+        ones are answered from the response cache."""
+        return self._runtime.embed(**_embed_args(texts, dimensions, truncate, model))["embeddings"]
+
     # The performance guide's names.
     def generate_response(self, prompt: str, enable_cache: bool = True, **params: Any) -> str:
         """generate() with the response cache on or off (it answers repeated
@@ -221,6 +246,27 @@ class AsyncLLM(_Base):
     async def generate(self, prompt: str, **params: Any) -> str:
         """Completes `prompt`; returns the generated text."""
         return (await self.complete(prompt, **params)).text
+
+    async def embed(self, texts: Texts, dimensions: Optional[int] = None, truncate: bool = True,
+                    model: Optional[str] = None) -> List[List[float]]:
+        """As LLM.embed; concurrent awaits are batched. Cancelling the task
+        cancels the request."""
+        args = _embed_args(texts, dimensions, truncate, model)
+        bridge = self._bridge()
+        tag = next(self._tags)
+        future = asyncio.get_running_loop().create_future()
+        bridge.waiters[tag] = future
+        try:
+            request = self._runtime.embed_async(bridge.queue, tag, **args)
+        except BaseException:
+            bridge.waiters.pop(tag, None)
+            raise
+        try:
+            return (await future)["embeddings"]
+        except asyncio.CancelledError:
+            bridge.waiters.pop(tag, None)
+            request.cancel()
+            raise
 
     async def chat(self, messages: Sequence[Message], *, tools: Any = None, response_format: Any = None,
                    **params: Any) -> str:

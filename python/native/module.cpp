@@ -25,6 +25,7 @@
 #include <utility>
 #include <vector>
 
+#include "jarvis/embed.h"
 #include "jarvis/monitor.h"
 #include "jarvis/request.h"
 #include "jarvis/runtime.h"
@@ -232,6 +233,33 @@ py::dict FinalOrRaise(const GenerateResult& r) {
   return ResultDict(r);
 }
 
+// An embedding result as a dict: embeddings (list of lists of floats),
+// prompt_tokens, from_cache, timings.
+py::dict EmbedDict(const EmbedResult& r) {
+  py::dict t;
+  t["queue_ms"] = r.timings.queue_ms;
+  t["compute_ms"] = r.timings.compute_ms;
+  t["total_ms"] = r.timings.total_ms;
+  py::dict d;
+  d["embeddings"] = r.embeddings;
+  d["prompt_tokens"] = r.prompt_tokens;
+  d["from_cache"] = r.from_response_cache;
+  d["timings"] = t;
+  return d;
+}
+
+// The EmbedRequest of LLM.embed's arguments.
+EmbedRequest ToEmbedRequest(const std::vector<std::string>& texts, int32_t dimensions, bool truncate,
+                            const std::string& model) {
+  if (dimensions < 0) throw py::value_error("dimensions must be >= 1");
+  EmbedRequest r;
+  r.texts = texts;
+  r.dimensions = dimensions;
+  r.truncate = truncate;
+  r.model = model;
+  return r;
+}
+
 // ---- asyncio bridge --------------------------------------------------------------
 
 // Events of async requests, pushed by the scheduler's thread and drained by
@@ -252,7 +280,8 @@ class EventQueue {
     uint64_t tag;        // the caller's request tag
     bool done;           // false: a piece of text; true: the final result
     std::string text;    // the piece
-    std::shared_ptr<GenerateResult> result;  // when done
+    std::shared_ptr<GenerateResult> result;  // when done (a generation)
+    std::shared_ptr<EmbedResult> embed;      // when done (an embedding request)
   };
 
   void Push(Event e) {
@@ -287,8 +316,13 @@ class EventQueue {
         out.append(py::make_tuple(e.tag, py::str(e.text), py::none()));
         continue;
       }
-      py::object payload = e.result->finish == FinishReason::kError ? MakeException(e.result->error)
-                                                                     : py::object(ResultDict(*e.result));
+      py::object payload;
+      if (e.embed) {
+        payload = e.embed->error.ok() ? py::object(EmbedDict(*e.embed)) : MakeException(e.embed->error);
+      } else {
+        payload = e.result->finish == FinishReason::kError ? MakeException(e.result->error)
+                                                           : py::object(ResultDict(*e.result));
+      }
       out.append(py::make_tuple(e.tag, py::none(), payload));
     }
     return out;
@@ -336,6 +370,16 @@ class Request {
   RequestHandle handle_;
 };
 
+// An embedding request's handle, for Cancel() (AsyncLLM.embed).
+class EmbedRequestRef {
+ public:
+  explicit EmbedRequestRef(EmbedHandle handle) : handle_(std::move(handle)) {}
+  void Cancel() { handle_.Cancel(); }
+
+ private:
+  EmbedHandle handle_;
+};
+
 class PyRuntime {
  public:
   PyRuntime(const std::vector<std::string>& models, const py::dict& options, std::optional<Monitor> monitor) {
@@ -360,14 +404,49 @@ class PyRuntime {
     std::shared_ptr<EventQueue> q = queue;  // the callbacks may outlive the Python objects
     if (stream) {
       request.on_token = [q, tag](const TokenEvent& e) {
-        if (!e.text.empty()) q->Push({tag, false, e.text, nullptr});
+        if (!e.text.empty()) q->Push({tag, false, e.text, nullptr, nullptr});
         return true;
       };
     }
     request.on_complete = [q, tag](const GenerateResult& r) {
-      q->Push({tag, true, std::string(), std::make_shared<GenerateResult>(r)});
+      q->Push({tag, true, std::string(), std::make_shared<GenerateResult>(r), nullptr});
     };
     return std::make_unique<Request>(SubmitReleased(std::move(request)));
+  }
+
+  // Blocking embedding (GIL released): the result dict, or raises.
+  py::dict Embed(const std::vector<std::string>& texts, int32_t dimensions, bool truncate, const std::string& model) {
+    EmbedRequest request = ToEmbedRequest(texts, dimensions, truncate, model);
+    EmbedResult r;
+    {
+      py::gil_scoped_release release;
+      Result<EmbedHandle> h = runtime_->SubmitEmbed(std::move(request));
+      if (h.ok()) {
+        r = h->Wait();
+      } else {
+        r.error = h.status();
+      }
+    }
+    if (!r.error.ok()) Raise(r.error);
+    return EmbedDict(r);
+  }
+
+  // Async: the result goes to `queue` under `tag`; returns the request for Cancel().
+  std::unique_ptr<EmbedRequestRef> EmbedAsync(const std::shared_ptr<EventQueue>& queue, uint64_t tag,
+                                              const std::vector<std::string>& texts, int32_t dimensions,
+                                              bool truncate, const std::string& model) {
+    EmbedRequest request = ToEmbedRequest(texts, dimensions, truncate, model);
+    std::shared_ptr<EventQueue> q = queue;  // the callback may outlive the Python objects
+    request.on_complete = [q, tag](const EmbedResult& r) {
+      EventQueue::Event e{tag, true, std::string(), nullptr, std::make_shared<EmbedResult>(r)};
+      q->Push(std::move(e));
+    };
+    Result<EmbedHandle> h = Status::Internal("unset");
+    {
+      py::gil_scoped_release release;
+      h = runtime_->SubmitEmbed(std::move(request));
+    }
+    return std::make_unique<EmbedRequestRef>(Unwrap(std::move(h)));
   }
 
   void LoadModel(const std::string& name) {
@@ -579,12 +658,18 @@ PYBIND11_MODULE(_native, m) {
       .def("wait", &Request::Wait)
       .def("next", &Request::Next);
 
+  py::class_<EmbedRequestRef>(m, "EmbedRequest").def("cancel", &EmbedRequestRef::Cancel);
+
   py::class_<PyRuntime>(m, "Runtime")
       .def(py::init<const std::vector<std::string>&, const py::dict&, std::optional<Monitor>>(), py::arg("models"),
            py::arg("options"), py::arg("monitor") = py::none())
       .def("submit", &PyRuntime::Submit, py::arg("prompt"), py::arg("messages"), py::arg("params"))
       .def("submit_async", &PyRuntime::SubmitAsync, py::arg("queue"), py::arg("tag"), py::arg("stream"),
            py::arg("prompt"), py::arg("messages"), py::arg("params"))
+      .def("embed", &PyRuntime::Embed, py::arg("texts"), py::arg("dimensions"), py::arg("truncate"),
+           py::arg("model"))
+      .def("embed_async", &PyRuntime::EmbedAsync, py::arg("queue"), py::arg("tag"), py::arg("texts"),
+           py::arg("dimensions"), py::arg("truncate"), py::arg("model"))
       .def("load_model", &PyRuntime::LoadModel, py::arg("name") = "")
       .def("models", &PyRuntime::Models)
       .def("default_model", &PyRuntime::DefaultModel)

@@ -51,6 +51,7 @@ bool AnyBearerMatches(std::string_view authorization, const std::vector<std::str
 Api::Api(ApiContext& ctx) : ctx_(ctx) {
   AddOpenAiRoutes(router_, ctx_);
   AddOllamaRoutes(router_, ctx_);
+  AddEmbeddingRoutes(router_, ctx_);
   AddMonitoringRoutes(router_, ctx_);
   AddTemplateRoutes(router_, ctx_);
   AddDashboardRoutes(router_);  // GET / and the dashboard's files (web/)

@@ -29,6 +29,8 @@ class Api {
 // Route registration, one function per API family.
 void AddOpenAiRoutes(Router& router, ApiContext& ctx);
 void AddOllamaRoutes(Router& router, ApiContext& ctx);
+// POST /v1/embeddings, /api/embed, /api/embeddings (embedding_handlers.cpp)
+void AddEmbeddingRoutes(Router& router, ApiContext& ctx);
 void AddMonitoringRoutes(Router& router, ApiContext& ctx);
 void AddTemplateRoutes(Router& router, ApiContext& ctx);  // POST /apply-template
 

@@ -17,6 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "jarvis/embed.h"
 #include "jarvis/request.h"
 #include "jarvis/status.h"
 #include "service/service.h"
@@ -42,6 +43,10 @@ class ApiBackend {
   // (also when cancelled), possibly on the calling thread before Submit
   // returns (a response-cache hit replays its stream there).
   virtual Result<Submission> Submit(GenerateRequest request) = 0;
+  // As Service::SubmitEmbed, with the same contract: for every accepted
+  // request on_complete runs exactly once (a response-cache hit: before
+  // SubmitEmbed returns).
+  virtual Result<Submission> SubmitEmbed(EmbedRequest request) = 0;
   virtual Status LoadModel(const std::string& name, std::optional<std::chrono::seconds> keep_alive, bool pin) = 0;
   virtual Status UnloadModel(const std::string& name) = 0;
 

@@ -46,4 +46,10 @@ std::string DumpJson(const nlohmann::json& value) {
   return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+HttpResponse OllamaError(const ApiError& error) {
+  HttpResponse r = JsonResponse(error.status, {{"error", error.message}});
+  if (error.status == 429 || error.status == 503) r.headers.emplace_back("Retry-After", "1");
+  return r;
+}
+
 }  // namespace jarvis::api

@@ -34,6 +34,11 @@ inline HttpResponse ErrorResponse(const Status& status) { return ErrorResponse(E
 
 HttpResponse JsonResponse(int status, const nlohmann::json& body);
 
+// Ollama answers errors as {"error": "message"} (a string: its clients show
+// an object as "[object Object]"); Retry-After as ErrorResponse.
+HttpResponse OllamaError(const ApiError& error);
+inline HttpResponse OllamaError(const Status& status) { return OllamaError(ErrorFromStatus(status)); }
+
 // JSON text that never throws on invalid UTF-8 (replaced with U+FFFD).
 std::string DumpJson(const nlohmann::json& value);
 

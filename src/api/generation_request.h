@@ -106,6 +106,11 @@ Status ReadChatTemplateInputs(JsonFields& fields, GenerateRequest* request);
 // request has neither).
 void KeepToolKeyOrder(const std::string& raw_body, GenerateRequest* request);
 
+// Ollama's keep_alive (a duration string such as "5m", or seconds; negative:
+// forever): left unset when absent. InvalidArgument for another type or a bad
+// duration. Shared by the generation and embedding parsers.
+Status ReadOllamaKeepAlive(const JsonFields& fields, std::optional<std::chrono::seconds>* keep_alive);
+
 // Ollama model names may carry a ":latest" tag; jarvis names models by file stem.
 std::string NormalizeModelName(const std::string& name);
 

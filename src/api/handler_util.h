@@ -26,6 +26,17 @@ inline bool ReadJsonBody(const ApiRequest& request, ResponseSink& sink, nlohmann
   return true;
 }
 
+// As ReadJsonBody, answering in Ollama's error format.
+inline bool ReadOllamaBody(const ApiRequest& request, ResponseSink& sink, nlohmann::json* out) {
+  auto parsed = ParseJsonObject(request.body);
+  if (!parsed.ok()) {
+    sink.Send(OllamaError(BadRequest(parsed.status().message(), "invalid_json")));
+    return false;
+  }
+  *out = std::move(parsed).value();
+  return true;
+}
+
 inline int64_t UnixSeconds(std::chrono::system_clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
 }

@@ -15,25 +15,6 @@
 namespace jarvis::api {
 namespace {
 
-// Ollama answers errors as {"error": "message"} (a string: its clients show
-// an object as "[object Object]").
-HttpResponse OllamaError(const ApiError& error) {
-  HttpResponse r = JsonResponse(error.status, {{"error", error.message}});
-  if (error.status == 429 || error.status == 503) r.headers.emplace_back("Retry-After", "1");
-  return r;
-}
-HttpResponse OllamaError(const Status& status) { return OllamaError(ErrorFromStatus(status)); }
-
-bool ReadOllamaBody(const ApiRequest& request, ResponseSink& sink, nlohmann::json* out) {
-  auto parsed = ParseJsonObject(request.body);
-  if (!parsed.ok()) {
-    sink.Send(OllamaError(BadRequest(parsed.status().message(), "invalid_json")));
-    return false;
-  }
-  *out = std::move(parsed).value();
-  return true;
-}
-
 std::string Upper(std::string s) {
   for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   return s;

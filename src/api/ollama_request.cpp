@@ -52,18 +52,7 @@ Status ReadCommon(JsonFields& f, ParsedGeneration* p) {
   p->stream = true;
   if (auto v = f.String("model")) r.model = NormalizeModelName(*v);
   if (auto v = f.Bool("stream")) p->stream = *v;
-  if (const nlohmann::json* ka = f.Raw("keep_alive")) {
-    if (ka->is_number()) {
-      const double secs = ka->get<double>();
-      p->keep_alive = std::chrono::seconds(secs < 0 ? -1 : static_cast<int64_t>(secs));
-    } else if (ka->is_string()) {
-      auto d = ParseDuration(ka->get<std::string>());
-      if (!d.ok()) return Status::InvalidArgument("'keep_alive': " + d.status().message());
-      p->keep_alive = *d;
-    } else {
-      return Status::InvalidArgument("'keep_alive' must be a duration string or a number of seconds");
-    }
-  }
+  JARVIS_RETURN_IF_ERROR(ReadOllamaKeepAlive(f, &p->keep_alive));
   if (const nlohmann::json* options = f.Object("options")) {
     JARVIS_RETURN_IF_ERROR(ReadOptions(*options, &r));
   }
@@ -75,6 +64,22 @@ Status ReadCommon(JsonFields& f, ParsedGeneration* p) {
 }
 
 }  // namespace
+
+Status ReadOllamaKeepAlive(const JsonFields& f, std::optional<std::chrono::seconds>* keep_alive) {
+  const nlohmann::json* ka = f.Raw("keep_alive");
+  if (ka == nullptr) return Status::Ok();
+  if (ka->is_number()) {
+    const double secs = ka->get<double>();
+    *keep_alive = std::chrono::seconds(secs < 0 ? -1 : static_cast<int64_t>(secs));
+  } else if (ka->is_string()) {
+    auto d = ParseDuration(ka->get<std::string>());
+    if (!d.ok()) return Status::InvalidArgument("'keep_alive': " + d.status().message());
+    *keep_alive = *d;
+  } else {
+    return Status::InvalidArgument("'keep_alive' must be a duration string or a number of seconds");
+  }
+  return Status::Ok();
+}
 
 Result<ParsedGeneration> ParseOllamaChat(const nlohmann::json& body) {
   ParsedGeneration p;

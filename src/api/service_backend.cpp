@@ -19,6 +19,15 @@ class ServiceBackend final : public ApiBackend {
     s.cancel = [h]() mutable { h.Cancel(); };
     return s;
   }
+  Result<Submission> SubmitEmbed(EmbedRequest request) override {
+    auto handle = service_.SubmitEmbed(std::move(request));
+    if (!handle.ok()) return std::move(handle).status();
+    EmbedHandle h = std::move(handle).value();
+    Submission s;
+    s.id = h.id();
+    s.cancel = [h]() mutable { h.Cancel(); };
+    return s;
+  }
   Status LoadModel(const std::string& name, std::optional<std::chrono::seconds> keep_alive, bool pin) override {
     return service_.LoadModel(name, keep_alive, pin);
   }

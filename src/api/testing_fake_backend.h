@@ -4,11 +4,16 @@
 // a request at max_tokens (negative: never), on cancel, or when on_token
 // returns false, calling on_complete. Special model names: "busy" -> ResourceExhausted, "missing"
 // -> NotFound, "cached" -> an already-completed response-cache hit.
+// SubmitEmbed answers at once, on the calling thread: input i (of n tokens or
+// characters) gets the vector {n, i, 0.25, -1} cut to `dimensions`; an input
+// of more than 64 with truncate = false is InvalidArgument, as the scheduler
+// answers one over the context; "busy", "missing" and "cached" as above.
 // Script(name, pieces, chat_template) makes model `name` answer with exactly
 // those pieces (one per step, then stop) and show that chat template.
 // Header-only; tests only.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -82,6 +87,38 @@ class FakeBackend final : public ApiBackend {
     }
     cv_.notify_all();
     return s;
+  }
+  Result<Submission> SubmitEmbed(EmbedRequest request) override {
+    if (request.model == "busy") return Status::ResourceExhausted("queue full");
+    if (request.model == "missing") return Status::NotFound("model 'missing' not found");
+    if (shutting_down_.load()) return Status::Cancelled("shutting down");
+    const bool tokens = !request.token_inputs.empty();
+    const size_t n = tokens ? request.token_inputs.size() : request.texts.size();
+    EmbedResult r;
+    for (size_t i = 0; i < n; ++i) {
+      const size_t len = tokens ? request.token_inputs[i].size() : request.texts[i].size();
+      if (len > 64 && !request.truncate) return Status::InvalidArgument("input has " + std::to_string(len) + " tokens but the context holds 64");
+      std::vector<float> v = {static_cast<float>(len), static_cast<float>(i), 0.25f, -1.0f};
+      if (request.dimensions > 0 && request.dimensions < 4) v.resize(static_cast<size_t>(request.dimensions));
+      r.embeddings.push_back(std::move(v));
+      r.prompt_tokens += static_cast<int32_t>(std::min<size_t>(len, 64));
+    }
+    r.from_response_cache = request.model == "cached";
+    r.timings.total_ms = 2.0;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      last_embed_ = request;
+      last_embed_.on_complete = nullptr;
+    }
+    Submission s;
+    s.id = ++next_id_;
+    s.cancel = [] {};
+    if (request.on_complete) request.on_complete(r);
+    return s;
+  }
+  EmbedRequest last_embed() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return last_embed_;
   }
   Status LoadModel(const std::string& name, std::optional<std::chrono::seconds> keep_alive, bool pin) override {
     if (name == "missing") return Status::NotFound("model 'missing' not found");
@@ -251,6 +288,7 @@ class FakeBackend final : public ApiBackend {
   std::optional<std::chrono::seconds> last_keep_alive_;
   bool last_pin_ = false;
   GenerateRequest last_request_;
+  EmbedRequest last_embed_;
   std::thread thread_;
 };
 

@@ -1,6 +1,7 @@
 // `jarvis bench`: prompt processing, token generation and batched decode
 // speed of a model on this machine, with the memory-bandwidth roofline, as a
-// Markdown table (like llama-bench) or JSON. The runs: cli/bench_runner.h.
+// Markdown table (like llama-bench) or JSON. The runs: cli/bench_runner.h;
+// --embed: embedding throughput instead (cli/bench_embed.h).
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "cli/bench_constrained.h"
+#include "cli/bench_embed.h"
 #include "cli/bench_runner.h"
 #include "cli/bench_stream.h"
 #include "cli/commands.h"
@@ -38,6 +40,9 @@ struct BenchFlags {
   bool no_bandwidth = false;
   int32_t gpu_layers = kGpuLayersAuto;
   std::string json_schema;  // --json-schema: constrained vs free decode instead
+  bool embed = false;       // --embed: embedding throughput instead
+  std::vector<int32_t> embed_batch = {1, 16, 64};
+  std::vector<int32_t> embed_tokens = {32, 256};
 };
 
 struct Row {
@@ -150,6 +155,14 @@ void PrintJson(const std::string& path, double file_bytes, double params, double
   std::cout << out.dump(2) << std::endl;
 }
 
+// Parameters as the table shows them: every layer matrix, the output head and
+// an untied embedding table.
+double ParameterCount(const Model& model, const ModelCost& cost) {
+  const ModelWeights& w = model.weights();
+  return cost.macs_per_token +
+         (w.tied_embeddings ? 0.0 : static_cast<double>(w.tok_embd.rows) * static_cast<double>(w.tok_embd.cols));
+}
+
 double Mean(const std::vector<double>& v) {
   double s = 0.0;
   for (double x : v) s += x;
@@ -218,8 +231,83 @@ void BenchConstrained(const BenchFlags& f) {
                         << std::endl;
 }
 
+// --embed: inputs/s and tokens/s of Engine::Embed for each batch size x
+// input length, per thread count (cli/bench_embed.h for the GOP/s count).
+void BenchEmbed(const BenchFlags& f) {
+  if (f.reps < 1) Fail("-r must be at least 1", kExitUsageError);
+  for (int32_t v : f.embed_batch) {
+    if (v < 1) Fail("--embed-batch values must be >= 1", kExitUsageError);
+  }
+  for (int32_t v : f.embed_tokens) {
+    if (v < 1) Fail("--embed-tokens values must be >= 1", kExitUsageError);
+  }
+  std::vector<int32_t> threads = f.threads;
+  if (threads.empty()) threads = {DefaultThreadCount()};
+  for (int32_t t : threads) {
+    if (t < 1) Fail("-t values must be >= 1", kExitUsageError);
+  }
+  GpuLayerPlan gpu;
+  const std::unique_ptr<Model> model = LoadModelOrFail(f.model, f.gpu_layers, &gpu);
+  std::error_code ec;
+  const double file_bytes = static_cast<double>(std::filesystem::file_size(f.model, ec));
+  const double params = ParameterCount(*model, ComputeModelCost(*model));
+  const std::string name = std::filesystem::path(f.model).filename().string();
+  std::fprintf(stderr, "jarvis bench --embed: %s | kernels %s | width %d\n", f.model.c_str(),
+               KernelIsaName(ActiveKernelIsa()), model->hparams().n_embd);
+  nlohmann::json results = nlohmann::json::array();
+  std::string backend;
+  std::vector<std::string> lines;
+  for (int32_t t : threads) {
+    EngineOptions eo;
+    eo.n_threads = t;
+    eo.n_ctx = *std::max_element(f.embed_tokens.begin(), f.embed_tokens.end());
+    eo.max_sequences = 1;
+    eo.kv_f16 = f.kv_type == "f16";
+    eo.gpu_layers = gpu.gpu_layers;
+    auto engine = Engine::Create(*model, eo);
+    if (!engine.ok()) Fail(engine.status());
+    if (backend.empty()) backend = (*engine)->backend();
+    for (int32_t tokens : f.embed_tokens) {
+      for (int32_t batch : f.embed_batch) {
+        auto r = RunEmbedBench(**engine, batch, tokens, f.reps);
+        if (!r.ok()) Fail(r.status());
+        const double tps = r->best_tokens_per_s();
+        const double gops = 2.0 * EmbedMacsPerToken(*model, tokens) * tps / 1e9;
+        const std::string test = "embed b" + std::to_string(batch) + " x " + std::to_string(tokens);
+        if (f.json) {
+          results.push_back({{"test", test}, {"batch", batch}, {"tokens", tokens}, {"threads", t},
+                             {"inputs_per_s", r->inputs_per_s}, {"inputs_per_s_best", r->best_inputs_per_s()},
+                             {"inputs_per_s_mean", r->mean_inputs_per_s()}, {"tokens_per_s_best", tps},
+                             {"gops", gops}});
+        } else {
+          char line[512];
+          std::snprintf(line, sizeof(line), "| %s | %s | %s | %s | %d | %s | %.2f | %.2f | %.1f | %.1f |",
+                        name.c_str(), Size(file_bytes).c_str(), Params(params).c_str(),
+                        KernelIsaName(ActiveKernelIsa()), t, test.c_str(), r->best_inputs_per_s(),
+                        r->mean_inputs_per_s(), tps, gops);
+          lines.push_back(line);
+          std::fprintf(stderr, "  %-18s %d threads: %.2f inputs/s best, %.1f tokens/s\n", test.c_str(), t,
+                       r->best_inputs_per_s(), tps);
+        }
+      }
+    }
+  }
+  if (f.json) {
+    std::cout << nlohmann::json{{"model", f.model}, {"backend", backend}, {"kernels", KernelIsaName(ActiveKernelIsa())},
+                                {"embedding_size", model->hparams().n_embd}, {"results", results}}
+                     .dump(2)
+              << std::endl;
+    return;
+  }
+  std::printf("backend: %s\n\n", backend.c_str());
+  std::printf("| model | size | params | kernels | threads | test | inputs/s best | inputs/s mean | tokens/s best | GOP/s |\n");
+  std::printf("| --- | ---: | ---: | --- | ---: | --- | ---: | ---: | ---: | ---: |\n");
+  for (const std::string& line : lines) std::printf("%s\n", line.c_str());
+}
+
 void Bench(const BenchFlags& f) {
   if (!f.json_schema.empty()) return BenchConstrained(f);
+  if (f.embed) return BenchEmbed(f);
   if (f.reps < 1) Fail("-r must be at least 1", kExitUsageError);
   std::vector<BenchSpec> specs;
   int32_t max_batch = 1;
@@ -250,9 +338,7 @@ void Bench(const BenchFlags& f) {
   const ModelCost cost = ComputeModelCost(*model);
   std::error_code ec;
   const double file_bytes = static_cast<double>(std::filesystem::file_size(f.model, ec));
-  const ModelWeights& w = model->weights();
-  const double params = cost.macs_per_token + (w.tied_embeddings ? 0.0 : static_cast<double>(w.tok_embd.rows) *
-                                                                             static_cast<double>(w.tok_embd.cols));
+  const double params = ParameterCount(*model, cost);
 
   // STREAM-like triad on 3 x 384 MiB, 2 threads, best of 3: the roofline.
   const double bandwidth = f.no_bandwidth ? 0.0 : MeasureTriadBandwidth(size_t{384} << 20, 2, 3);
@@ -324,6 +410,14 @@ void RegisterBench(CLI::App& app) {
   cmd->add_flag("--json", flags->json, "Print JSON instead of a Markdown table");
   cmd->add_option("--json-schema", flags->json_schema,
                   "Compare decode speed constrained by this JSON schema file vs free (one stream and each -b)");
+  cmd->add_flag("--embed", flags->embed,
+                "Measure embedding throughput instead: inputs/s and tokens/s for each --embed-batch x --embed-tokens");
+  cmd->add_option("--embed-batch", flags->embed_batch, "Inputs per embedding call (--embed)")
+      ->delimiter(',')
+      ->capture_default_str();
+  cmd->add_option("--embed-tokens", flags->embed_tokens, "Tokens per input (--embed)")
+      ->delimiter(',')
+      ->capture_default_str();
   AddKvTypeOption(cmd, &flags->kv_type);
   AddGpuLayersOption(cmd, &flags->gpu_layers);
   cmd->add_flag("--no-bandwidth", flags->no_bandwidth, "Skip the memory-bandwidth measurement");

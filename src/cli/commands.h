@@ -53,6 +53,7 @@ void RegisterPerplexity(CLI::App& app);
 void RegisterBench(CLI::App& app);
 void RegisterBenchServe(CLI::App& app);
 void RegisterTokenize(CLI::App& app);
+void RegisterEmbed(CLI::App& app);
 void RegisterLogits(CLI::App& app);
 void RegisterServe(CLI::App& app);
 void RegisterDoctor(CLI::App& app);

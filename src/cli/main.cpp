@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
   jarvis::cli::RegisterBench(app);
   jarvis::cli::RegisterBenchServe(app);
   jarvis::cli::RegisterTokenize(app);
+  jarvis::cli::RegisterEmbed(app);
   jarvis::cli::RegisterLogits(app);
   jarvis::cli::RegisterServe(app);
   jarvis::cli::RegisterDoctor(app);

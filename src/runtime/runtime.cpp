@@ -61,6 +61,15 @@ Result<GenerateResult> Runtime::Generate(GenerateRequest request) {
   return result;
 }
 
+Result<EmbedHandle> Runtime::SubmitEmbed(EmbedRequest request) { return service_->SubmitEmbed(std::move(request)); }
+
+Result<EmbedResult> Runtime::Embed(EmbedRequest request) {
+  JARVIS_ASSIGN_OR_RETURN(EmbedHandle handle, service_->SubmitEmbed(std::move(request)));
+  EmbedResult result = handle.Wait();
+  if (!result.error.ok()) return result.error;
+  return result;
+}
+
 Status Runtime::LoadModel(const std::string& name) {
   JARVIS_ASSIGN_OR_RETURN(ModelInfo info, service_->GetModel(name));
   return service_->LoadModel(info.name);

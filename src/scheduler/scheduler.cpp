@@ -81,6 +81,10 @@ Scheduler::~Scheduler() = default;  // Impl's destructor cancels and joins
 Result<RequestHandle> Scheduler::Submit(GenerateRequest request, ResultFilter filter) {
   return impl_->Submit(std::move(request), std::move(filter));
 }
+Result<EmbedHandle> Scheduler::SubmitEmbed(EmbedRequest request, EmbedFilter filter) {
+  return impl_->SubmitEmbed(std::move(request), std::move(filter));
+}
+int32_t Scheduler::embedding_size() const { return impl_->embedding_size(); }
 SchedulerStats Scheduler::Stats() const { return impl_->Stats(); }
 void Scheduler::Shutdown(std::chrono::milliseconds grace) { impl_->Shutdown(grace); }
 const Model& Scheduler::model() const { return impl_->model(); }
@@ -94,6 +98,7 @@ Scheduler::Impl::Impl(const Model& model, const SchedulerOptions& options, std::
       chat_(std::move(chat)),
       n_ctx_(engine->n_ctx()),
       kv_positions_(static_cast<int64_t>(engine->kv().n_blocks()) * engine->kv().block_size()),
+      embedding_size_(engine->embedding_size()),
       inbox_(std::make_shared<Inbox>()),
       engine_(std::move(engine)) {
   inbox_->stats.kv_blocks_total = engine_->kv().n_blocks();
@@ -110,6 +115,10 @@ Result<RequestHandle> Scheduler::Impl::Submit(GenerateRequest request, ResultFil
   {
     std::lock_guard<std::mutex> lock(inbox_->mu);
     if (inbox_->stopping) return Status::Cancelled("the scheduler is shutting down");
+  }
+  if (model_.hparams().spec->encoder) {
+    return Status::InvalidArgument("model " + (request.model.empty() ? std::string("this model") : request.model) +
+                                   " is an embedding model; it cannot generate");
   }
   JARVIS_ASSIGN_OR_RETURN(std::vector<int32_t> prompt,
                           PrepareRequestTokens(model_, chat_, request, n_ctx_));
@@ -170,6 +179,7 @@ SchedulerStats Scheduler::Impl::Stats() const {
   std::lock_guard<std::mutex> lock(inbox_->mu);
   SchedulerStats s = inbox_->stats;
   s.waiting = static_cast<int32_t>(inbox_->waiting.size()) + inbox_->preempted;
+  s.embed_waiting = static_cast<int32_t>(inbox_->embeds.size());
   return s;
 }
 

@@ -1,5 +1,11 @@
 // Scheduler: continuous batching for one loaded model.
 //
+// Embedding requests (SubmitEmbed) wait in their own queue and run as
+// Engine::Embed batches on the same loop thread (embed_queue.h says how
+// inputs are packed, up to max_batch_tokens). Each loop iteration runs at most
+// one embedding batch and then one generation step, so while sequences are
+// running neither kind starves the other.
+//
 // One loop thread per scheduler. Every step it builds ONE batch from
 //   - one decode token of every running sequence, then
 //   - chunks of waiting prompts (chunked prefill), FCFS,
@@ -50,6 +56,7 @@
 #include <string>
 
 #include "engine/kv_block_size.h"
+#include "jarvis/embed.h"
 #include "jarvis/request.h"
 #include "jarvis/runtime_options.h"
 #include "jarvis/status.h"
@@ -68,6 +75,10 @@ struct StepStats {
   int32_t preemptions = 0;      // sequences preempted for want of KV in this step
   int32_t recomputed_tokens = 0;  // of prefill_tokens: resumed sequences computing their KV again
   double step_ms = 0.0;
+  // The embedding batch run before the step (0 inputs: none).
+  int32_t embed_inputs = 0;
+  int32_t embed_tokens = 0;
+  double embed_ms = 0.0;
 };
 
 struct SchedulerStats {
@@ -86,6 +97,13 @@ struct SchedulerStats {
   // later by recompute) and the tokens prefilled again on resuming.
   int64_t preemptions = 0;
   int64_t recomputed_tokens = 0;
+  // Embeddings: requests completed (any outcome), inputs and tokens
+  // computed, Engine::Embed batches run, requests queued now.
+  int64_t embed_requests = 0;
+  int64_t embed_inputs = 0;
+  int64_t embed_tokens = 0;
+  int64_t embed_batches = 0;
+  int32_t embed_waiting = 0;
   // Where the engine runs (fixed at Create): Engine::backend(), the number
   // of layers offloaded to the GPU (0: CPU only) and the device memory held
   // for them (Engine::GpuBytes: weights + KV).
@@ -98,12 +116,14 @@ struct SchedulerOptions {
   // Defaults as RuntimeOptions (jarvis/runtime_options.h):
   // Sequences decoding at once (RuntimeOptions::parallel).
   int32_t max_sequences = RuntimeOptions{}.parallel;
-  // Tokens per forward step (decode tokens + prefill chunks).
+  // Tokens per forward step (decode tokens + prefill chunks), and per
+  // embedding batch (at least one whole input).
   int32_t max_batch_tokens = RuntimeOptions{}.batch_tokens;
   // Context per sequence (prompt + generated); 0: the model's, at most 4096.
   int32_t n_ctx = RuntimeOptions{}.ctx_size;
   // Requests waiting beyond the running ones; past it Submit fails with
-  // ResourceExhausted (the HTTP layer answers 429/503).
+  // ResourceExhausted (the HTTP layer answers 429/503). The embedding queue
+  // has a limit of its own of the same size.
   int32_t max_queue = RuntimeOptions{}.max_queue;
   // KV pool size. Default 0: max_sequences * n_ctx positions (plus room for the
   // prefix cache, 25%).
@@ -128,8 +148,8 @@ struct SchedulerOptions {
   bool prefix_cache = true;
   // false: run one request at a time (a baseline for `bench serve`). Default true.
   bool continuous_batching = true;
-  // Called on the loop thread after every step that ran a forward pass or
-  // preempted a sequence (StepStats::running / waiting are counted after the
+  // Called on the loop thread after every step that ran a forward pass, an
+  // embedding batch or preempted a sequence (StepStats::running / waiting are counted after the
   // step). Optional; must be quick; exceptions are swallowed.
   std::function<void(const StepStats&)> on_step;
 };
@@ -146,12 +166,26 @@ class Scheduler {
   // Validates and tokenizes the request on the caller's thread (chat messages
   // rendered with the model's template), then queues it; returns at once.
   // InvalidArgument: bad parameters, prompt empty or longer than the context
-  // (or than the whole KV pool, SchedulerOptions::kv_size).
+  // (or than the whole KV pool, SchedulerOptions::kv_size), an embedding
+  // model (ArchSpec::encoder: "model X is an embedding model; it cannot
+  // generate").
   // ResourceExhausted: the queue is full. Unavailable after Shutdown: Cancelled.
   // `filter` (optional) may change the final result before on_complete,
   // Wait() and the future see it (RequestState::SetResultFilter).
   using ResultFilter = std::function<void(GenerateResult&)>;
   Result<RequestHandle> Submit(GenerateRequest request, ResultFilter filter = {});
+
+  // Tokenizes the inputs on the caller's thread (scheduler/embed_prep.h:
+  // special tokens, truncation, dimensions), then queues the request; returns
+  // at once. InvalidArgument: no or empty input, too long without truncate,
+  // bad token id or dimensions. ResourceExhausted: the embedding queue is
+  // full. Cancelled after Shutdown. request.on_complete runs once, on the
+  // loop thread, before the handle sees the result; `filter` (optional) may
+  // change the result before that (EmbedState::SetResultFilter).
+  using EmbedFilter = std::function<void(EmbedResult&)>;
+  Result<EmbedHandle> SubmitEmbed(EmbedRequest request, EmbedFilter filter = {});
+  // Width of this model's embeddings (before `dimensions`).
+  int32_t embedding_size() const;
 
   SchedulerStats Stats() const;
 

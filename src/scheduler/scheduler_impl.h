@@ -23,6 +23,7 @@
 
 #include "engine/engine.h"
 #include "engine/grammar_processor.h"
+#include "scheduler/embed_queue.h"
 #include "scheduler/scheduler.h"
 #include "scheduler/sequence.h"
 #include "chat/chat_formatter.h"
@@ -39,6 +40,8 @@ class Scheduler::Impl {
 
   void Start();
   Result<RequestHandle> Submit(GenerateRequest request, ResultFilter filter);
+  Result<EmbedHandle> SubmitEmbed(EmbedRequest request, EmbedFilter filter);  // scheduler_embed.cpp
+  int32_t embedding_size() const { return embedding_size_; }
   SchedulerStats Stats() const;
   void Shutdown(std::chrono::milliseconds grace);
   const Model& model() const { return model_; }
@@ -48,6 +51,7 @@ class Scheduler::Impl {
     mutable std::mutex mu;
     std::condition_variable cv;
     std::deque<PendingRequest> waiting;
+    std::deque<std::shared_ptr<EmbedJob>> embeds;  // embedding requests with inputs still to pack
     bool kick = false;      // a cancel happened: look at the requests
     bool stopping = false;  // Shutdown() was called
     Clock::time_point grace_deadline;
@@ -91,12 +95,18 @@ class Scheduler::Impl {
   int32_t OutstandingBlocks() const;
   static void CompleteUnadmitted(RequestState& state, int32_t n_prompt, FinishReason reason, const Status& error);
   void PublishStats(const StepStats& step);
+  // Runs one packed embedding batch and completes the requests it finishes;
+  // fills step's embed_* numbers (scheduler_embed.cpp).
+  void RunEmbedBatch(EmbedBatch batch, StepStats* step);
+  // Counts and completes jobs that get no more vectors (OK or the error).
+  void CompleteEmbedJobs(std::vector<std::pair<EmbedJob*, Status>> finished);
 
   const Model& model_;
   const SchedulerOptions options_;
   const ChatFormatter chat_;
   const int32_t n_ctx_;  // the engine's context per sequence (immutable)
   const int64_t kv_positions_;  // the KV pool's size in positions (immutable)
+  const int32_t embedding_size_;  // Engine::embedding_size (immutable)
   std::shared_ptr<Inbox> inbox_;
   std::thread thread_;
   std::mutex join_mu_;
@@ -114,6 +124,11 @@ class Scheduler::Impl {
   int64_t generated_tokens_ = 0;
   int64_t preemptions_ = 0;
   int64_t recomputed_tokens_ = 0;
+  std::vector<float> embed_out_;
+  int64_t embed_requests_ = 0;
+  int64_t embed_inputs_ = 0;
+  int64_t embed_tokens_ = 0;
+  int64_t embed_batches_ = 0;
 };
 
 }  // namespace jarvis

@@ -48,27 +48,48 @@ void Scheduler::Impl::Loop() {
 bool Scheduler::Impl::Iterate() {
   std::vector<PendingRequest> dropped;
   std::vector<Admission> admitted;
+  std::vector<std::shared_ptr<EmbedJob>> dropped_embeds;
+  EmbedBatch embed_batch;
   bool cancel_all = false;
   {
     std::unique_lock<std::mutex> lock(inbox_->mu);
     inbox_->cv.wait(lock, [&] {
-      return inbox_->kick || inbox_->stopping || !inbox_->waiting.empty() || !running_.empty() ||
-             !preempted_.empty();
+      return inbox_->kick || inbox_->stopping || !inbox_->waiting.empty() || !inbox_->embeds.empty() ||
+             !running_.empty() || !preempted_.empty();
     });
     inbox_->kick = false;
     const auto now = Clock::now();
     cancel_all = inbox_->stopping && now >= inbox_->grace_deadline;
-    if (inbox_->stopping && inbox_->waiting.empty() && running_.empty() && preempted_.empty()) return false;
+    if (inbox_->stopping && inbox_->waiting.empty() && inbox_->embeds.empty() && running_.empty() &&
+        preempted_.empty()) {
+      return false;
+    }
     TakeWaiting(now, cancel_all, &dropped, &admitted);
+    // At most one embedding batch per iteration, before the generation step:
+    // the two kinds take turns.
+    DropDeadEmbedJobs(inbox_->embeds, now, cancel_all, &dropped_embeds);
+    embed_batch = PackEmbedBatch(inbox_->embeds, options_.max_batch_tokens);
   }
   const auto now = Clock::now();
   for (PendingRequest& p : dropped) {
     CompleteUnadmitted(*p.state, static_cast<int32_t>(p.prompt.size()), FinishReason::kCancelled, Status::Ok());
   }
+  std::vector<std::pair<EmbedJob*, Status>> cancelled_embeds;
+  for (auto& job : dropped_embeds) {
+    if (!job->failed) cancelled_embeds.emplace_back(job.get(), Status::Cancelled("the embedding request was cancelled"));
+  }
+  CompleteEmbedJobs(std::move(cancelled_embeds));
   ReapRunning(now, cancel_all);
   StartSequences(std::move(admitted), now);
   StepStats step;
-  if (!running_.empty()) step = RunStep();
+  if (!embed_batch.empty()) RunEmbedBatch(std::move(embed_batch), &step);
+  if (!running_.empty()) {
+    StepStats gen = RunStep();
+    gen.embed_inputs = step.embed_inputs;
+    gen.embed_tokens = step.embed_tokens;
+    gen.embed_ms = step.embed_ms;
+    step = gen;
+  }
   RetireFinished(step);
   return true;
 }
@@ -404,10 +425,15 @@ void Scheduler::Impl::PublishStats(const StepStats& step_in) {
     s.generated_tokens = generated_tokens_;
     s.preemptions = preemptions_;
     s.recomputed_tokens = recomputed_tokens_;
+    s.embed_requests = embed_requests_;
+    s.embed_inputs = embed_inputs_;
+    s.embed_tokens = embed_tokens_;
+    s.embed_batches = embed_batches_;
+    s.embed_waiting = static_cast<int32_t>(inbox_->embeds.size());
     step.running = s.running;
     step.waiting = s.waiting;
   }
-  if (options_.on_step && (step.batch_tokens > 0 || step.preemptions > 0)) {
+  if (options_.on_step && (step.batch_tokens > 0 || step.preemptions > 0 || step.embed_inputs > 0)) {
     try {
       options_.on_step(step);
     } catch (...) {

@@ -41,6 +41,27 @@ ResponseCache::ResponseCache(ResponseCacheOptions options) : options_(std::move(
   stats_.ttl_seconds = std::chrono::duration<double>(options_.ttl).count();
 }
 
+std::string ResponseCache::MakeEmbedKey(std::string_view model_digest, const EmbedRequest& r) {
+  KeyWriter w;
+  w.Bytes("jarvis-embed-v1");  // never equal to a generation key (their first part differs)
+  w.Bytes(model_digest);
+  if (!r.token_inputs.empty()) {
+    w.Tag('T');
+    w.U64(r.token_inputs.size());
+    for (const auto& input : r.token_inputs) {
+      w.U64(input.size());
+      for (int32_t t : input) w.I64(t);
+    }
+  } else {
+    w.Tag('S');
+    w.U64(r.texts.size());
+    for (const auto& text : r.texts) w.Bytes(text);
+  }
+  w.U64(r.truncate ? 1 : 0);
+  w.I64(r.dimensions);
+  return w.Take();
+}
+
 bool ResponseCache::IsCacheable(const GenerateRequest& r) {
   return r.use_response_cache && (r.sampling.temperature <= 0.0f || r.sampling.has_seed);
 }

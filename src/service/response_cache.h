@@ -9,6 +9,12 @@
 // length-prefixed, so no two different requests share a key. The full key is
 // stored and compared (no hash collisions).
 //
+// Embedding requests (jarvis/embed.h) share the cache: MakeEmbedKey keys
+// them on the model digest, the inputs (texts or token arrays, in order),
+// truncate and dimensions; their value is an EmbedResult packed into a
+// GenerateResult (service/embed_cache_value.h). Embeddings are deterministic,
+// so every request with use_response_cache = true is cacheable.
+//
 // Only deterministic requests are cacheable: temperature <= 0 (greedy) or an
 // explicit seed, and use_response_cache = true. Only results that finished
 // normally (stop, length) are stored; cancelled and failed ones never are.
@@ -31,6 +37,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "jarvis/embed.h"
 #include "jarvis/request.h"
 #include "util/perf_monitor.h"  // SteadyClockFn
 
@@ -76,6 +83,7 @@ class ResponseCache {
   static bool IsCacheable(const GenerateRequest& request);
   // The normalised identity of `request` for the model `model_digest`.
   static std::string MakeKey(std::string_view model_digest, const GenerateRequest& request);
+  static std::string MakeEmbedKey(std::string_view model_digest, const EmbedRequest& request);
 
   // A live entry (counted as a hit; becomes most recently used) or nullopt
   // (counted as a miss).

@@ -111,8 +111,22 @@ Service::Impl::Impl(const ServiceOptions& options, std::vector<ModelSource> sour
     s.recomputed_tokens = &m.GetCounter("scheduler_recomputed_tokens_total", l);
     s.loads = &m.GetCounter("model_loads_total", l);
     s.unloads = &m.GetCounter("model_unloads_total", l);
+    s.embed_latency = Timer(m, metric::kEmbedding, l);
+    s.embed_batch = Timer(m, metric::kEmbedBatch, l);
+    s.embed_inputs = &m.GetCounter("embedding_inputs_total", l);
+    s.embed_tokens = &m.GetCounter("embedding_tokens_total", l);
   };
   resolve(global_, {}, [&](const char* o) { return &m.GetCounter(std::string("llm_requests_") + o); });
+  // Embedding outcomes: embedding_requests_<outcome> process-wide,
+  // embedding_requests{model, outcome} per model (as the generation ones).
+  auto embed_outcomes = [](ScopeMetrics& s, const auto& outcome) {
+    s.embed_ok = outcome("ok");
+    s.embed_failed = outcome("failed");
+    s.embed_rejected = outcome("rejected");
+    s.embed_cancelled = outcome("cancelled");
+  };
+  embed_outcomes(global_, [&](const char* o) { return &m.GetCounter(std::string("embedding_requests_") + o); });
+  global_.embed_requests_total = &m.GetCounter("embedding_requests_total");
   global_.requests_total = &m.GetCounter("llm_requests_total");
   global_.cache_hits = &m.GetCounter("llm_cache_hits");
   global_.cache_misses = &m.GetCounter("llm_cache_misses");
@@ -121,6 +135,8 @@ Service::Impl::Impl(const ServiceOptions& options, std::vector<ModelSource> sour
     const std::string& name = sources_[i].name;
     resolve(per_model_[i], {{"model", name}},
             [&](const char* o) { return &m.GetCounter("requests", {{"model", name}, {"outcome", o}}); });
+    embed_outcomes(per_model_[i],
+                   [&](const char* o) { return &m.GetCounter("embedding_requests", {{"model", name}, {"outcome", o}}); });
   }
   // GPU kernels round differently from the CPU's: cached answers are per placement.
   engine_fingerprint_ = fmt::format("kv={};ctx={};block={};gpu={}", options_.scheduler.kv_f16 ? "f16" : "f32",
@@ -166,6 +182,7 @@ Service::Impl::Impl(const ServiceOptions& options, std::vector<ModelSource> sour
           scope.batch_sequences->Record(seqs);
         });
       }
+      if (s.embed_inputs > 0) ForBoth(*g, *mm, [&](ScopeMetrics& scope) { scope.embed_batch->Record(s.embed_ms); });
       if (s.preemptions > 0 || s.recomputed_tokens > 0) {
         ForBoth(*g, *mm, [&](ScopeMetrics& scope) {
           scope.preemptions->Increment(s.preemptions);
@@ -263,15 +280,16 @@ void Service::Impl::StoreInCaches(const std::string& key, const GenerateResult& 
   if (cache_.enabled()) cache_.Insert(key, result, std::move(events));
 }
 
-namespace {
-
 bool ModelFileDamaged(const ModelLease& lease) {
   const Model* model = lease ? lease.instance().model.get() : nullptr;
   if (model == nullptr || model->gguf().tensors().empty()) return false;
   return MappingDamagedAt(model->gguf().tensors().front().data);
 }
 
-}  // namespace
+Status ModelFileChangedError(const ModelLease& lease) {
+  return Status::Corruption("model file " + lease.source().path +
+                            " changed on disk while this request ran; it is reloaded on the next request");
+}
 
 std::string Service::Impl::CacheDigest(size_t slot) {
   const ModelSource& src = sources_[slot];
@@ -345,8 +363,7 @@ Result<RequestHandle> Service::Impl::Submit(GenerateRequest request) {
   Scheduler::ResultFilter fail_if_damaged = [inflight](GenerateResult& result) {
     if (result.finish == FinishReason::kError || !ModelFileDamaged(inflight->lease)) return;
     result.finish = FinishReason::kError;
-    result.error = Status::Corruption("model file " + inflight->lease.source().path +
-                                      " changed on disk while this request ran; it is reloaded on the next request");
+    result.error = ModelFileChangedError(inflight->lease);
   };
   request.on_complete = [inflight](const GenerateResult& result) {
     if (inflight->completed.exchange(true)) return;

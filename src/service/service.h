@@ -16,6 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "jarvis/embed.h"
 #include "jarvis/request.h"
 #include "jarvis/runtime_options.h"
 #include "jarvis/status.h"
@@ -89,6 +90,13 @@ class Service {
   // use_response_cache = true use the response cache; only results that
   // finished with stop/length are stored.
   Result<RequestHandle> Submit(GenerateRequest request);
+  // Embeddings (jarvis/embed.h), the same way: model lookup and lazy load,
+  // the response cache (every request with use_response_cache; a hit is an
+  // already-completed handle with from_response_cache = true), then the
+  // model scheduler's embedding queue (Scheduler::SubmitEmbed, whose errors
+  // pass through). request.on_complete runs once before the handle sees the
+  // result. (service_embed.cpp)
+  Result<EmbedHandle> SubmitEmbed(EmbedRequest request);
 
   // Explicit model control. keep_alive: as in ServiceOptions, kept for the
   // model from now on (call this before Submit for a per-request keep_alive);

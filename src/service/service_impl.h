@@ -36,7 +36,10 @@ inline constexpr const char* kModelLoad = "model_load";
 inline constexpr const char* kStep = "scheduler_step";
 inline constexpr const char* kBatchTokens = "batch_tokens";        // histogram, per step
 inline constexpr const char* kBatchSequences = "batch_sequences";  // histogram, per step
-inline constexpr const char* kTimers[] = {kInference, kTtft, kTpot, kQueueWait, kModelLoad, kStep};
+inline constexpr const char* kEmbedding = "embedding_request";  // end to end, per embedding request
+inline constexpr const char* kEmbedBatch = "embedding_batch";    // one Engine::Embed batch
+inline constexpr const char* kTimers[] = {kInference, kTtft, kTpot, kQueueWait, kModelLoad, kStep, kEmbedding,
+                                          kEmbedBatch};
 }  // namespace metric
 
 // The metrics kept twice, once for the whole process (no labels: the JSON
@@ -64,12 +67,22 @@ struct ScopeMetrics {
   PerfCounter* recomputed_tokens = nullptr;  // KV prefilled again on resuming them
   PerfCounter* loads = nullptr;
   PerfCounter* unloads = nullptr;
+  // Embedding requests: latency, outcome, inputs and tokens embedded.
+  PerfDistribution* embed_latency = nullptr;
+  PerfDistribution* embed_batch = nullptr;
+  PerfCounter* embed_ok = nullptr;
+  PerfCounter* embed_failed = nullptr;
+  PerfCounter* embed_rejected = nullptr;
+  PerfCounter* embed_cancelled = nullptr;
+  PerfCounter* embed_inputs = nullptr;
+  PerfCounter* embed_tokens = nullptr;
 };
 using ModelMetrics = ScopeMetrics;
 
 // Process-wide only: requests before a model is known, and the response cache.
 struct GlobalMetrics : ScopeMetrics {
   PerfCounter* requests_total = nullptr;
+  PerfCounter* embed_requests_total = nullptr;
   PerfCounter* cache_hits = nullptr;
   PerfCounter* cache_misses = nullptr;
 };
@@ -88,6 +101,8 @@ class Service::Impl {
   explicit Impl(const ServiceOptions& options, std::vector<ModelSource> sources);
 
   Result<RequestHandle> Submit(GenerateRequest request);
+  Result<EmbedHandle> SubmitEmbed(EmbedRequest request);  // service_embed.cpp
+  void CountEmbedOutcome(size_t slot, Outcome outcome);
   Result<size_t> ResolveModel(const std::string& name) const;  // "" = default model
   size_t SlotOf(const ModelSource& src) const;                 // by name
   ModelInfo Info(const ModelStatus& status);
@@ -144,6 +159,12 @@ class Service::Impl {
 
   std::unique_ptr<ModelManager> manager_;  // last: destroyed first
 };
+
+// The file under `lease`'s model shrank while mapped (the guard fed zeros,
+// util/mapping_guard.h): a request that read it computed nothing of the
+// model's, and fails with ModelFileChangedError.
+bool ModelFileDamaged(const ModelLease& lease);
+Status ModelFileChangedError(const ModelLease& lease);
 
 // RFC 3339 UTC with milliseconds, e.g. "2025-01-31T12:00:00.123Z".
 std::string FormatTime(std::chrono::system_clock::time_point t);

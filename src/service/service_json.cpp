@@ -93,18 +93,20 @@ nlohmann::json Service::Impl::PerformanceStats() const {
   window["seconds"] = metric::kWindowSeconds;
   j["counters"] = counters;
   j["histograms"] = histograms;
-  int32_t running = 0, waiting = 0, loaded = 0;
+  int32_t running = 0, waiting = 0, loaded = 0, embed_waiting = 0;
   int64_t kv_used = 0, kv_total = 0;
   for (const ModelStatus& st : manager_->List()) {
     if (!st.loaded) continue;
     ++loaded;
     running += st.scheduler.running;
     waiting += st.scheduler.waiting;
+    embed_waiting += st.scheduler.embed_waiting;
     kv_used += st.scheduler.kv_blocks_used;
     kv_total += st.scheduler.kv_blocks_total;
   }
   j["gauges"] = {{"running_requests", running},
                  {"waiting_requests", waiting},
+                 {"waiting_embedding_requests", embed_waiting},
                  {"kv_cache_usage", kv_total > 0 ? static_cast<double>(kv_used) / static_cast<double>(kv_total) : 0.0},
                  {"loaded_models", loaded}};
   j["window"] = window;
@@ -186,6 +188,11 @@ nlohmann::json Service::Impl::ModelsStats() const {
         {"generated_tokens", sch.generated_tokens},
         {"preemptions", sch.preemptions},
         {"recomputed_tokens", sch.recomputed_tokens},
+        {"embedding_requests", sch.embed_requests},
+        {"embedding_inputs", sch.embed_inputs},
+        {"embedding_tokens", sch.embed_tokens},
+        {"embedding_batches", sch.embed_batches},
+        {"queued_embedding_requests", sch.embed_waiting},
     });
   }
   return {

@@ -36,6 +36,9 @@ constexpr Export kTimers[] = {
     {metric::kQueueWait, "jarvis_queue_wait_seconds", "Time from submit to the first scheduled step."},
     {metric::kModelLoad, "jarvis_model_load_seconds", "Time to load a model (map, bind weights, start scheduler)."},
     {metric::kStep, "jarvis_scheduler_step_seconds", "Duration of one batched forward step."},
+    {metric::kEmbedding, "jarvis_embedding_request_duration_seconds",
+     "End-to-end embedding request latency (submit to completion)."},
+    {metric::kEmbedBatch, "jarvis_embedding_batch_seconds", "Duration of one batched embedding pass."},
 };
 constexpr Export kHistograms[] = {
     {metric::kBatchTokens, "jarvis_batch_tokens", "Tokens in one forward step (decode + prefill)."},
@@ -53,6 +56,10 @@ constexpr Export kModelCounters[] = {
      "Running sequences preempted because the KV pool was full (resumed later by recompute)."},
     {"scheduler_recomputed_tokens_total", "jarvis_scheduler_recomputed_tokens_total",
      "Tokens whose KV was computed again when a preempted sequence resumed."},
+    {"embedding_requests", "jarvis_embedding_requests_total",
+     "Embedding requests by model and outcome (ok, failed, rejected, cancelled)."},
+    {"embedding_inputs_total", "jarvis_embedding_inputs_total", "Inputs embedded (texts or token arrays)."},
+    {"embedding_tokens_total", "jarvis_embedding_tokens_total", "Tokens of the inputs embedded."},
     {"model_loads_total", "jarvis_model_loads_total", "Successful model loads."},
     {"model_unloads_total", "jarvis_model_unloads_total", "Model unloads (LRU, keep-alive, explicit, shutdown)."},
 };

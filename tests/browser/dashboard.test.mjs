@@ -7,7 +7,7 @@
 // request; it goes live; a prompt sent from the playground streams its answer
 // (several SSE events), and the answer equals the same greedy request made
 // without streaming; the request counter, the throughput and latency charts
-// and the models table move; unload and load buttons work; the theme toggle
+// and the models table move; an embedding request shows in its tile; unload and load buttons work; the theme toggle
 // works; on a phone-sized screen nothing overflows sideways. Saves
 // dashboard.png (desktop, dark) and dashboard-phone.png (phone, light).
 // Exit 0 pass, 1 fail, 77 skip (the binary was built without the dashboard).
@@ -164,6 +164,17 @@ try {
   assert.notEqual((await page.textContent('#lat-p50')).trim(), '—');
   assert.notEqual((await page.textContent('#ttft-p50')).trim(), '—');
   assert.ok(number(await page.textContent('#kpi-tps-sub')) > 0, 'generated token total shown');
+
+  step('an embedding request shows in the Embeddings tile');
+  assert.equal((await page.textContent('#kpi-embed-sub')).trim(), 'none yet');
+  const embedded = await fetch(`${base}/v1/embeddings`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ model, input: ['Once upon a time', 'a cat'], encoding_format: 'float' }),
+  });
+  assert.equal(embedded.status, 200);
+  await page.waitForFunction(() => document.querySelector('#kpi-embed').textContent.trim() === '1', null, { timeout: 10_000 });
+  assert.match(await page.textContent('#kpi-embed-sub'), /^2 inputs · \d+ tokens · p50 [0-9.]+ m?s$/);
 
   step('unload and load the model from the table');
   const row = `#models-body tr[data-model="${model}"]`;

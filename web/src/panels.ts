@@ -5,6 +5,7 @@ import type { Timer } from './api';
 import { describeCacheBackends, hitRate } from './derive';
 import type { History, Point, Snapshot } from './derive';
 import { byId, h, setMeter, setText } from './dom';
+import { embeddingTile } from './embeddings';
 import { gpuModelLines } from './gpu_models';
 import {
   fmtBytes,
@@ -57,6 +58,9 @@ function renderKpis(s: Snapshot, p: Point, history: History): void {
     total += m.kv_blocks_total;
   }
   setText('kpi-kv-sub', `${fmtNumber(used)} of ${fmtNumber(total)} blocks`);
+  const embed = embeddingTile(s.perf);
+  setText('kpi-embed', embed.value);
+  setText('kpi-embed-sub', embed.sub);
   setText('kpi-uptime', fmtDuration(s.sys.uptime_seconds));
   setText('kpi-uptime-sub', `RSS ${fmtBytes(s.sys.process_rss_bytes)}`);
 }
