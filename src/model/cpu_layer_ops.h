@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "model/batch.h"
+#include "model/cpu_attention.h"
 #include "model/kv_layout.h"
 #include "model/layer_ops.h"
 #include "model/model.h"
@@ -55,8 +56,7 @@ class CpuLayerOps final : public LayerOps {
   std::array<float*, kActCount> act_{};
   // Scratch: (n_tokens x width) row-major.
   std::vector<float> h_, q_, k_, v_, att_, gate_, up_, out_;
-  std::vector<float> scores_;  // per thread: (max positions) x (query heads per KV head)
-  int32_t scores_stride_ = 0;
+  CpuAttention attention_;
 };
 
 }  // namespace jarvis
