@@ -16,7 +16,7 @@ void Grow(std::vector<float>& v, size_t n) {
 
 }  // namespace
 
-CpuLayerOps::CpuLayerOps(const Model& model, ThreadPool& pool) : model_(model), pool_(pool) {}
+CpuLayerOps::CpuLayerOps(const Model& model, ThreadPool& pool) : model_(model), pool_(pool), attention_(pool) {}
 
 void CpuLayerOps::Bind(const Batch& batch, const KvPoolView& kv, float* x, float* logits) {
   const HParams& hp = model_.hparams();
@@ -31,10 +31,6 @@ void CpuLayerOps::Bind(const Batch& batch, const KvPoolView& kv, float* x, float
   Grow(v_, n * hp.n_embd_kv());
   Grow(gate_, n * hp.n_ff);
   Grow(up_, n * hp.n_ff);
-  const int32_t max_pos =
-      batch.positions.empty() ? 0 : *std::max_element(batch.positions.begin(), batch.positions.end());
-  scores_stride_ = std::max(scores_stride_, max_pos + 1);
-  Grow(scores_, static_cast<size_t>(scores_stride_) * static_cast<size_t>(hp.n_head / hp.n_head_kv) * pool_.size());
   act_ = {x, h_.data(), q_.data(), k_.data(), v_.data(), att_.data(), out_.data(), gate_.data(), up_.data(), logits};
 }
 
@@ -54,6 +50,12 @@ void CpuLayerOps::BindWithoutCache(const Batch& batch, float* x) {
     if (batch.positions[t] == 0) seq_start_.push_back(t);
   }
   const HParams& hp = model_.hparams();
+  // Score rows of the longest sequence: per thread, one per query head of a
+  // KV group (the causal path) or K transposed + one row (AttentionDense).
+  int32_t longest = 0;
+  for (int32_t t = 0; t < n; ++t) longest = std::max(longest, seq_end_[static_cast<size_t>(t)] - (t - batch.positions[t]));
+  scores_stride_ = std::max(scores_stride_, longest);
+  Grow(scores_, static_cast<size_t>(scores_stride_) * static_cast<size_t>(hp.n_head / hp.n_head_kv) * pool_.size());
   Grow(dense_scratch_, static_cast<size_t>(scores_stride_) * static_cast<size_t>(hp.head_dim + 1) * pool_.size());
 }
 
@@ -95,40 +97,8 @@ void CpuLayerOps::Rope(Act x, int32_t n_heads, int32_t head_dim, const RopeParam
 
 void CpuLayerOps::StoreKvAndAttend(int32_t layer, const AttentionParams& params) {
   const HParams& hp = model_.hparams();
-  const Batch& batch = *batch_;
-  const KvPoolView& kv = kv_;
-  const int32_t n_tokens = batch.size();
-  const int64_t dkv = hp.n_embd_kv();
-  // Every token's K/V first: a token attends to the batch's earlier tokens of
-  // its sequence through the cache.
-  for (int32_t t = 0; t < n_tokens; ++t) {
-    const int32_t* table = batch.block_tables[static_cast<size_t>(batch.seq[t])].data();
-    const KvRows krows = kv.Rows(layer, false, table);
-    const KvRows vrows = kv.Rows(layer, true, table);
-    StoreKvRow(&k_[t * dkv], dkv, kv.layout.f16, const_cast<uint8_t*>(krows.row(batch.positions[t])));
-    StoreKvRow(&v_[t * dkv], dkv, kv.layout.f16, const_cast<uint8_t*>(vrows.row(batch.positions[t])));
-  }
-  const int32_t group = hp.n_head / hp.n_head_kv;
-  // One work item per (token, KV head): the query heads that share the KV
-  // head read its cached rows once (AttentionGroup), each writing its own
-  // slice of att_.
-  pool_.Run([&](int thread, int n_threads) {
-    float* scores = scores_.data() + static_cast<size_t>(thread) * scores_stride_ * static_cast<size_t>(group);
-    const int64_t n_items = static_cast<int64_t>(n_tokens) * hp.n_head_kv;
-    for (int64_t item = thread; item < n_items; item += n_threads) {
-      const int32_t t = static_cast<int32_t>(item / hp.n_head_kv);
-      const int32_t kvh = static_cast<int32_t>(item % hp.n_head_kv);
-      const int32_t* table = batch.block_tables[static_cast<size_t>(batch.seq[t])].data();
-      KvRows k = kv.Rows(layer, /*values=*/false, table);
-      KvRows v = kv.Rows(layer, /*values=*/true, table);
-      // A sliding-window layer sees positions [pos - window + 1, pos] only.
-      const int32_t pos = batch.positions[t];
-      k.first = v.first = params.window > 0 ? std::max(0, pos - params.window + 1) : 0;
-      const size_t first = static_cast<size_t>(t) * hp.n_embd_q() + static_cast<size_t>(kvh * group) * hp.head_dim;
-      AttentionGroup(q_.data() + first, group, k, v, kvh, hp.head_dim, pos + 1 - k.first, params.scale, scores,
-                     att_.data() + first, params.softcap);
-    }
-  });
+  attention_.StoreKvAndAttend(*batch_, kv_, layer, params,
+                              {q_.data(), k_.data(), v_.data(), att_.data(), hp.n_head, hp.n_head_kv, hp.head_dim});
 }
 
 namespace {

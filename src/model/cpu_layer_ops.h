@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "model/batch.h"
+#include "model/cpu_attention.h"
 #include "model/kv_layout.h"
 #include "model/layer_ops.h"
 #include "model/model.h"
@@ -68,6 +69,7 @@ class CpuLayerOps final : public LayerOps {
   std::vector<float> dense_scratch_;  // per thread: K transposed (head_dim x len) + scores (len)
   std::vector<float> scores_;  // per thread: (max positions) x (query heads per KV head)
   int32_t scores_stride_ = 0;
+  CpuAttention attention_;
 };
 
 }  // namespace jarvis

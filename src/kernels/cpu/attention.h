@@ -28,19 +28,58 @@ struct KvRows {
   }
 };
 
-// out[d] = sum_p softmax_p(s_p) * v_p[d] over rows p < n_pos, s_p = q . k_p *
-// scale, soft-capped to softcap * tanh(s_p / softcap) when softcap > 0 (Gemma 2),
-// reading head `kv_head` of each cached row. `scores` is scratch of n_pos floats.
-// The sum runs over positions in order: the result depends only on the inputs.
-void AttentionHead(const float* q, const KvRows& k, const KvRows& v, int32_t kv_head,
-                   int32_t head_dim, int32_t n_pos, float scale, float* scores, float* out,
-                   float softcap = 0.0f);
+// Attention is computed in chunks of kAttentionChunk positions, each chunk
+// aligned on absolute positions (multiples of kAttentionChunk, whatever the
+// view's `first`), and the chunks' partial results are folded in position
+// order (online softmax, as in FlashAttention / flash-decoding). A token's
+// result therefore depends only on its query, its rows and its position:
+// not on how chunks are spread over threads (split-K for a few long
+// sequences) or grouped with other tokens (tiles of a prompt), which keeps the
+// engine batch-invariant.
+inline constexpr int32_t kAttentionChunk = 256;
 
-// AttentionHead for the n_heads query heads that share KV head `kv_head`
-// (grouped-query attention): q and out hold the heads back to back
-// (n_heads x head_dim), scores is scratch of n_heads x n_pos floats. Each
-// head's result is bit-identical to AttentionHead's; the heads only share the
-// reads of the cached rows (one pass over them instead of one per head).
+// The partial of the n_heads query heads that share KV head `kv_head` over
+// rows [p0, p1) of k / v (0 <= p0 < p1): per head h, m[h] = max_p s_p,
+// l[h] = sum_p exp(s_p - m[h]), o[h] (head_dim values) = sum_p exp(s_p - m[h]) v_p,
+// with s_p = q_h . k_p * scale, soft-capped to softcap * tanh(s_p / softcap)
+// when softcap > 0 (Gemma 2). q and o hold the heads back to back
+// (n_heads x head_dim); scores is scratch of n_heads x (p1 - p0) floats.
+void AttentionGroupPartial(const float* q, int32_t n_heads, const KvRows& k, const KvRows& v, int32_t kv_head,
+                           int32_t head_dim, int32_t p0, int32_t p1, float scale, float softcap, float* scores,
+                           float* m, float* l, float* o);
+
+// Folds the partial (m2, l2, o2) of later rows into the running partial
+// (m, l, o) of n_heads heads. A running partial starts as m = -inf, l = 0,
+// o = 0 (folding into it copies the first partial exactly).
+void MergeAttentionPartial(int32_t n_heads, int32_t head_dim, float* m, float* l, float* o, const float* m2,
+                           const float* l2, const float* o2);
+
+// out = o / l, head by head.
+void FinishAttention(int32_t n_heads, int32_t head_dim, const float* l, const float* o, float* out);
+
+// The chunks of a view of n_pos rows whose row 0 is position `first`:
+// chunk c covers rows [ChunkBegin(c), ChunkBegin(c + 1)) clipped to [0, n_pos).
+struct AttentionChunks {
+  int32_t first = 0, n_pos = 0;
+  int32_t count() const {
+    return n_pos <= 0 ? 0 : (first + n_pos - 1) / kAttentionChunk - first / kAttentionChunk + 1;
+  }
+  int32_t begin(int32_t c) const {
+    const int32_t p = (first / kAttentionChunk + c) * kAttentionChunk - first;
+    return p < 0 ? 0 : p;
+  }
+  int32_t end(int32_t c) const {
+    const int32_t p = (first / kAttentionChunk + c + 1) * kAttentionChunk - first;
+    return p > n_pos ? n_pos : p;
+  }
+};
+
+// out[d] = sum_p softmax_p(s_p) * v_p[d] over rows p < n_pos (s_p as above)
+// for the n_heads query heads that share KV head `kv_head` (grouped-query
+// attention): the chunks' partials folded in order. q and out hold the heads
+// back to back (n_heads x head_dim); scores is scratch of n_heads x
+// min(n_pos, kAttentionChunk) floats. Each head's result is bit-identical to
+// AttentionHead's; the heads only share the reads of the cached rows.
 void AttentionGroup(const float* q, int32_t n_heads, const KvRows& k, const KvRows& v, int32_t kv_head,
                     int32_t head_dim, int32_t n_pos, float scale, float* scores, float* out,
                     float softcap = 0.0f);
@@ -55,6 +94,10 @@ void AttentionGroup(const float* q, int32_t n_heads, const KvRows& k, const KvRo
 void AttentionDense(const float* q, int64_t q_stride, const float* k, const float* v, int64_t kv_stride, int32_t n,
                     int32_t head_dim, float scale, float softcap, float* kt, float* scores, float* out,
                     int64_t out_stride);
+
+// AttentionGroup of one head.
+void AttentionHead(const float* q, const KvRows& k, const KvRows& v, int32_t kv_head, int32_t head_dim,
+                   int32_t n_pos, float scale, float* scores, float* out, float softcap = 0.0f);
 
 // In place: s[i] = cap * tanh(s[i] / cap) (logit soft-capping), for cap > 0.
 void SoftcapInPlace(float* s, int64_t n, float cap);

@@ -9,29 +9,31 @@ void GeluTanh(float* x, int64_t n) { GeluTanhImpl(x, n); }
 
 void Softmax(float* x, int64_t n) { SoftmaxImpl(x, n); }
 
-void AttentionGroup(const float* q, int32_t n_heads, const KvRows& k, const KvRows& v, int32_t kv_head,
-                    int32_t head_dim, int32_t n_pos, float scale, float* scores, float* out, float softcap) {
+void AttentionGroupPartial(const float* q, int32_t n_heads, const KvRows& k, const KvRows& v, int32_t kv_head,
+                           int32_t head_dim, int32_t p0, int32_t p1, float scale, float softcap, float* scores, float* m,
+                           float* l, float* out) {
   const int64_t head_off = static_cast<int64_t>(kv_head) * head_dim;
+  const int32_t n = p1 - p0;
   const int nc = head_dim == 2 * kL ? 2 : head_dim == 4 * kL ? 4 : head_dim == 8 * kL ? 8 : 0;
   for (int32_t h0 = 0; h0 < n_heads; h0 += kGroupMax) {
     const int group = static_cast<int>(n_heads - h0 < kGroupMax ? n_heads - h0 : kGroupMax);
     const float* qg = q + static_cast<int64_t>(h0) * head_dim;
-    float* sg = scores + static_cast<int64_t>(h0) * n_pos;
+    float* sg = scores + static_cast<int64_t>(h0) * n;
     float* og = out + static_cast<int64_t>(h0) * head_dim;
     switch (nc) {
       case 2:
-        AttentionFixed<2>(qg, group, k, v, head_off, n_pos, scale, softcap, sg, n_pos, og);
+        AttentionPartialFixed<2>(qg, group, k, v, head_off, p0, p1, scale, softcap, sg, m + h0, l + h0, og);
         break;
       case 4:
-        AttentionFixed<4>(qg, group, k, v, head_off, n_pos, scale, softcap, sg, n_pos, og);
+        AttentionPartialFixed<4>(qg, group, k, v, head_off, p0, p1, scale, softcap, sg, m + h0, l + h0, og);
         break;
       case 8:
-        AttentionFixed<8>(qg, group, k, v, head_off, n_pos, scale, softcap, sg, n_pos, og);
+        AttentionPartialFixed<8>(qg, group, k, v, head_off, p0, p1, scale, softcap, sg, m + h0, l + h0, og);
         break;
       default:
         for (int g = 0; g < group; ++g) {
-          AttentionAny(qg + g * head_dim, k, v, head_off, head_dim, n_pos, scale, softcap, sg + g * n_pos,
-                       og + g * head_dim);
+          AttentionPartialAny(qg + g * head_dim, k, v, head_off, head_dim, p0, p1, scale, softcap, sg + g * n,
+                              m + h0 + g, l + h0 + g, og + g * head_dim);
         }
         break;
     }

@@ -10,16 +10,16 @@
 
 namespace jarvis::kernels_internal {
 
-// Where AttentionGroup's rows are, without KvRows' inline helpers.
+// Where AttentionGroupPartial's rows are, without KvRows' inline helpers.
 #define JARVIS_DECLARE_ISA_OPS(ns)                                                                  \
   namespace ns {                                                                                   \
   void SiluMul(float* x, const float* y, int64_t n);                                               \
   void GeluTanhMul(float* x, const float* y, int64_t n);                                           \
   void GeluTanh(float* x, int64_t n);                                                              \
   void Softmax(float* x, int64_t n);                                                               \
-  void AttentionGroup(const float* q, int32_t n_heads, const KvRows& k, const KvRows& v, int32_t kv_head, \
-                      int32_t head_dim, int32_t n_pos, float scale, float* scores, float* out,     \
-                      float softcap);                                                              \
+  void AttentionGroupPartial(const float* q, int32_t n_heads, const KvRows& k, const KvRows& v,           \
+                             int32_t kv_head, int32_t head_dim, int32_t p0, int32_t p1, float scale,   \
+                             float softcap, float* scores, float* m, float* l, float* out);            \
   void StoreKvRowF16(const float* src, int64_t n, uint16_t* dst);                                  \
   void AttentionDense(const float* q, int64_t q_stride, const float* k, const float* v, int64_t kv_stride, \
                       int32_t n, int32_t head_dim, float scale, float softcap, float* kt, float* scores,    \

@@ -229,47 +229,56 @@ TEST_P(VectorOpsTest, AttentionGroupIsBitIdenticalPerHead) {
 }
 
 // A sliding window (rows read from KvRows::first) and soft-capped scores
-// against a double-precision computation over the same rows, on every ISA.
+// against a double-precision computation over the same rows, on every ISA and
+// the scalar path; long views fold several kAttentionChunk partials, whose
+// boundaries (absolute positions) fall inside the view when first > 0.
 TEST_P(VectorOpsTest, WindowedSoftcappedAttentionMatchesDirectSum) {
+  static_assert(kAttentionChunk < 700, "the long case must span several chunks");
   for (int32_t head_dim : {64, 40}) {
-    const int32_t block = 16, n_pos = 50;
-    const int32_t n_blocks = (n_pos + block - 1) / block;
-    const size_t row_bytes = static_cast<size_t>(head_dim) * 4;
-    std::vector<uint8_t> pool(static_cast<size_t>(n_blocks) * 2 * block * row_bytes);
-    std::vector<int32_t> table(static_cast<size_t>(n_blocks));
-    for (int32_t b = 0; b < n_blocks; ++b) table[static_cast<size_t>(b)] = n_blocks - 1 - b;
-    KvRows k{pool.data(), 2 * block * row_bytes, 0, row_bytes, block, table.data(), false};
-    KvRows v = k;
-    v.layer_offset = block * row_bytes;
-    std::vector<std::vector<float>> keys, values;
-    for (int32_t p = 0; p < n_pos; ++p) {
-      keys.push_back(Random(static_cast<size_t>(head_dim), 2.0f, static_cast<uint32_t>(3 * p + 1)));
-      values.push_back(Random(static_cast<size_t>(head_dim), 1.0f, static_cast<uint32_t>(3 * p + 2)));
-      StoreKvRow(keys.back().data(), head_dim, false, const_cast<uint8_t*>(k.row(p)));
-      StoreKvRow(values.back().data(), head_dim, false, const_cast<uint8_t*>(v.row(p)));
-    }
-    const auto q = Random(static_cast<size_t>(head_dim), 2.0f, 5);
-    const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim)), cap = 1.5f;
-    for (int32_t first : {0, 7, 33}) {
-      const int32_t len = n_pos - first;
-      std::vector<double> w(static_cast<size_t>(len));
-      double max = -1e300, sum = 0.0;
-      for (int32_t r = 0; r < len; ++r) {
-        double dot = 0.0;
-        for (int32_t d = 0; d < head_dim; ++d) dot += static_cast<double>(q[d]) * keys[first + r][d];
-        w[r] = cap * std::tanh(dot * scale / cap);
-        max = std::max(max, w[r]);
+    for (int32_t n_pos : {50, 700}) {
+      const int32_t block = 16;
+      const int32_t n_blocks = (n_pos + block - 1) / block;
+      const size_t row_bytes = static_cast<size_t>(head_dim) * 4;
+      std::vector<uint8_t> pool(static_cast<size_t>(n_blocks) * 2 * block * row_bytes);
+      std::vector<int32_t> table(static_cast<size_t>(n_blocks));
+      for (int32_t b = 0; b < n_blocks; ++b) table[static_cast<size_t>(b)] = n_blocks - 1 - b;
+      KvRows k{pool.data(), 2 * block * row_bytes, 0, row_bytes, block, table.data(), false};
+      KvRows v = k;
+      v.layer_offset = block * row_bytes;
+      std::vector<std::vector<float>> keys, values;
+      for (int32_t p = 0; p < n_pos; ++p) {
+        keys.push_back(Random(static_cast<size_t>(head_dim), 2.0f, static_cast<uint32_t>(3 * p + 1)));
+        values.push_back(Random(static_cast<size_t>(head_dim), 1.0f, static_cast<uint32_t>(3 * p + 2)));
+        StoreKvRow(keys.back().data(), head_dim, false, const_cast<uint8_t*>(k.row(p)));
+        StoreKvRow(values.back().data(), head_dim, false, const_cast<uint8_t*>(v.row(p)));
       }
-      for (double& x : w) sum += (x = std::exp(x - max));
-      KvRows kw = k, vw = v;
-      kw.first = vw.first = first;
-      std::vector<float> scores(static_cast<size_t>(n_pos)), got(static_cast<size_t>(head_dim));
-      ScopedKernelIsa pin(GetParam());
-      AttentionHead(q.data(), kw, vw, 0, head_dim, len, scale, scores.data(), got.data(), cap);
-      for (int32_t d = 0; d < head_dim; ++d) {
-        double want = 0.0;
-        for (int32_t r = 0; r < len; ++r) want += w[r] / sum * values[first + r][d];
-        ASSERT_NEAR(got[d], want, 2e-5) << "head_dim " << head_dim << " first " << first << " d " << d;
+      const auto q = Random(static_cast<size_t>(head_dim), 2.0f, 5);
+      const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim)), cap = 1.5f;
+      for (int32_t first : {0, 7, 33, 300, 513}) {
+        if (first >= n_pos) continue;
+        const int32_t len = n_pos - first;
+        std::vector<double> w(static_cast<size_t>(len));
+        double max = -1e300, sum = 0.0;
+        for (int32_t r = 0; r < len; ++r) {
+          double dot = 0.0;
+          for (int32_t d = 0; d < head_dim; ++d) dot += static_cast<double>(q[d]) * keys[first + r][d];
+          w[r] = cap * std::tanh(dot * scale / cap);
+          max = std::max(max, w[r]);
+        }
+        for (double& x : w) sum += (x = std::exp(x - max));
+        KvRows kw = k, vw = v;
+        kw.first = vw.first = first;
+        for (KernelIsa isa : {KernelIsa::kScalar, GetParam()}) {
+          std::vector<float> scores(static_cast<size_t>(n_pos)), got(static_cast<size_t>(head_dim));
+          ScopedKernelIsa pin(isa);
+          AttentionHead(q.data(), kw, vw, 0, head_dim, len, scale, scores.data(), got.data(), cap);
+          for (int32_t d = 0; d < head_dim; ++d) {
+            double want = 0.0;
+            for (int32_t r = 0; r < len; ++r) want += w[r] / sum * values[first + r][d];
+            ASSERT_NEAR(got[d], want, 2e-5) << KernelIsaName(isa) << " head_dim " << head_dim << " n_pos " << n_pos
+                                            << " first " << first << " d " << d;
+          }
+        }
       }
     }
   }

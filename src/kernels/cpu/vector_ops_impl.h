@@ -70,8 +70,9 @@ inline void GeluTanhImpl(float* x, int64_t n) {
   }
 }
 
-// In place: exp(x - max) / sum, the sum over lanes then a fixed tree.
-inline void SoftmaxImpl(float* x, int64_t n) {
+// In place: x = exp(x - max(x)); returns sum(x) (over lanes, then a fixed
+// tree) and the max in *max_out.
+inline float ExpMinusMaxImpl(float* x, int64_t n, float* max_out) {
   F m = V::Set1F(-3.402823466e38f);
   int64_t i = 0;
   for (; i + kL <= n; i += kL) m = V::MaxF(m, V::LoadF32(x + i));
@@ -91,8 +92,16 @@ inline void SoftmaxImpl(float* x, int64_t n) {
     V::Store(x + i, e, r);
     sum = V::Add(sum, e);
   }
-  const F inv = V::Set1F(1.0f / V::ReduceAdd(sum));
-  for (i = 0; i + kL <= n; i += kL) V::StoreF32(x + i, V::Mul(V::LoadF32(x + i), inv));
+  *max_out = max;
+  return V::ReduceAdd(sum);
+}
+
+// In place: exp(x - max) / sum.
+inline void SoftmaxImpl(float* x, int64_t n) {
+  float max;
+  const F inv = V::Set1F(1.0f / ExpMinusMaxImpl(x, n, &max));
+  int64_t i = 0;
+  for (; i + kL <= n; i += kL) V::StoreF32(x + i, V::Mul(V::LoadF32(x + i), inv));
   if (i < n) {
     const int r = static_cast<int>(n - i);
     V::Store(x + i, V::Mul(V::LoadF32Tail(x + i, r), inv), r);
@@ -136,16 +145,18 @@ inline F LoadKvTail(const uint8_t* row, int64_t i, int n, bool f16) {
 // transposing reduction: ~2 shuffles per vector instead of ~7).
 inline F ReduceLanes(const F* v) { return V::TransposeSum(v); }
 
-// Up to kGroupMax query heads that share one KV head, head_dim = NC * kL.
+// Up to kGroupMax query heads that share one KV head, head_dim = NC * kL,
+// over rows [p0, p1): the partial of attention.h's AttentionGroupPartial
+// (m = max score, l = sum of exp(score - m), o = sum of exp(score - m) * v).
 // For each head the float operations are those of one head alone: scores go
 // kL positions at a time (ReduceLanes), the rest one by one; the weighted sum
-// of V keeps four sets of accumulators (position p in set p % 4), added as
-// (s0 + s1) + (s2 + s3) at the end, so the order depends only on n_pos. The
-// heads only share the loads: each chunk of kL positions is read once for
+// of V keeps four sets of accumulators (row p in set (p - p0) % 4), added as
+// (s0 + s1) + (s2 + s3) at the end, so the order depends only on [p0, p1).
+// The heads only share the loads: each chunk of kL positions is read once for
 // every head (it stays in L1 between them), and the next chunk's rows are
 // prefetched (rows lie a whole cached row apart, too far apart for the
-// hardware prefetcher to follow). q, out: the group's heads back to back;
-// scores: group x score_stride.
+// hardware prefetcher to follow). q, o: the group's heads back to back;
+// scores: group x (p1 - p0).
 constexpr int kGroupMax = 8;
 
 // Rows are prefetched this many positions ahead of their use.
@@ -159,16 +170,26 @@ inline void PrefetchRows(const KvCursor& kv, int32_t p, int32_t end, int64_t hea
   }
 }
 
+// Scores to partial weights, per head: softcap, then exp(s - max) in place.
+inline void ScoresToWeights(float* scores, int group, int32_t n, float softcap, float* m, float* l) {
+  for (int g = 0; g < group; ++g) {
+    if (softcap > 0.0f) SoftcapInPlace(scores + g * n, n, softcap);
+    l[g] = ExpMinusMaxImpl(scores + g * n, n, &m[g]);
+  }
+}
+
 template <int NC>
-void AttentionFixed(const float* q, int group, const KvRows& k, const KvRows& v, int64_t head_off, int32_t n_pos,
-                    float scale, float softcap, float* scores, int64_t score_stride, float* out) {
+void AttentionPartialFixed(const float* q, int group, const KvRows& k, const KvRows& v, int64_t head_off, int32_t p0,
+                           int32_t p1, float scale, float softcap, float* scores, float* m, float* l, float* out) {
+  const int32_t n = p1 - p0;
   const F scale_v = V::Set1F(scale);
   const int slice_bytes = NC * kL * (k.f16 ? 2 : 4);
   const KvCursor kc(k), vc(v);
-  PrefetchRows(kc, 0, n_pos < kKvPrefetchAhead ? n_pos : kKvPrefetchAhead, head_off, slice_bytes);
-  int32_t p = 0;
-  for (; p + kL <= n_pos; p += kL) {
-    if (p + kKvPrefetchAhead + kL <= n_pos) PrefetchRows(kc, p + kKvPrefetchAhead, p + kKvPrefetchAhead + kL, head_off, slice_bytes);
+  PrefetchRows(kc, p0, p0 + (n < kKvPrefetchAhead ? n : kKvPrefetchAhead), head_off, slice_bytes);
+  int32_t i0 = 0;
+  for (; i0 + kL <= n; i0 += kL) {
+    const int32_t p = p0 + i0;
+    if (i0 + kKvPrefetchAhead + kL <= n) PrefetchRows(kc, p + kKvPrefetchAhead, p + kKvPrefetchAhead + kL, head_off, slice_bytes);
     for (int g = 0; g < group; ++g) {
       const float* qg = q + g * NC * kL;
       F acc[kL];
@@ -177,22 +198,19 @@ void AttentionFixed(const float* q, int group, const KvRows& k, const KvRows& v,
         acc[i] = V::Mul(V::LoadF32(qg), LoadKv(row, head_off, k.f16));
         for (int c = 1; c < NC; ++c) acc[i] = V::Fma(V::LoadF32(qg + c * kL), LoadKv(row, head_off + c * kL, k.f16), acc[i]);
       }
-      V::StoreF32(scores + g * score_stride + p, V::Mul(ReduceLanes(acc), scale_v));
+      V::StoreF32(scores + g * n + i0, V::Mul(ReduceLanes(acc), scale_v));
     }
   }
-  for (; p < n_pos; ++p) {
-    const uint8_t* row = kc.Row(p);
+  for (; i0 < n; ++i0) {
+    const uint8_t* row = kc.Row(p0 + i0);
     for (int g = 0; g < group; ++g) {
       const float* qg = q + g * NC * kL;
       F acc = V::Mul(V::LoadF32(qg), LoadKv(row, head_off, k.f16));
       for (int c = 1; c < NC; ++c) acc = V::Fma(V::LoadF32(qg + c * kL), LoadKv(row, head_off + c * kL, k.f16), acc);
-      scores[g * score_stride + p] = V::ReduceAdd(acc) * scale;
+      scores[g * n + i0] = V::ReduceAdd(acc) * scale;
     }
   }
-  for (int g = 0; g < group; ++g) {
-    if (softcap > 0.0f) SoftcapInPlace(scores + g * score_stride, n_pos, softcap);
-    SoftmaxImpl(scores + g * score_stride, n_pos);
-  }
+  ScoresToWeights(scores, group, n, softcap, m, l);
 
   F o[kGroupMax][4][NC];
   for (int g = 0; g < group; ++g) {
@@ -200,24 +218,25 @@ void AttentionFixed(const float* q, int group, const KvRows& k, const KvRows& v,
       for (int c = 0; c < NC; ++c) o[g][s][c] = V::ZeroF();
     }
   }
-  PrefetchRows(vc, 0, n_pos < kKvPrefetchAhead ? n_pos : kKvPrefetchAhead, head_off, slice_bytes);
-  p = 0;
-  for (; p + 4 <= n_pos; p += 4) {
-    if (p + kKvPrefetchAhead + 4 <= n_pos) PrefetchRows(vc, p + kKvPrefetchAhead, p + kKvPrefetchAhead + 4, head_off, slice_bytes);
+  PrefetchRows(vc, p0, p0 + (n < kKvPrefetchAhead ? n : kKvPrefetchAhead), head_off, slice_bytes);
+  int32_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const int32_t p = p0 + i;
+    if (i + kKvPrefetchAhead + 4 <= n) PrefetchRows(vc, p + kKvPrefetchAhead, p + kKvPrefetchAhead + 4, head_off, slice_bytes);
     for (int s = 0; s < 4; ++s) {
       const uint8_t* row = vc.Row(p + s);
       F vr[NC];
       for (int c = 0; c < NC; ++c) vr[c] = LoadKv(row, head_off + c * kL, v.f16);
       for (int g = 0; g < group; ++g) {
-        const F w = V::Set1F(scores[g * score_stride + p + s]);
+        const F w = V::Set1F(scores[g * n + i + s]);
         for (int c = 0; c < NC; ++c) o[g][s][c] = V::Fma(w, vr[c], o[g][s][c]);
       }
     }
   }
-  for (int s = 0; p < n_pos; ++p, ++s) {
-    const uint8_t* row = vc.Row(p);
+  for (int s = 0; i < n; ++i, ++s) {
+    const uint8_t* row = vc.Row(p0 + i);
     for (int g = 0; g < group; ++g) {
-      const F w = V::Set1F(scores[g * score_stride + p]);
+      const F w = V::Set1F(scores[g * n + i]);
       for (int c = 0; c < NC; ++c) o[g][s][c] = V::Fma(w, LoadKv(row, head_off + c * kL, v.f16), o[g][s][c]);
     }
   }
@@ -228,24 +247,26 @@ void AttentionFixed(const float* q, int group, const KvRows& k, const KvRows& v,
   }
 }
 
-// Any head_dim: chunks of kL and a masked tail; the output accumulates in memory.
-void AttentionAny(const float* q, const KvRows& k, const KvRows& v, int64_t head_off, int32_t head_dim,
-                  int32_t n_pos, float scale, float softcap, float* scores, float* out) {
+// Any head_dim, one head: chunks of kL and a masked tail; the output
+// accumulates in memory.
+inline void AttentionPartialAny(const float* q, const KvRows& k, const KvRows& v, int64_t head_off, int32_t head_dim,
+                                int32_t p0, int32_t p1, float scale, float softcap, float* scores, float* m, float* l,
+                                float* out) {
+  const int32_t n = p1 - p0;
   const int32_t full = head_dim / kL * kL;
   const int tail = head_dim - full;
-  for (int32_t p = 0; p < n_pos; ++p) {
-    const uint8_t* row = KvRow(k, p);
+  for (int32_t i = 0; i < n; ++i) {
+    const uint8_t* row = KvRow(k, p0 + i);
     F acc = V::ZeroF();
     for (int32_t c = 0; c < full; c += kL) acc = V::Fma(V::LoadF32(q + c), LoadKv(row, head_off + c, k.f16), acc);
     if (tail > 0) acc = V::Fma(V::LoadF32Tail(q + full, tail), LoadKvTail(row, head_off + full, tail, k.f16), acc);
-    scores[p] = V::ReduceAdd(acc) * scale;
+    scores[i] = V::ReduceAdd(acc) * scale;
   }
-  if (softcap > 0.0f) SoftcapInPlace(scores, n_pos, softcap);
-  SoftmaxImpl(scores, n_pos);
+  ScoresToWeights(scores, 1, n, softcap, m, l);
   for (int32_t d = 0; d < head_dim; ++d) out[d] = 0.0f;
-  for (int32_t p = 0; p < n_pos; ++p) {
-    const uint8_t* row = KvRow(v, p);
-    const F w = V::Set1F(scores[p]);
+  for (int32_t i = 0; i < n; ++i) {
+    const uint8_t* row = KvRow(v, p0 + i);
+    const F w = V::Set1F(scores[i]);
     for (int32_t c = 0; c < full; c += kL) {
       V::StoreF32(out + c, V::Fma(w, LoadKv(row, head_off + c, v.f16), V::LoadF32(out + c)));
     }
