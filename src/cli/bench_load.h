@@ -3,7 +3,7 @@
 //   cold, packing        the model file evicted from the page cache, no packed cache
 //   warm, packing        the model file in the page cache, no packed cache
 //   warm, no repack      JARVIS_REPACK=0: mapping only (decode is slower)
-//   warm, packing + writing cache   the first load with a packed cache
+//   first load with cache           packing; the file is written in the background after
 //   from packed cache (warm)        both files in the page cache
 //   from packed cache (cold)        both files evicted from the page cache
 // "Cold" evicts the files' own pages with posix_fadvise(POSIX_FADV_DONTNEED)

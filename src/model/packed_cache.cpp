@@ -286,11 +286,12 @@ Status WritePackedCache(const std::string& path, const PackedCacheKey& key, cons
     return s;
   };
   if (::ftruncate(fd, static_cast<off_t>(file_bytes)) != 0) return fail(Errno("cannot size", temp));
-  // Checksum and write each matrix in parallel (pwrite at its own offset).
+  // One thread: this runs beside a model that is already serving, and the
+  // page cache, not the CPU, sets the pace.
   std::vector<uint64_t> sums(plan.size());
   std::atomic<int> write_errno{0};
   const uint64_t data_offset = DataOffset(plan.size());
-  ParallelFor(plan.size(), [&](size_t i) {
+  for (size_t i = 0; i < plan.size(); ++i) {
     const PackedCacheEntry& e = plan[i];
     const uint8_t* src = data + e.packed_offset;
     sums[i] = XXH3_64bits(src, e.packed_bytes);
@@ -304,7 +305,7 @@ Status WritePackedCache(const std::string& path, const PackedCacheKey& key, cons
       }
       done += static_cast<uint64_t>(n);
     }
-  });
+  }
   if (write_errno.load() != 0) {
     errno = write_errno.load();
     return fail(Errno("cannot write", temp));

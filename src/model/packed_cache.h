@@ -125,7 +125,8 @@ Result<std::unique_ptr<PackedCacheMapping>> OpenPackedCache(const std::string& p
                                                             const std::vector<PackedCacheEntry>& plan,
                                                             uint64_t data_bytes);
 
-// Writes `data` (data_bytes, laid out as `plan` says) to `path` atomically,
+// Writes `data` (data_bytes, laid out as `plan` says) to `path` atomically
+// (on the calling thread only),
 // then evicts least recently used files of the directory above `max_bytes`.
 // Creates the directory. IoError when it cannot be written (read-only, full:
 // less than the file plus 1 GiB free); the temp file is removed then.

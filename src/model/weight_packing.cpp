@@ -73,12 +73,18 @@ bool PackedWeights::Enabled() {
 }
 
 PackedWeights::~PackedWeights() {
+  if (cache_write_.valid()) cache_write_.wait();  // the writer reads the packed bytes
   if (base_ != nullptr) munmap(base_, bytes_);
 }
 
 std::string PackedWeights::Describe() const {
   if (from_cache()) return fmt::format("from cache {} ({:.2f} s)", cache_path_, seconds_);
+  std::lock_guard<std::mutex> lock(note_mu_);
   return fmt::format("packed now in {:.2f} s{}", seconds_, cache_note_);
+}
+
+Status PackedWeights::WaitForCacheWrite() const {
+  return cache_write_.valid() ? cache_write_.get() : Status::Ok();
 }
 
 Result<std::unique_ptr<PackedWeights>> PackedWeights::Pack(ModelWeights* w, int32_t cpu_layers, bool enabled,
@@ -184,20 +190,33 @@ Result<std::unique_ptr<PackedWeights>> PackedWeights::Pack(ModelWeights* w, int3
   // Tied embeddings: the output matrix is token_embd, whose GGUF rows the
   // embedding lookups keep reading (faulted back in on demand).
   for (size_t i = 0; i < mats.size(); ++i) mats[i]->packed = bytes + offsets[i];
-  const double pack_seconds = SecondsSince(start);
+  pw->seconds_ = SecondsSince(start);
   if (!cache_path.empty()) {
-    const auto write_start = std::chrono::steady_clock::now();
-    const Status written = WritePackedCache(cache_path, key, plan, bytes, total, cache.max_bytes);
-    if (written.ok()) {
-      pw->cache_path_ = cache_path;
-      cache_note = fmt::format(", cached to {} ({:.2f} s)", cache_path, SecondsSince(write_start));
-    } else {
-      WarnCacheUnwritable(written);
-      cache_note = " (packed cache not written: " + written.message() + ")";
-    }
+    pw->cache_path_ = cache_path;
+    cache_note = ", caching to " + cache_path;
+    PackedWeights* self = pw.get();  // outlives the task: the destructor waits for it
+    const std::string model_name = file->name();
+    self->cache_write_ = std::async(std::launch::async, [self, model_name, key, plan = std::move(plan), bytes, total,
+                                                         max_bytes = cache.max_bytes, cache_path] {
+                           const auto write_start = std::chrono::steady_clock::now();
+                           const Status written = WritePackedCache(cache_path, key, plan, bytes, total, max_bytes);
+                           std::string note;
+                           if (written.ok()) {
+                             note = fmt::format(", cached to {} ({:.2f} s)", cache_path, SecondsSince(write_start));
+                             spdlog::info("{}: packed weights{}", model_name, note);
+                           } else {
+                             WarnCacheUnwritable(written);
+                             note = " (packed cache not written: " + written.message() + ")";
+                           }
+                           std::lock_guard<std::mutex> lock(self->note_mu_);
+                           self->cache_note_ = note;
+                           return written;
+                         }).share();
   }
-  pw->cache_note_ = cache_note;
-  pw->seconds_ = pack_seconds;
+  {
+    std::lock_guard<std::mutex> lock(pw->note_mu_);
+    if (pw->cache_note_.empty()) pw->cache_note_ = cache_note;  // the writer may have finished already
+  }
   if (use_cache) spdlog::info("{}: packed weights {}", file->name(), pw->Describe());
   return pw;
 }
