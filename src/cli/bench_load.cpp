@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -22,6 +23,14 @@ constexpr int32_t kPromptTokens = 8;
 
 double SecondsSince(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// User + system CPU seconds of this process so far (every thread).
+double ProcessCpuSeconds() {
+  rusage u {};
+  ::getrusage(RUSAGE_SELF, &u);
+  auto s = [](const timeval& t) { return static_cast<double>(t.tv_sec) + 1e-6 * static_cast<double>(t.tv_usec); };
+  return s(u.ru_utime) + s(u.ru_stime);
 }
 
 // Drops the clean page-cache pages of `path` (after writing back dirty ones).
@@ -109,6 +118,7 @@ Result<std::vector<LoadBenchRow>> RunLoadBench(const std::string& model_path, in
       ModelLoadOptions options;
       options.repack = sc.repack;
       if (sc.cache) options.packed_cache.dir = cache_dir.string();
+      const double cpu0 = ProcessCpuSeconds();
       const auto t0 = std::chrono::steady_clock::now();
       JARVIS_ASSIGN_OR_RETURN(std::unique_ptr<Model> model, Model::Load(model_path, options));
       row.load_s.push_back(SecondsSince(t0));
@@ -130,6 +140,7 @@ Result<std::vector<LoadBenchRow>> RunLoadBench(const std::string& model_path, in
       std::vector<float> logits;
       JARVIS_RETURN_IF_ERROR(engine->Decode(batch, &logits));
       row.first_token_s.push_back(SecondsSince(t0));
+      row.first_token_cpu_s.push_back(ProcessCpuSeconds() - cpu0);
       const PackedWeights* packed = model->packed();
       // The cache is written in the background after the first token; the
       // next scenarios need it whole (the row shows how long it took).

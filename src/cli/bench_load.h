@@ -11,7 +11,10 @@
 // the fraction of the model file still resident after it is reported.
 // The packed cache lives in a private temporary directory removed at the end
 // (the user's cache is not touched).
-// First token = load + engine creation + one 8-token prompt's logits.
+// First token = load + engine creation + one 8-token prompt's logits. CPU
+// seconds (user + system, all threads) are reported beside the wall time:
+// on a shared machine they say what the load cost when the wall time mostly
+// says how long it waited for a core.
 #pragma once
 
 #include <cstdint>
@@ -26,6 +29,7 @@ struct LoadBenchRow {
   std::string scenario;
   std::vector<double> load_s;         // one per repetition
   std::vector<double> first_token_s;  // load included
+  std::vector<double> first_token_cpu_s;  // CPU time of the process until the first token
   std::string packed;                 // PackedWeights::Describe() of the last repetition
   double resident_before = -1.0;      // model file fraction in the page cache before loading (-1: not measured)
 };
