@@ -79,6 +79,14 @@ struct RuntimeOptions {
   // Keep a load-time packed copy of the quantized weights for the int8
   // kernels (faster decode, same results). Default true.
   bool repack = true;
+  // Directory caching the packed weights across loads, so that a model's
+  // second load maps them instead of repacking ("instant reload",
+  // docs/ARCHITECTURE.md). Default "": $XDG_CACHE_HOME/jarvis/packed, else
+  // ~/.cache/jarvis/packed; "off": no cache.
+  std::string packed_cache;
+  // Bytes of packed-cache files kept in that directory; the least recently
+  // used files are deleted above it. Default 32 GiB.
+  size_t packed_cache_bytes = size_t{32} << 30;
 
   // The performance monitor the runtime records into. Default (nullopt): a
   // new one, reachable through Runtime::monitor(). Several runtimes (and the

@@ -103,6 +103,8 @@ py::dict DefaultOptions() {
   d["kv_type"] = o.kv_type;
   d["gpu_layers"] = o.gpu_layers;
   d["repack"] = o.repack;
+  d["packed_cache"] = o.packed_cache;
+  d["packed_cache_size"] = o.packed_cache_bytes;
   return d;
 }
 
@@ -144,6 +146,8 @@ RuntimeOptions ToRuntimeOptions(const std::vector<std::string>& models, const py
   Take(d, "kv_type", &o.kv_type);
   Take(d, "gpu_layers", &o.gpu_layers);
   Take(d, "repack", &o.repack);
+  Take(d, "packed_cache", &o.packed_cache);
+  Take(d, "packed_cache_size", &o.packed_cache_bytes);
   o.monitor = std::move(monitor);
   return o;
 }

@@ -28,6 +28,7 @@ std::unique_ptr<Model> LoadModelOrFail(const std::string& path, int32_t gpu_laye
   ModelLoadOptions options;
   options.cpu_layers = PlanGpuLayersAtLoad(gpu_layers, plan);
   options.repack = RepackFromEnv();
+  options.packed_cache = PackedCacheFromEnv();
   auto model = Model::Load(path, options);
   if (!model.ok()) Fail(model.status());
   return std::move(model).value();

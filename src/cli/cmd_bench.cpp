@@ -14,6 +14,7 @@
 
 #include "cli/bench_constrained.h"
 #include "cli/bench_embed.h"
+#include "cli/bench_load.h"
 #include "cli/bench_runner.h"
 #include "cli/bench_stream.h"
 #include "cli/commands.h"
@@ -43,6 +44,7 @@ struct BenchFlags {
   bool embed = false;       // --embed: embedding throughput instead
   std::vector<int32_t> embed_batch = {1, 16, 64};
   std::vector<int32_t> embed_tokens = {32, 256};
+  bool load = false;        // --load: load and first-token times instead
 };
 
 struct Row {
@@ -231,6 +233,44 @@ void BenchConstrained(const BenchFlags& f) {
                         << std::endl;
 }
 
+// --load: load and first-token times per way of getting the packed weights
+// (cli/bench_load.h).
+void BenchLoad(const BenchFlags& f) {
+  if (f.reps < 1) Fail("-r must be at least 1", kExitUsageError);
+  const int32_t threads = f.threads.empty() ? DefaultThreadCount() : f.threads[0];
+  std::fprintf(stderr, "jarvis bench --load: %s | kernels %s (cpu: %s) | %d threads, median of %d\n", f.model.c_str(),
+               KernelIsaName(ActiveKernelIsa()), GetCpuFeatures().ToString().c_str(), threads, f.reps);
+  auto rows = RunLoadBench(f.model, threads, f.reps);
+  if (!rows.ok()) Fail(rows.status());
+  // The yardstick: what every load cost before the packed cache.
+  double base = 0.0;
+  for (const LoadBenchRow& r : *rows) {
+    if (r.scenario.rfind("warm, packing now", 0) == 0) base = Median(r.first_token_s);
+  }
+  if (f.json) {
+    nlohmann::json results = nlohmann::json::array();
+    for (const LoadBenchRow& r : *rows) {
+      results.push_back({{"scenario", r.scenario}, {"load_s", r.load_s}, {"first_token_s", r.first_token_s},
+                         {"first_token_cpu_s", r.first_token_cpu_s}, {"first_token_cpu_s_median", Median(r.first_token_cpu_s)},
+                         {"load_s_median", Median(r.load_s)}, {"first_token_s_median", Median(r.first_token_s)},
+                         {"model_file_resident_before", r.resident_before}, {"packed", r.packed}});
+    }
+    std::cout << nlohmann::json{{"model", f.model}, {"threads", threads}, {"cpu_features", GetCpuFeatures().ToString()},
+                                {"results", results}}
+                     .dump(2)
+              << std::endl;
+    return;
+  }
+  std::printf("| scenario | load s | first token s | first token vs warm packing | first token CPU s | model file cached before | packed weights |\n");
+  std::printf("| --- | ---: | ---: | ---: | ---: | ---: | --- |\n");
+  for (const LoadBenchRow& r : *rows) {
+    const double first = Median(r.first_token_s);
+    std::printf("| %s | %.3f | %.3f | %.2fx | %.3f | %.0f%% | %s |\n", r.scenario.c_str(), Median(r.load_s), first,
+                first > 0 ? base / first : 0.0, Median(r.first_token_cpu_s), 100.0 * r.resident_before,
+                r.packed.c_str());
+  }
+}
+
 // --embed: inputs/s and tokens/s of Engine::Embed for each batch size x
 // input length, per thread count (cli/bench_embed.h for the GOP/s count).
 void BenchEmbed(const BenchFlags& f) {
@@ -308,6 +348,7 @@ void BenchEmbed(const BenchFlags& f) {
 void Bench(const BenchFlags& f) {
   if (!f.json_schema.empty()) return BenchConstrained(f);
   if (f.embed) return BenchEmbed(f);
+  if (f.load) return BenchLoad(f);
   if (f.reps < 1) Fail("-r must be at least 1", kExitUsageError);
   std::vector<BenchSpec> specs;
   int32_t max_batch = 1;
@@ -345,8 +386,8 @@ void Bench(const BenchFlags& f) {
   std::fprintf(stderr, "jarvis bench: %s | kernels %s (cpu: %s) | memory bandwidth %.1f GB/s (triad, 2 threads)\n",
                f.model.c_str(), KernelIsaName(ActiveKernelIsa()), GetCpuFeatures().ToString().c_str(), bandwidth);
   if (const PackedWeights* packed = model->packed()) {
-    std::fprintf(stderr, "  packed weights: %d matrices, %s, in %.2f s at load (JARVIS_REPACK=0: off)\n",
-                 packed->matrices(), Size(static_cast<double>(packed->bytes())).c_str(), packed->seconds());
+    std::fprintf(stderr, "  packed weights: %d matrices, %s, %s (JARVIS_REPACK=0: off)\n", packed->matrices(),
+                 Size(static_cast<double>(packed->bytes())).c_str(), packed->Describe().c_str());
   }
 
   std::vector<Row> rows;
@@ -412,7 +453,9 @@ void RegisterBench(CLI::App& app) {
                   "Compare decode speed constrained by this JSON schema file vs free (one stream and each -b)");
   cmd->add_flag("--embed", flags->embed,
                 "Measure embedding throughput instead: inputs/s and tokens/s for each --embed-batch x --embed-tokens");
-  cmd->add_option("--embed-batch", flags->embed_batch, "Inputs per embedding call (--embed)")
+  cmd->add_flag("--load", flags->load,
+                "Measure load and first-token times instead: cold, warm, without repacking and from the packed "
+                "cache (a temporary one;   cmd->add_option("--embed-batch", flags->embed_batch, "Inputs per embedding call (--embed)")
       ->delimiter(',')
       ->capture_default_str();
   cmd->add_option("--embed-tokens", flags->embed_tokens, "Tokens per input (--embed)")

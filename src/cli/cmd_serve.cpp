@@ -40,6 +40,7 @@ struct ServeFlags {
   std::string memory_budget = std::to_string(RuntimeOptions{}.memory_budget_bytes);
   int64_t cache_ttl = RuntimeOptions{}.cache_ttl.count();
   std::string cache_size = std::to_string(RuntimeOptions{}.cache_bytes >> 20) + "MiB";
+  std::string packed_cache_size = std::to_string(RuntimeOptions{}.packed_cache_bytes >> 30) + "GiB";
   std::string keep_alive = std::to_string(RuntimeOptions{}.keep_alive.count()) + "s";
   std::string max_body = std::to_string(ServerOptions{}.max_body_bytes >> 20) + "MiB";
   std::string idle_timeout = std::to_string(ServerOptions{}.idle_timeout.count()) + "ms";
@@ -97,6 +98,7 @@ void Serve(const ServeFlags& f) {
   ro.cache_ttl = std::chrono::seconds(f.cache_ttl < 0 ? 0 : f.cache_ttl);
   ro.cache_bytes = OrFail(ParseByteSize(f.cache_size), "--cache-size");
   ro.repack = RepackFromEnv();
+  ro.packed_cache_bytes = OrFail(ParseByteSize(f.packed_cache_size), "--packed-cache-size");
   if (!f.cache_url_file.empty()) ro.cache_url = ReadSecretFile(f.cache_url_file, "--cache-url-file");
   if (!f.chat_template_file.empty()) ro.chat_template = ReadTextFileOrFail(f.chat_template_file, "--chat-template-file");
 
@@ -214,6 +216,14 @@ void RegisterServe(CLI::App& app) {
       ->excludes(cache_url);
   cmd->add_option("--cache-prefix", f->runtime.cache_key_prefix, "Prefix of the shared cache's Redis keys")
       ->envname("JARVIS_CACHE_PREFIX")
+      ->capture_default_str();
+  cmd->add_option("--packed-cache", f->runtime.packed_cache,
+                  "Directory caching packed weights across loads, for fast reloads (\"off\": none; default: "
+                  "$XDG_CACHE_HOME/jarvis/packed or ~/.cache/jarvis/packed)")
+      ->envname("JARVIS_PACKED_CACHE");
+  cmd->add_option("--packed-cache-size", f->packed_cache_size,
+                  "Packed-cache bytes kept; least recently used files are deleted above it")
+      ->envname("JARVIS_PACKED_CACHE_SIZE")
       ->capture_default_str();
   AddKvTypeOption(cmd, &f->runtime.kv_type)->envname("JARVIS_KV_TYPE");
   cmd->add_option("-t,--threads", f->runtime.threads, "Engine threads (default: physical cores)")->envname("JARVIS_THREADS");

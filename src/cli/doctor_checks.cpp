@@ -52,6 +52,7 @@ constexpr std::string_view kKnownEnv[] = {
     "JARVIS_HOST",          "JARVIS_IDLE_TIMEOUT",  "JARVIS_IO_THREADS",     "JARVIS_KEEP_ALIVE",
     "JARVIS_KERNELS",       "JARVIS_KV_TYPE",       "JARVIS_MAX_BODY",       "JARVIS_MAX_LOADED_MODELS",
     "JARVIS_MAX_QUEUE",     "JARVIS_MEMORY_BUDGET", "JARVIS_MODEL",          "JARVIS_NO_PRELOAD",
+    "JARVIS_PACKED_CACHE",  "JARVIS_PACKED_CACHE_SIZE",
     "JARVIS_PARALLEL",      "JARVIS_PORT",          "JARVIS_REPACK",         "JARVIS_REQUEST_TIMEOUT",
     "JARVIS_SHARED_DIR",    "JARVIS_SHUTDOWN_GRACE", "JARVIS_THREADS",       "JARVIS_URL",
 };
@@ -166,6 +167,37 @@ DoctorCheck CheckPacking() {
   }
   // The scalar kernels read the GGUF layout; the kernels check says why they run.
   return Ok("packing", std::string("off: not used by the ") + KernelIsaName(ActiveKernelIsa()) + " kernels");
+}
+
+// Where packed weights are cached across loads (model/packed_cache.h), how
+// full that is, and whether it can be written.
+DoctorCheck CheckPackedCache() {
+  const PackedCacheSettings cache = PackedCacheFromEnv();
+  if (!cache.enabled()) {
+    return Ok("packed_cache", "off: every load packs the weights again (JARVIS_PACKED_CACHE, or no XDG_CACHE_HOME/HOME)");
+  }
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  uint64_t used = 0;
+  int files = 0;
+  for (const auto& e : fs::directory_iterator(cache.dir, ec)) {
+    std::error_code e2;
+    if (e.path().extension() == ".jvpack" && e.is_regular_file(e2)) {
+      used += e.file_size(e2);
+      ++files;
+    }
+  }
+  // The directory is created on first write: check the nearest existing one.
+  fs::path probe = cache.dir;
+  while (!probe.empty() && !fs::exists(probe, ec) && probe.has_parent_path() && probe != probe.parent_path()) {
+    probe = probe.parent_path();
+  }
+  const std::string usage = std::to_string(files) + " file(s), " + Bytes(used) + " of " + Bytes(cache.max_bytes);
+  if (::access(probe.c_str(), W_OK) != 0) {
+    return Warn("packed_cache", cache.dir + " is not writable: every load packs the weights again (" + usage + ")",
+                "set JARVIS_PACKED_CACHE (serve: --packed-cache) to a writable folder, or to off");
+  }
+  return Ok("packed_cache", cache.dir + ": " + usage + "; a model's second load maps its packed weights from here");
 }
 
 DoctorCheck CheckGpu(const std::vector<GpuDeviceInfo>& nvml_gpus) {
@@ -338,7 +370,7 @@ std::vector<DoctorCheck> RunMachineChecks() {
   const std::unique_ptr<Nvml> nvml = Nvml::Open();
   const std::vector<GpuDeviceInfo> nvml_gpus = nvml ? nvml->Query() : std::vector<GpuDeviceInfo>{};
   return {CheckBuild(),   CheckKernels(),       CheckThreads(),          CheckMemory(),
-          CheckHugePages(), CheckPacking(),     CheckGpu(nvml_gpus),     CheckNvml(nvml != nullptr, nvml_gpus),
+          CheckHugePages(), CheckPacking(),     CheckPackedCache(),     CheckGpu(nvml_gpus),     CheckNvml(nvml != nullptr, nvml_gpus),
           CheckDemoModel(), CheckPort(),        CheckDashboard(),        CheckEnv()};
 }
 

@@ -30,8 +30,8 @@ struct DoctorCheck {
   std::string advice;  // one line: what to do (empty when ok)
 };
 
-// build, kernels, threads, memory, hugepages, packing, gpu, nvml, demo_model,
-// port, dashboard, env: in that order.
+// build, kernels, threads, memory, hugepages, packing, packed_cache, gpu,
+// nvml, demo_model, port, dashboard, env: in that order.
 std::vector<DoctorCheck> RunMachineChecks();
 
 // model (loads `path`: fails when it does not load, and then the others are

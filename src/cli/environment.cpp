@@ -7,6 +7,7 @@
 
 #include "jarvis/runtime_options.h"
 #include "kernels/cpu/isa.h"
+#include "util/value_parse.h"
 
 namespace jarvis::cli {
 
@@ -19,6 +20,23 @@ void ApplyKernelsEnv() {
 bool RepackFromEnv() {
   const char* env = std::getenv("JARVIS_REPACK");
   return !(env != nullptr && std::string(env) == "0");
+}
+
+PackedCacheSettings PackedCacheFromEnv() {
+  const char* dir = std::getenv("JARVIS_PACKED_CACHE");
+  PackedCacheSettings settings;
+  settings.dir = ResolvePackedCacheDir(dir == nullptr ? RuntimeOptions{}.packed_cache : dir);
+  settings.max_bytes = RuntimeOptions{}.packed_cache_bytes;
+  const char* size = std::getenv("JARVIS_PACKED_CACHE_SIZE");
+  if (size != nullptr && *size != '\0') {
+    auto bytes = ParseByteSize(size);
+    if (bytes.ok()) {
+      settings.max_bytes = *bytes;
+    } else {
+      spdlog::warn("JARVIS_PACKED_CACHE_SIZE: {}; keeping {} GiB", bytes.status().message(), settings.max_bytes >> 30);
+    }
+  }
+  return settings;
 }
 
 int32_t GpuLayersEnv::request() const { return !set ? kGpuLayersAuto : valid ? value : 0; }

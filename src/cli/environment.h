@@ -2,11 +2,15 @@
 // CLI, and nowhere in the library (which takes the same settings as options):
 //   JARVIS_KERNELS=scalar|avx2|avx512|amx  -> SetKernelIsa (process-wide)
 //   JARVIS_REPACK=0                        -> ModelLoadOptions / RuntimeOptions::repack = false
+//   JARVIS_PACKED_CACHE=DIR|off            -> ModelLoadOptions::packed_cache of the commands
+//   JARVIS_PACKED_CACHE_SIZE=BYTES            that load a model (serve: its --packed-cache flags)
 //   JARVIS_GPU_LAYERS=N                    -> --gpu-layers' value when the flag is not given
 // (The serve flags' own variables, JARVIS_PORT etc., are CLI11 envnames.)
 #pragma once
 
 #include <cstdint>
+
+#include "model/packed_cache.h"
 
 namespace jarvis::cli {
 
@@ -16,6 +20,11 @@ void ApplyKernelsEnv();
 
 // False when JARVIS_REPACK=0.
 bool RepackFromEnv();
+
+// The packed cache JARVIS_PACKED_CACHE and JARVIS_PACKED_CACHE_SIZE ask for
+// (unset: RuntimeOptions' defaults; a malformed size is logged and the
+// default kept).
+PackedCacheSettings PackedCacheFromEnv();
 
 // JARVIS_GPU_LAYERS as found in the environment; its one parser (the
 // commands and `jarvis doctor` read it here).

@@ -26,6 +26,10 @@ struct ModelLoadOptions {
   // (model/weight_packing.h). Default true; false saves the copy's memory at
   // some decode speed (same results).
   bool repack = true;
+  // Where packed copies are cached across loads (model/packed_cache.h).
+  // Default: no cache (dir empty); RuntimeOptions::packed_cache resolves the
+  // user-facing default to a directory.
+  PackedCacheSettings packed_cache;
 };
 
 class Model {

@@ -28,6 +28,7 @@ TEST(RuntimeOptionsTest, InternalDefaultsDeriveFromThePublicOptions) {
   EXPECT_EQ(so->cache_ttl, plain.cache_ttl);
   EXPECT_EQ(so->cache_bytes, plain.cache_bytes);
   EXPECT_EQ(so->repack, plain.repack);
+  EXPECT_EQ(so->packed_cache_bytes, plain.packed_cache_bytes);
   EXPECT_EQ(so->scheduler.max_sequences, plain.scheduler.max_sequences);
   EXPECT_EQ(so->scheduler.max_queue, plain.scheduler.max_queue);
   EXPECT_EQ(so->scheduler.max_batch_tokens, plain.scheduler.max_batch_tokens);
@@ -37,6 +38,16 @@ TEST(RuntimeOptionsTest, InternalDefaultsDeriveFromThePublicOptions) {
   EXPECT_EQ(so->scheduler.kv_f16, plain.scheduler.kv_f16);
   EXPECT_EQ(so->scheduler.gpu_layers, kGpuLayersAuto);
   EXPECT_EQ(so->monitor, nullptr);
+}
+
+// "off" turns the packed-weights cache off; a directory is taken as given
+// (the default, "", is the user cache dir: model/packed_cache.h).
+TEST(RuntimeOptionsTest, PackedCacheIsOffOrADirectory) {
+  RuntimeOptions ro;
+  ro.packed_cache = "off";
+  EXPECT_EQ(ToServiceOptions(ro)->packed_cache_dir, "");
+  ro.packed_cache = "/srv/jarvis-packed";
+  EXPECT_EQ(ToServiceOptions(ro)->packed_cache_dir, "/srv/jarvis-packed");
 }
 
 TEST(RuntimeOptionsTest, BadValuesNameTheField) {

@@ -1,6 +1,7 @@
 #include "runtime/service_options.h"
 
 #include "gpu/gpu_layer_plan.h"
+#include "model/packed_cache.h"
 #include "util/perf_monitor.h"
 
 namespace jarvis {
@@ -27,6 +28,8 @@ Result<ServiceOptions> ToServiceOptions(const RuntimeOptions& o) {
   so.cache_url = o.cache_url;
   so.cache_key_prefix = o.cache_key_prefix;
   so.repack = o.repack;
+  so.packed_cache_dir = ResolvePackedCacheDir(o.packed_cache);
+  so.packed_cache_bytes = o.packed_cache_bytes;
   so.monitor = o.monitor ? o.monitor->impl() : nullptr;
   so.scheduler.max_sequences = o.parallel;
   so.scheduler.max_queue = o.max_queue;

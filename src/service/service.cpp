@@ -164,6 +164,8 @@ Service::Impl::Impl(const ServiceOptions& options, std::vector<ModelSource> sour
     auto loaded = std::make_unique<LoadedModel>();
     ModelLoadOptions load;
     load.repack = options_.repack;
+    load.packed_cache.dir = options_.packed_cache_dir;
+    load.packed_cache.max_bytes = options_.packed_cache_bytes;
     // Placement is decided once, at load (the file gives the layer count): the
     // layers left unpacked are exactly those the engine offloads.
     GpuLayerPlan gpu;
@@ -283,6 +285,7 @@ void Service::Impl::StoreInCaches(const std::string& key, const GenerateResult& 
 bool ModelFileDamaged(const ModelLease& lease) {
   const Model* model = lease ? lease.instance().model.get() : nullptr;
   if (model == nullptr || model->gguf().tensors().empty()) return false;
+  if (model->packed() != nullptr && model->packed()->damaged()) return true;
   return MappingDamagedAt(model->gguf().tensors().front().data);
 }
 

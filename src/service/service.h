@@ -43,6 +43,10 @@ struct ServiceOptions {
   std::chrono::seconds cache_ttl = RuntimeOptions{}.cache_ttl;  // 0 disables the cache
   size_t cache_bytes = RuntimeOptions{}.cache_bytes;
   bool repack = RuntimeOptions{}.repack;  // ModelLoadOptions::repack
+  // ModelLoadOptions::packed_cache: the directory resolved from
+  // RuntimeOptions::packed_cache (empty: off).
+  std::string packed_cache_dir;
+  size_t packed_cache_bytes = RuntimeOptions{}.packed_cache_bytes;
   // The monitor to record into (shared with the caller). Null: the service's own.
   std::shared_ptr<PerfMonitor> monitor;
   // Shared level of the response cache (service/response_cache_redis.h).
