@@ -455,7 +455,8 @@ void RegisterBench(CLI::App& app) {
                 "Measure embedding throughput instead: inputs/s and tokens/s for each --embed-batch x --embed-tokens");
   cmd->add_flag("--load", flags->load,
                 "Measure load and first-token times instead: cold, warm, without repacking and from the packed "
-                "cache (a temporary one;   cmd->add_option("--embed-batch", flags->embed_batch, "Inputs per embedding call (--embed)")
+                "cache (a temporary one; -r repetitions, median)");
+  cmd->add_option("--embed-batch", flags->embed_batch, "Inputs per embedding call (--embed)")
       ->delimiter(',')
       ->capture_default_str();
   cmd->add_option("--embed-tokens", flags->embed_tokens, "Tokens per input (--embed)")
