@@ -503,31 +503,30 @@ TEST_F(SynthTest, QuantizeStoriesKeepsMetadataAndFallsBackPerTensor) {
   }
 }
 
-// The plan of `synth --dry-run` as tensor name -> type name.
-std::map<std::string, std::string> PlannedTypes(const std::string& preset, const std::string& type) {
-  std::map<std::string, std::string> type_of;
-  const auto r = Jarvis("synth --preset " + preset + " --type " + type + " --dry-run");
-  EXPECT_EQ(r.exit_code, 0) << r.err;
-  std::istringstream lines(r.out);
-  std::string line;
-  while (std::getline(lines, line)) {
-    if (line.rfind("total", 0) == 0) continue;
-    std::istringstream fields(line);
-    std::string name;
-    fields >> name;
-    type_of[name] = line.substr(line.find_last_of(' ') + 1);
-  }
-  return type_of;
-}
-
 TEST_F(SynthTest, DryRunPlansFollowTheLowBitMixes) {
   // llama.cpp's llama_tensor_get_type for a dense llama model without an
   // importance matrix, here llama3-8b: 32 layers, 32 heads over 8 KV heads
   // (n_gqa 4), untied output.
   const int n = 32;
+  // The plan of `synth --dry-run` as tensor name -> type name.
+  auto planned_types = [&](const std::string& type) {
+    std::map<std::string, std::string> type_of;
+    const auto r = Jarvis("synth --preset llama3-8b --type " + type + " --dry-run");
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    std::istringstream lines(r.out);
+    std::string line;
+    while (std::getline(lines, line)) {
+      if (line.rfind("total", 0) == 0) continue;
+      std::istringstream fields(line);
+      std::string name;
+      fields >> name;
+      type_of[name] = line.substr(line.find_last_of(' ') + 1);
+    }
+    return type_of;
+  };
   for (const std::string type : {"q3_k_m", "q3_k_s", "q2_k", "iq4_xs", "iq4_nl"}) {
     SCOPED_TRACE(type);
-    const auto t = PlannedTypes("llama3-8b", type);
+    const auto t = planned_types(type);
     ASSERT_EQ(t.size(), 2u + 9u * n + 1u);
     EXPECT_EQ(t.at("output.weight"), "q6_k");
     const std::string base = type == "q3_k_m" || type == "q3_k_s" ? "q3_k" : type;
