@@ -72,7 +72,8 @@ void BM_MatMul(benchmark::State& state, GgmlType type, KernelIsa isa, int64_t ro
 
 int Register() {
   for (GgmlType type : {GgmlType::kQ4_0, GgmlType::kQ8_0, GgmlType::kQ4_K, GgmlType::kQ6_K, GgmlType::kQ5_K,
-                        GgmlType::kQ4_1, GgmlType::kQ5_0, GgmlType::kQ5_1, GgmlType::kF16, GgmlType::kBF16,
+                        GgmlType::kQ4_1, GgmlType::kQ5_0, GgmlType::kQ5_1, GgmlType::kQ3_K, GgmlType::kQ2_K,
+                        GgmlType::kIQ4_NL, GgmlType::kIQ4_XS, GgmlType::kF16, GgmlType::kBF16,
                         GgmlType::kF32}) {
     std::vector<KernelIsa> isas = {KernelIsa::kScalar, KernelIsa::kAvx2, KernelIsa::kAvx512, KernelIsa::kAmx};
     for (KernelIsa isa : isas) {

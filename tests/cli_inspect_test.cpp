@@ -72,6 +72,29 @@ TEST_F(CliInspectTest, TensorsTableAndHumanOutput) {
   EXPECT_NE(r.out.find("64 x 512"), std::string::npos);
 }
 
+// The low-bit mixes: inspect names the file type and each tensor type.
+TEST_F(CliInspectTest, NamesTheLowBitMixes) {
+  const std::string q3 = (dir_ / "q3_k_m.gguf").string();
+  ASSERT_EQ(Run("synth --preset tiny --type q3_k_m --out " + ShellQuote(q3)).exit_code, 0);
+  JarvisRun r = Run("inspect " + ShellQuote(q3) + " --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["file_type"], "MOSTLY_Q3_K_M");
+  // tiny: 2 layers; Q3_K_M gives attn_v Q5_K (first two layers), ffn_down and
+  // attn_output Q4_K, output Q6_K, the other matrices Q3_K.
+  EXPECT_EQ(j["types"]["q3_k"]["tensors"], 9);
+  EXPECT_EQ(j["types"]["q4_k"]["tensors"], 4);
+  EXPECT_EQ(j["types"]["q5_k"]["tensors"], 2);
+  EXPECT_EQ(j["types"]["q6_k"]["tensors"], 1);
+
+  const std::string xs = (dir_ / "iq4_xs.gguf").string();
+  ASSERT_EQ(Run("synth --preset tiny --type iq4_xs --out " + ShellQuote(xs)).exit_code, 0);
+  r = Run("inspect " + ShellQuote(xs));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("MOSTLY_IQ4_XS"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("iq4_xs"), std::string::npos) << r.out;
+}
+
 TEST_F(CliInspectTest, VocabOnlyFile) {
   JarvisRun r = Run("inspect " + ShellQuote(jarvis::test::SharedPath("tokenizers/llama3-vocab.gguf")) + " --json");
   ASSERT_EQ(r.exit_code, 0) << r.err;

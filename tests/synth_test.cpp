@@ -87,7 +87,37 @@ void MeanAndStd(const std::vector<float>& v, double* mean, double* stddev) {
 const std::map<std::string, uint64_t> kFileTypes = {
     {"f32", 0},  {"f16", 1},   {"q4_0", 2},  {"q4_1", 3},  {"q8_0", 7},  {"q5_0", 8},
     {"q5_1", 9}, {"q4_k", 14}, {"q5_k", 16}, {"q6_k", 18}, {"bf16", 32}, {"q4_k_m", 15},
+    {"q3_k", 11}, {"q3_k_s", 11}, {"q3_k_m", 12}, {"q2_k", 10}, {"iq4_nl", 25}, {"iq4_xs", 30},
 };
+
+// The type llama.cpp's mix of `type_name` gives tensor `name` of the tiny
+// preset (2 layers, 4 heads over 2 KV heads, untied output): the mixes'
+// rules that apply at this size (see DryRunPlansFollowTheLowBitMixes for the
+// layer-dependent ones at 32 layers).
+GgmlType TinyExpectedType(const std::string& type_name, const std::string& name) {
+  if (name.find("_norm.weight") != std::string::npos) return GgmlType::kF32;
+  const bool mix = type_name == "q4_k_m" || type_name == "q3_k_m" || type_name == "q3_k_s" ||
+                   type_name == "q2_k" || type_name == "iq4_nl" || type_name == "iq4_xs";
+  if (mix && name == "output.weight") return GgmlType::kQ6_K;
+  auto is = [&](const char* suffix) { return name.find(suffix) != std::string::npos; };
+  if (type_name == "q4_k_m") {
+    // Layer 1 is in the last eighth, layer 0 is not.
+    if (name == "blk.1.attn_v.weight" || name == "blk.1.ffn_down.weight") return GgmlType::kQ6_K;
+    return GgmlType::kQ4_K;
+  }
+  if (type_name == "q3_k_m") {
+    if (is(".attn_v.")) return GgmlType::kQ5_K;  // layers < 2
+    if (is(".ffn_down.") || is(".attn_output.")) return GgmlType::kQ4_K;  // 2/16 = 0 layers of Q5_K
+    return GgmlType::kQ3_K;
+  }
+  if (type_name == "q3_k_s") return GgmlType::kQ3_K;
+  if (type_name == "q2_k") {
+    // attn_v gets Q4_K only from 4 query heads per KV head on.
+    if (is(".attn_v.") || is(".ffn_down.") || is(".attn_output.")) return GgmlType::kQ3_K;
+    return GgmlType::kQ2_K;
+  }
+  return *TypeFromName(type_name);  // pure, or iq4_*: no rule applies at 2 layers and 2 heads per KV head
+}
 
 // The tiny preset: 256-wide, 2 layers, 4 heads / 2 KV heads, FFN 256, vocab 512.
 TEST_F(SynthTest, TinyEveryTypeLoadsWithExpectedTypesAndValues) {
@@ -115,17 +145,11 @@ TEST_F(SynthTest, TinyEveryTypeLoadsWithExpectedTypesAndValues) {
     EXPECT_EQ(*f->GetFloat("llama.rope.freq_base"), 10000.0);
     ASSERT_EQ(f->tensors().size(), 1u + 2u * 9u + 2u);
 
-    const GgmlType base = *TypeFromName(type_name == "q4_k_m" ? "q4_k" : type_name);
     for (const auto& t : f->tensors()) {
       const std::string name(t.name);
       SCOPED_TRACE(name);
       const bool is_norm = name.find("_norm.weight") != std::string::npos;
-      GgmlType expected = is_norm ? GgmlType::kF32 : base;
-      // Q4_K_M with 2 layers: layer 1 is in the last eighth, layer 0 is not.
-      if (type_name == "q4_k_m" && (name == "output.weight" || name == "blk.1.attn_v.weight" ||
-                                    name == "blk.1.ffn_down.weight")) {
-        expected = GgmlType::kQ6_K;
-      }
+      const GgmlType expected = TinyExpectedType(type_name, name);
       EXPECT_EQ(TypeName(t.type), std::string(TypeName(expected)));
       const std::map<std::string, std::vector<int64_t>> known_dims = {
           {"blk.0.attn_k.weight", {256, 128}},  // [dim, n_kv_heads * head_dim]
@@ -374,7 +398,7 @@ TEST_F(SynthTest, BadPresetOrTypeIsAUsageError) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("tiny, tinyllama-1.1b, llama3-1b, llama3-8b"), std::string::npos) << r.err;
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
-  r = Jarvis("synth --preset tiny --type q3_k --out " + out);
+  r = Jarvis("synth --preset tiny --type iq2_xxs --out " + out);
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("q4_k_m"), std::string::npos) << r.err;
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
@@ -479,6 +503,61 @@ TEST_F(SynthTest, QuantizeStoriesKeepsMetadataAndFallsBackPerTensor) {
   }
 }
 
+TEST_F(SynthTest, DryRunPlansFollowTheLowBitMixes) {
+  // llama.cpp's llama_tensor_get_type for a dense llama model without an
+  // importance matrix, here llama3-8b: 32 layers, 32 heads over 8 KV heads
+  // (n_gqa 4), untied output.
+  const int n = 32;
+  // The plan of `synth --dry-run` as tensor name -> type name.
+  auto planned_types = [&](const std::string& type) {
+    std::map<std::string, std::string> type_of;
+    const auto r = Jarvis("synth --preset llama3-8b --type " + type + " --dry-run");
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    std::istringstream lines(r.out);
+    std::string line;
+    while (std::getline(lines, line)) {
+      if (line.rfind("total", 0) == 0) continue;
+      std::istringstream fields(line);
+      std::string name;
+      fields >> name;
+      type_of[name] = line.substr(line.find_last_of(' ') + 1);
+    }
+    return type_of;
+  };
+  for (const std::string type : {"q3_k_m", "q3_k_s", "q2_k", "iq4_xs", "iq4_nl"}) {
+    SCOPED_TRACE(type);
+    const auto t = planned_types(type);
+    ASSERT_EQ(t.size(), 2u + 9u * n + 1u);
+    EXPECT_EQ(t.at("output.weight"), "q6_k");
+    const std::string base = type == "q3_k_m" || type == "q3_k_s" ? "q3_k" : type;
+    EXPECT_EQ(t.at("token_embd.weight"), base);
+    for (int l = 0; l < n; ++l) {
+      SCOPED_TRACE(l);
+      const std::string blk = "blk." + std::to_string(l) + ".";
+      std::string v = base, down = base, out = base;
+      if (type == "q3_k_m") {
+        v = l < 2 ? "q5_k" : "q4_k";          // the first two attn_v
+        down = l < n / 16 ? "q5_k" : "q4_k";  // the first sixteenth of ffn_down
+        out = "q4_k";
+      } else if (type == "q2_k") {
+        v = "q4_k";  // n_gqa >= 4
+        down = out = "q3_k";
+      } else if (type == "iq4_xs" || type == "iq4_nl") {
+        v = "q5_k";                           // n_gqa >= 4
+        down = l < n / 8 ? "q5_k" : base;     // the first eighth of ffn_down
+      }
+      EXPECT_EQ(t.at(blk + "attn_v.weight"), v);
+      EXPECT_EQ(t.at(blk + "ffn_down.weight"), down);
+      EXPECT_EQ(t.at(blk + "attn_output.weight"), out);
+      EXPECT_EQ(t.at(blk + "attn_q.weight"), base);
+      EXPECT_EQ(t.at(blk + "attn_k.weight"), base);
+      EXPECT_EQ(t.at(blk + "ffn_gate.weight"), base);
+      EXPECT_EQ(t.at(blk + "ffn_up.weight"), base);
+      EXPECT_EQ(t.at(blk + "attn_norm.weight"), "f32");
+    }
+  }
+}
+
 TEST_F(SynthTest, QuantizeOfF32SynthEqualsDirectSynth) {
   // synth writes F32 values quantized once; quantize decodes the F32 file
   // (exactly) and quantizes the same values with the same recipe.
@@ -495,7 +574,7 @@ TEST_F(SynthTest, QuantizeOfF32SynthEqualsDirectSynth) {
 
 TEST_F(SynthTest, QuantizeErrors) {
   const std::string out = Path("out.gguf");
-  auto r = Jarvis("quantize " + ShellQuote(test::StoriesModelPath()) + " " + out + " q2_k");
+  auto r = Jarvis("quantize " + ShellQuote(test::StoriesModelPath()) + " " + out + " iq2_xxs");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("q4_k_m"), std::string::npos) << r.err;
   r = Jarvis("quantize " + Path("missing.gguf") + " " + out + " q8_0");

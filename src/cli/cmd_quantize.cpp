@@ -23,11 +23,24 @@ struct QuantizeOptions {
   int threads = 0;
 };
 
-int BlockCount(const GgufFile& file) {
+// "<arch>.<key>" as an int, or `fallback` when absent (or, like some
+// architectures' per-layer head counts, an array).
+int ArchUint(const GgufFile& file, const std::string& key, int fallback) {
   auto arch = file.GetString("general.architecture");
-  if (!arch.ok()) return 0;
-  auto n = file.GetUint(std::string(*arch) + ".block_count");
-  return n.ok() ? static_cast<int>(*n) : 0;
+  if (!arch.ok()) return fallback;
+  auto n = file.GetUint(std::string(*arch) + "." + key);
+  return n.ok() ? static_cast<int>(*n) : fallback;
+}
+
+// What the mixes need to know about the model (synth_recipe.h).
+synth::ModelShape ShapeOf(const GgufFile& file) {
+  synth::ModelShape shape;
+  shape.n_layers = ArchUint(file, "block_count", 0);
+  const int heads = ArchUint(file, "attention.head_count", 1);
+  const int kv_heads = ArchUint(file, "attention.head_count_kv", heads);
+  shape.n_gqa = kv_heads > 0 ? heads / kv_heads : 1;
+  shape.tied = file.FindTensor("output.weight") == nullptr;
+  return shape;
 }
 
 void RunQuantize(const QuantizeOptions& opt) {
@@ -46,15 +59,14 @@ void RunQuantize(const QuantizeOptions& opt) {
   writer.SetUint32("general.file_type", target->file_type);
   writer.SetUint32("general.quantization_version", 2);
 
-  const int n_layers = BlockCount(in);
-  const bool tied = in.FindTensor("output.weight") == nullptr;
+  const synth::ModelShape shape = ShapeOf(in);
   for (const auto& t : in.tensors()) {
     if (!CanDequantize(t.type)) {
       Fail("tensor " + std::string(t.name) + " has type " + TypeName(t.type) +
                ", which jarvis cannot decode",
            kExitRuntimeError);
     }
-    const auto choice = synth::ChooseTensorType(*target, t.name, t.dims, n_layers, tied);
+    const auto choice = synth::ChooseTensorType(*target, t.name, t.dims, shape);
     if (choice.fell_back()) {
       std::cerr << "jarvis: note: " << synth::FallbackNote(t.name, t.dims[0], choice) << "\n";
     }

@@ -120,10 +120,12 @@ Status PlanSyntheticModel(const ModelPreset& preset, const QuantTarget& target, 
                           GgufWriter* writer, std::vector<std::string>* notes) {
   AddModelMetadata(preset, target, seed, writer);
   AddVocabMetadata(BuildVocab(preset.vocab, preset.vocab_size), writer);
-  const int n_layers = static_cast<int>(preset.n_layers);
+  ModelShape model;
+  model.n_layers = static_cast<int>(preset.n_layers);
+  model.n_gqa = preset.n_kv_heads > 0 ? static_cast<int>(preset.n_heads / preset.n_kv_heads) : 1;
+  model.tied = preset.tied_embeddings;
   for (const auto& spec : PlanTensors(preset)) {
-    const auto choice =
-        ChooseTensorType(target, spec.name, spec.dims, n_layers, preset.tied_embeddings);
+    const auto choice = ChooseTensorType(target, spec.name, spec.dims, model);
     if (choice.fell_back() && notes != nullptr)
       notes->push_back(FallbackNote(spec.name, spec.dims[0], choice));
     JARVIS_RETURN_IF_ERROR(writer->AddTensor(spec.name, spec.dims, choice.type));

@@ -14,6 +14,7 @@
 
 #include "engine/engine.h"
 #include "kernels/cpu/isa.h"
+#include "quant/quant_types.h"
 #include "reference/reference_llama.h"
 #include "support/tiny_model.h"
 
@@ -40,22 +41,18 @@ test::TinyModelSpec Spec(GgmlType type) {
   return s;
 }
 
-// Fast-kernel tolerance by weight type (see Case::fast_tolerance).
+// Fast-kernel tolerance by weight type (see Case::fast_tolerance), by the
+// int8 activation block of its fast path (the registry's).
 double FastTolerance(GgmlType t) {
-  switch (t) {
-    case GgmlType::kQ8_0:
-    case GgmlType::kQ4_0:
-    case GgmlType::kQ4_1:
-    case GgmlType::kQ5_0:
-    case GgmlType::kQ5_1:
-      return 3e-2;  // activations in blocks of 32
-    case GgmlType::kQ4_K:
-    case GgmlType::kQ5_K:
-    case GgmlType::kQ6_K:
-      return 4e-2;  // activations in blocks of 256
-    default:
-      return 1e-4;
+  switch (Int8ActsOf(t)) {
+    case Int8Acts::kBlock32:
+      return 3e-2;
+    case Int8Acts::kBlock256:
+      return 4e-2;
+    case Int8Acts::kNone:
+      break;
   }
+  return 1e-4;
 }
 
 // Names built at run time (the architecture cases), kept alive for the test list.
@@ -110,9 +107,11 @@ std::vector<Case> BaseCases() {
       {"bf16", Spec(GgmlType::kBF16), 1e-4},   {"q8_0", Spec(GgmlType::kQ8_0), 1e-4},
       {"q4_0", Spec(GgmlType::kQ4_0), 1e-4},   {"q4_1", Spec(GgmlType::kQ4_1), 1e-4},
       {"q5_0", Spec(GgmlType::kQ5_0), 1e-4},   {"q5_1", Spec(GgmlType::kQ5_1), 1e-4},
+      {"iq4_nl", Spec(GgmlType::kIQ4_NL), 1e-4},
   };
-  // K-quants need rows of 256: a wider model.
-  for (GgmlType t : {GgmlType::kQ4_K, GgmlType::kQ5_K, GgmlType::kQ6_K}) {
+  // K-quants (and IQ4_XS) need rows of 256: a wider model.
+  for (GgmlType t : {GgmlType::kQ4_K, GgmlType::kQ5_K, GgmlType::kQ6_K, GgmlType::kQ3_K, GgmlType::kQ2_K,
+                     GgmlType::kIQ4_XS}) {
     test::TinyModelSpec s = Spec(t);
     s.n_embd = 256;
     s.n_ff = 512;

@@ -224,6 +224,17 @@ TEST(GgufCorruptionTest, BadTensorInfos) {
   ExpectCorrupt(one({8}, 9999, 0), "unknown tensor type 9999");
   ExpectCorrupt(one({8}, 31, 0), "unknown tensor type 31");  // removed Q4_0_4_4
   ExpectCorrupt(one({33}, kQ4_0, 0), "not a multiple");
+  // The low-bit types: a row that is not whole blocks, and data cut short
+  // (sizes from their block layouts: 84, 110, 18 and 136 bytes).
+  constexpr uint32_t kQ2_K = 10, kQ3_K = 11, kIQ4_NL = 20, kIQ4_XS = 23;
+  ExpectCorrupt(one({255}, kQ2_K, 0), "not a multiple");
+  ExpectCorrupt(one({128}, kQ3_K, 0), "not a multiple");
+  ExpectCorrupt(one({48}, kIQ4_NL, 0), "not a multiple");
+  ExpectCorrupt(one({320}, kIQ4_XS, 0), "not a multiple");
+  ExpectCorrupt(one({256, 49}, kQ2_K, 0), "beyond the end");   // 49 * 84 = 4116 > 4096
+  ExpectCorrupt(one({256, 38}, kQ3_K, 0), "beyond the end");   // 38 * 110 = 4180
+  ExpectCorrupt(one({32, 228}, kIQ4_NL, 0), "beyond the end");  // 228 * 18 = 4104
+  ExpectCorrupt(one({256, 31}, kIQ4_XS, 0), "beyond the end");  // 31 * 136 = 4216
   ExpectCorrupt(one({8}, kF32, 4), "not a multiple of the alignment");
   ExpectCorrupt(one({8}, kF32, 1 << 20), "beyond the end");
   ExpectCorrupt(one({8}, kF32, ~uint64_t{0} - 31), "beyond the end");  // offset + size wraps

@@ -21,6 +21,18 @@
 //     x = d * sc * q - dmin * mn
 //   Q6_K: 16 sub-blocks of 16, each with an int8 scale sc: x = d * sc * (q - 32)
 //   Q8_K: x = d * q (FP32 d), used for activations in K dot products.
+//   Q3_K: 16 sub-blocks of 16, each with a 6-bit scale sc (stored + 32):
+//     x = d * (sc - 32) * (q - 4), q in 0..7 (2 low bits in qs, 1 in hmask)
+//   Q2_K: 16 sub-blocks of 16, each with a 4-bit scale sc and 4-bit min mn:
+//     x = d * sc * q - dmin * mn, q in 0..3
+//   Q2_K and Q3_K share the 2-bit packing: per half h (128 values) 32 bytes;
+//   bits 2k..2k+1 of byte l are value 128h + 32k + l (k = 0..3).
+//
+// Non-linear formats: q indexes the 16-entry table kIq4NlValues (int8):
+//   IQ4_NL (32 values per block): x = d * kIq4NlValues[q]
+//   IQ4_XS (256 per super-block): 8 sub-blocks of 32, each with a 6-bit scale
+//     ls (stored + 32): x = d * (ls - 32) * kIq4NlValues[q]
+//   Both pack nibbles as Q4_0 does, per block of 32 values.
 //
 // Thread safety: plain data.
 #pragma once
@@ -104,6 +116,39 @@ struct BlockQ8_K {
   int16_t bsums[kQKK / 16];  // sum of each group of 16 quants
 };
 
+struct BlockQ3_K {
+  uint8_t hmask[kQKK / 8];   // third bits: bit 4h+k of byte l -> value 128h + 32k + l
+  uint8_t qs[kQKK / 4];      // low 2 bits, the 2-bit packing above
+  uint8_t scales[kKScaleBytes];  // 16 scales of 6 bits (see UnpackScaleK3)
+  uint16_t d;                // fp16 super-scale
+};
+
+struct BlockQ2_K {
+  uint8_t scales[kQKK / 16];  // sub-block j: scale in the low nibble, min in the high
+  uint8_t qs[kQKK / 4];       // 2-bit quants, the 2-bit packing above
+  uint16_t d;                 // fp16 super-scale of the scales
+  uint16_t dmin;              // fp16 super-scale of the mins
+};
+
+inline constexpr int kQK4NL = 32;  // values per IQ4_NL block
+
+struct BlockIQ4_NL {
+  uint16_t d;              // fp16 scale
+  uint8_t qs[kQK4NL / 2];  // 4-bit table indices, packed as Q4_0
+};
+
+struct BlockIQ4_XS {
+  uint16_t d;                // fp16 super-scale
+  uint16_t scales_h;         // bits 2j..2j+1: the high 2 bits of sub-block j's scale
+  uint8_t scales_l[kQKK / 64];  // nibble j (low nibble of byte j/2 first): its low 4 bits
+  uint8_t qs[kQKK / 2];      // per sub-block j of 32 values, 16 bytes packed as Q4_0
+};
+
+// The non-linear 4-bit grid of IQ4_NL / IQ4_XS (ggml's kvalues_iq4nl):
+// denser near 0, as the values of a weight row are.
+inline constexpr int8_t kIq4NlValues[16] = {-127, -104, -83, -65, -49, -35, -22, -10,
+                                            1,    13,   25,  38,  53,  69,  89,  113};
+
 static_assert(sizeof(BlockQ4_0) == 18);
 static_assert(sizeof(BlockQ4_1) == 20);
 static_assert(sizeof(BlockQ5_0) == 22);
@@ -114,6 +159,10 @@ static_assert(sizeof(BlockQ4_K) == 144);
 static_assert(sizeof(BlockQ5_K) == 176);
 static_assert(sizeof(BlockQ6_K) == 210);
 static_assert(sizeof(BlockQ8_K) == 292);
+static_assert(sizeof(BlockQ3_K) == 110);
+static_assert(sizeof(BlockQ2_K) == 84);
+static_assert(sizeof(BlockIQ4_NL) == 18);
+static_assert(sizeof(BlockIQ4_XS) == 136);
 
 // The 12 scale bytes of Q4_K / Q5_K hold 8 six-bit scales and 8 six-bit mins:
 //   j < 4:  scale j = low 6 bits of byte j,  min j = low 6 bits of byte j+4
@@ -139,6 +188,25 @@ inline void PackScalesMinsK4(const uint8_t scales[8], const uint8_t mins[8],
   }
 }
 
+// The 12 scale bytes of Q3_K hold 16 six-bit scales (stored + 32): the low
+// nibble of scale j is byte j (j < 8, low nibble) or byte j - 8 (high nibble);
+// its top 2 bits are bits 2(j/4)..2(j/4)+1 of byte 8 + j%4.
+inline uint8_t UnpackScaleK3(int j, const uint8_t* packed) {
+  const int low = j < 8 ? packed[j] & 0x0f : packed[j - 8] >> 4;
+  const int high = (packed[8 + j % 4] >> (2 * (j / 4))) & 3;
+  return static_cast<uint8_t>(low | (high << 4));
+}
+
+// Inverse of UnpackScaleK3. REQUIRES: every value < 64.
+inline void PackScalesK3(const uint8_t scales[16], uint8_t packed[kKScaleBytes]) {
+  for (int i = 0; i < kKScaleBytes; ++i) packed[i] = 0;
+  for (int j = 0; j < 16; ++j) {
+    const int low = scales[j] & 0x0f;
+    packed[j % 8] = static_cast<uint8_t>(packed[j % 8] | (j < 8 ? low : low << 4));
+    packed[8 + j % 4] = static_cast<uint8_t>(packed[8 + j % 4] | ((scales[j] >> 4) << (2 * (j / 4))));
+  }
+}
+
 // Sizes must agree with the type table (ggml_type.cpp), which every layer uses.
 inline bool BlockSizesMatchTypeTable() {
   return RowSize(GgmlType::kQ4_0, kQK) == sizeof(BlockQ4_0) &&
@@ -150,7 +218,11 @@ inline bool BlockSizesMatchTypeTable() {
          RowSize(GgmlType::kQ4_K, kQKK) == sizeof(BlockQ4_K) &&
          RowSize(GgmlType::kQ5_K, kQKK) == sizeof(BlockQ5_K) &&
          RowSize(GgmlType::kQ6_K, kQKK) == sizeof(BlockQ6_K) &&
-         RowSize(GgmlType::kQ8_K, kQKK) == sizeof(BlockQ8_K);
+         RowSize(GgmlType::kQ8_K, kQKK) == sizeof(BlockQ8_K) &&
+         RowSize(GgmlType::kQ3_K, kQKK) == sizeof(BlockQ3_K) &&
+         RowSize(GgmlType::kQ2_K, kQKK) == sizeof(BlockQ2_K) &&
+         RowSize(GgmlType::kIQ4_NL, kQK4NL) == sizeof(BlockIQ4_NL) &&
+         RowSize(GgmlType::kIQ4_XS, kQKK) == sizeof(BlockIQ4_XS);
 }
 
 }  // namespace jarvis

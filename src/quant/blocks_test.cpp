@@ -193,6 +193,90 @@ TEST(BlocksTest, Q8_K) {
   for (int e = 0; e < 256; ++e) EXPECT_EQ(y[e], 0.125f * (e - 128)) << e;
 }
 
+// Q3_K and Q2_K share the 2-bit packing: value e = 128h + 32k + l is bits
+// 2k..2k+1 of qs byte 32h + l.
+int TwoBits(const uint8_t* qs, int e) {
+  const int h = e / 128, k = (e % 128) / 32, l = e % 32;
+  return (qs[32 * h + l] >> (2 * k)) & 3;
+}
+
+TEST(BlocksTest, Q3_KScalePacking) {
+  // Scale j: low 4 bits in byte j (j < 8) or the high nibble of byte j - 8;
+  // high 2 bits in byte 8 + j % 4 at bit 2 * (j / 4).
+  uint8_t packed[12];
+  for (int i = 0; i < 12; ++i) packed[i] = static_cast<uint8_t>(i * 37 + 11);
+  for (int j = 0; j < 16; ++j) {
+    const int low = j < 8 ? packed[j] & 15 : packed[j - 8] >> 4;
+    const int high = (packed[8 + j % 4] >> (2 * (j / 4))) & 3;
+    EXPECT_EQ(UnpackScaleK3(j, packed), low + 16 * high) << j;
+  }
+  uint8_t scales[16];
+  for (int j = 0; j < 16; ++j) scales[j] = static_cast<uint8_t>((j * 23 + 5) % 64);
+  uint8_t repacked[12];
+  PackScalesK3(scales, repacked);
+  for (int j = 0; j < 16; ++j) EXPECT_EQ(UnpackScaleK3(j, repacked), scales[j]) << j;
+}
+
+TEST(BlocksTest, Q3_K) {
+  BlockQ3_K b;
+  b.d = kHalfQuarter;
+  for (int i = 0; i < 32; ++i) b.hmask[i] = static_cast<uint8_t>(i * 71 + 13);
+  for (int i = 0; i < 64; ++i) b.qs[i] = static_cast<uint8_t>(i * 29 + 3);
+  for (int i = 0; i < 12; ++i) b.scales[i] = static_cast<uint8_t>(i * 41 + 7);
+  const auto y = Decode(GgmlType::kQ3_K, b);
+  for (int e = 0; e < 256; ++e) {
+    // hmask byte e % 32, bit e / 32 (= 4h + k): set means q = low2, clear
+    // means low2 - 4 (ggml subtracts 4 when the high bit is missing).
+    const bool high = (b.hmask[e % 32] >> (e / 32)) & 1;
+    const int q = TwoBits(b.qs, e) - (high ? 0 : 4);
+    const int sc = UnpackScaleK3(e / 16, b.scales) - 32;
+    EXPECT_EQ(y[e], 0.25f * static_cast<float>(sc) * static_cast<float>(q)) << e;
+  }
+}
+
+TEST(BlocksTest, Q2_K) {
+  BlockQ2_K b;
+  b.d = kHalfQuarter;
+  b.dmin = kHalfHalf;
+  for (int i = 0; i < 16; ++i) b.scales[i] = static_cast<uint8_t>(i * 53 + 9);
+  for (int i = 0; i < 64; ++i) b.qs[i] = static_cast<uint8_t>(i * 29 + 3);
+  const auto y = Decode(GgmlType::kQ2_K, b);
+  for (int e = 0; e < 256; ++e) {
+    const uint8_t sc = b.scales[e / 16];  // scale low nibble, min high nibble
+    EXPECT_EQ(y[e], 0.25f * (sc & 15) * TwoBits(b.qs, e) - 0.5f * (sc >> 4)) << e;
+  }
+}
+
+TEST(BlocksTest, IQ4_NL) {
+  // The grid, independently of blocks.h's copy: ggml's kvalues_iq4nl.
+  const int kGrid[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
+  BlockIQ4_NL b;
+  b.d = kHalfMinusHalf;
+  for (int j = 0; j < 16; ++j) b.qs[j] = static_cast<uint8_t>(j * 37 + 5);
+  const auto y = Decode(GgmlType::kIQ4_NL, b);
+  for (int e = 0; e < 32; ++e) {
+    const int index = e < 16 ? b.qs[e] & 15 : b.qs[e - 16] >> 4;
+    EXPECT_EQ(y[e], -0.5f * kGrid[index]) << e;
+  }
+}
+
+TEST(BlocksTest, IQ4_XS) {
+  const int kGrid[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
+  BlockIQ4_XS b;
+  b.d = kHalfQuarter;
+  b.scales_h = 0xb4e1;
+  for (int i = 0; i < 4; ++i) b.scales_l[i] = static_cast<uint8_t>(i * 67 + 19);
+  for (int i = 0; i < 128; ++i) b.qs[i] = static_cast<uint8_t>(i * 29 + 3);
+  const auto y = Decode(GgmlType::kIQ4_XS, b);
+  for (int e = 0; e < 256; ++e) {
+    const int j = e / 32;  // sub-block
+    const int ls = ((b.scales_l[j / 2] >> (4 * (j % 2))) & 15) | (((b.scales_h >> (2 * j)) & 3) << 4);
+    const int l = e % 32;  // packed as Q4_0 within the sub-block's 16 bytes
+    const int index = l < 16 ? b.qs[16 * j + l] & 15 : b.qs[16 * j + l - 16] >> 4;
+    EXPECT_EQ(y[e], 0.25f * static_cast<float>(ls - 32) * static_cast<float>(kGrid[index])) << e;
+  }
+}
+
 TEST(BlocksTest, QuantizersWriteTheDocumentedLayout) {
   // Encode values that sit exactly on a Q4_0 grid and check the bytes.
   std::vector<float> x(32);

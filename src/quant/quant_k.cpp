@@ -9,12 +9,11 @@
 #include <cmath>
 
 #include "quant/fp16.h"
+#include "quant/quant_fit.h"
 #include "quant/quantize.h"
 
 namespace jarvis {
-namespace {
-
-constexpr float kTinyGroup = 1e-15f;  // below this a group counts as all zeros
+namespace quant_fit {
 
 // Fits x[i] ~= scale * L[i] - offset with L[i] in 0..nmax, minimizing
 // sum w[i] * (scale * L[i] - offset - x[i])^2, with offset >= 0 (i.e. the
@@ -24,12 +23,6 @@ constexpr float kTinyGroup = 1e-15f;  // below this a group counts as all zeros
 // grid densities (nmax + first_step + k * step_size levels over the range), and
 // for each rounding pattern solve the 2x2 least-squares problem for the exact
 // best scale and offset. Keep the pattern with the smallest weighted error.
-struct GridSearch {
-  float first_step;
-  float step_size;
-  int steps;
-};
-
 float FitScaleAndOffset(const float* x, const float* w, int n, int nmax, GridSearch search,
                         uint8_t* L, float* offset_out) {
   float min = x[0];
@@ -144,6 +137,14 @@ float FitSymmetricScale(const float* x, int n, int nmax) {
   }
   return scale;
 }
+
+}  // namespace quant_fit
+namespace {
+
+using quant_fit::FitScaleAndOffset;
+using quant_fit::FitSymmetricScale;
+using quant_fit::GridSearch;
+using quant_fit::kTinyGroup;
 
 // Shared by Q4_K and Q5_K: picks the 8 sub-block scales/mins of one
 // super-block, stores them (6 bits each) with d and dmin, and returns the

@@ -11,8 +11,9 @@
 //   - `packed`: has a lane-interleaved layout (kernels/cpu/weight_pack.h);
 //   - `amx`: has AMX tile kernels (kernels/cpu/matmul_amx.cpp);
 //   - `cuda`: has a CUDA matmul (kernels/cuda/matmul.cu);
-//   - `file_type`: the llama.cpp file type of a file of only this type; the
-//     matmul types with one are the targets of `jarvis synth` (cli/synth_recipe).
+//   - `file_type`: the llama.cpp file type of a file of only this type (or of
+//     the nearest llama.cpp mix: pure q3_k is labelled Q3_K_S); the matmul
+//     types with one are the targets of `jarvis synth` (cli/synth_recipe).
 // Each of those places derives its type set from here, and static_asserts or
 // tests (quant_types_test.cpp, kernels/cpu/kernel_types_test.cpp) check
 // that its kernels match (CUDA, compiled as C++17 by nvcc, keeps its own
@@ -76,6 +77,10 @@ inline constexpr QuantType kQuantTypes[] = {
   {GgmlType::kQ4_K, JARVIS_QT_BLOCK(Q4_K),                       true,  Int8Acts::kBlock256, true,  true,  true, 14},
   {GgmlType::kQ5_K, JARVIS_QT_BLOCK(Q5_K),                       true,  Int8Acts::kBlock256, true,  true,  true, 16},
   {GgmlType::kQ6_K, JARVIS_QT_BLOCK(Q6_K),                       true,  Int8Acts::kBlock256, true,  true,  true, 18},
+  {GgmlType::kQ3_K, JARVIS_QT_BLOCK(Q3_K),                       true,  Int8Acts::kBlock256, true,  false, false, 11},
+  {GgmlType::kQ2_K, JARVIS_QT_BLOCK(Q2_K),                       true,  Int8Acts::kBlock256, true,  false, false, 10},
+  {GgmlType::kIQ4_NL, JARVIS_QT_BLOCK(IQ4_NL),                   true,  Int8Acts::kBlock32,  true,  false, false, 25},
+  {GgmlType::kIQ4_XS, JARVIS_QT_BLOCK(IQ4_XS),                   true,  Int8Acts::kBlock256, true,  false, false, 30},
   {GgmlType::kQ8_K, JARVIS_QT_BLOCK(Q8_K),                       false, Int8Acts::kNone,     false, false, false, -1},
 };
 // clang-format on

@@ -21,7 +21,8 @@ namespace {
 // Bound on rms(dequant(quant(x)) - x) / rms(x) for x ~ N(0, 1), about 1.5-2x
 // what the format gives (measured: f16 2.1e-4, bf16 1.6e-3, q8_0 5.2e-3,
 // q8_k 6.7e-3, q6_k 1.8e-2, q5_k 3.6e-2, q5_1 3.7e-2, q5_0 4.2e-2,
-// q4_k 7.1e-2, q4_1 7.7e-2, q4_0 8.4e-2); F32 is exact.
+// q4_k 7.1e-2, iq4_nl 7.5e-2, iq4_xs 7.6e-2, q4_1 7.7e-2, q4_0 8.4e-2,
+// q3_k 1.5e-1, q2_k 2.7e-1); F32 is exact.
 double RoundTripBound(GgmlType type) {
   switch (type) {
     case GgmlType::kF32: return 0.0;
@@ -37,6 +38,10 @@ double RoundTripBound(GgmlType type) {
     case GgmlType::kQ4_0:
     case GgmlType::kQ4_1:
     case GgmlType::kQ4_K: return 1.2e-1;
+    case GgmlType::kIQ4_NL:
+    case GgmlType::kIQ4_XS: return 1.2e-1;
+    case GgmlType::kQ3_K: return 2.5e-1;
+    case GgmlType::kQ2_K: return 4.5e-1;
     default: return -1.0;  // no bound known: the test fails
   }
 }

@@ -8,9 +8,11 @@
 // InvalidArgument. These functions are the definition of "correct" that the
 // fast kernels are tested against: readable first, fast enough for tools.
 //
-// The quantizers follow the same rounding rules and scale searches as
-// llama.cpp's reference quantizers (no importance matrix), so the error of a
-// file we write is what a llama.cpp user would expect.
+// The quantizers of the older formats follow the same rounding rules and scale
+// searches as llama.cpp's reference quantizers (no importance matrix), so the
+// error of a file we write is what a llama.cpp user would expect; those of
+// Q3_K, Q2_K, IQ4_NL and IQ4_XS are our own least-squares scale searches
+// (quant_k_low.cpp, quant_iq4.cpp), bounded in quantize_test.cpp.
 //
 // Thread safety: all functions are pure; call them from any thread.
 #pragma once
@@ -52,6 +54,10 @@ void QuantizeQ4_K(const float* x, BlockQ4_K* y, int64_t n);
 void QuantizeQ5_K(const float* x, BlockQ5_K* y, int64_t n);
 void QuantizeQ6_K(const float* x, BlockQ6_K* y, int64_t n);
 void QuantizeQ8_K(const float* x, BlockQ8_K* y, int64_t n);
+void QuantizeQ3_K(const float* x, BlockQ3_K* y, int64_t n);
+void QuantizeQ2_K(const float* x, BlockQ2_K* y, int64_t n);
+void QuantizeIQ4_NL(const float* x, BlockIQ4_NL* y, int64_t n);
+void QuantizeIQ4_XS(const float* x, BlockIQ4_XS* y, int64_t n);
 
 void DequantizeQ4_0(const BlockQ4_0* x, float* y, int64_t n);
 void DequantizeQ4_1(const BlockQ4_1* x, float* y, int64_t n);
@@ -63,6 +69,10 @@ void DequantizeQ4_K(const BlockQ4_K* x, float* y, int64_t n);
 void DequantizeQ5_K(const BlockQ5_K* x, float* y, int64_t n);
 void DequantizeQ6_K(const BlockQ6_K* x, float* y, int64_t n);
 void DequantizeQ8_K(const BlockQ8_K* x, float* y, int64_t n);
+void DequantizeQ3_K(const BlockQ3_K* x, float* y, int64_t n);
+void DequantizeQ2_K(const BlockQ2_K* x, float* y, int64_t n);
+void DequantizeIQ4_NL(const BlockIQ4_NL* x, float* y, int64_t n);
+void DequantizeIQ4_XS(const BlockIQ4_XS* x, float* y, int64_t n);
 
 // Round to nearest, ties to even, for |x| < 2^22 (the range every quantizer
 // here works in). Branch-free and vectorizable, unlike std::nearbyint without

@@ -19,7 +19,8 @@ namespace {
 constexpr GgmlType kAllTypes[] = {
     GgmlType::kF32,  GgmlType::kF16,  GgmlType::kBF16, GgmlType::kQ4_0, GgmlType::kQ4_1,
     GgmlType::kQ5_0, GgmlType::kQ5_1, GgmlType::kQ8_0, GgmlType::kQ8_1, GgmlType::kQ4_K,
-    GgmlType::kQ5_K, GgmlType::kQ6_K, GgmlType::kQ8_K,
+    GgmlType::kQ5_K, GgmlType::kQ6_K, GgmlType::kQ8_K, GgmlType::kQ3_K, GgmlType::kQ2_K,
+    GgmlType::kIQ4_NL, GgmlType::kIQ4_XS,
 };
 
 std::vector<float> Gaussian(int64_t n, uint32_t seed, float sigma = 1.0f) {
@@ -52,7 +53,8 @@ double RelativeRmse(const std::vector<float>& x, const std::vector<float>& y) {
 
 // Bounds on relative RMSE for N(0,1) data, about 1.25x what the formats give
 // (measured over 4 seeds: f16 0.021%, bf16 0.17%, q8_0 0.55%, q8_k 0.72%,
-// q6_k 1.8%, q5_1 3.8%, q5_k 3.6%, q5_0 4.3%, q4_k 7.3%, q4_1 7.9%, q4_0 8.8%).
+// q6_k 1.8%, q5_1 3.8%, q5_k 3.6%, q5_0 4.3%, q4_k 7.3%, q4_1 7.9%, q4_0 8.8%,
+// iq4_nl 7.6%, iq4_xs 7.7%, q3_k 15.6%, q2_k 27.4%).
 // A regression in a scale search shows up as a bound violation.
 double ErrorBound(GgmlType type) {
   switch (type) {
@@ -69,6 +71,10 @@ double ErrorBound(GgmlType type) {
     case GgmlType::kQ4_0: return 0.11;
     case GgmlType::kQ4_1: return 0.10;
     case GgmlType::kQ4_K: return 0.09;
+    case GgmlType::kQ3_K: return 0.19;
+    case GgmlType::kQ2_K: return 0.34;
+    case GgmlType::kIQ4_NL: return 0.095;
+    case GgmlType::kIQ4_XS: return 0.096;
     default: return 0.0;
   }
 }
@@ -144,16 +150,28 @@ TEST(QuantizeTest, RejectsRowLengthNotMultipleOfBlock) {
 
 TEST(QuantizeTest, UnsupportedTypeIsNamed) {
   EXPECT_FALSE(CanQuantize(GgmlType::kIQ2_XXS));
-  EXPECT_FALSE(CanDequantize(GgmlType::kQ3_K));
+  EXPECT_FALSE(CanDequantize(GgmlType::kIQ3_S));
   EXPECT_TRUE(CanQuantize(GgmlType::kQ6_K));
   std::vector<float> x(256, 1.0f);
   std::vector<uint8_t> bytes(1024);
   const Status q = QuantizeRow(GgmlType::kIQ2_XXS, x.data(), bytes.data(), 256);
   EXPECT_EQ(q.code(), StatusCode::kUnsupported);
   EXPECT_NE(q.message().find("iq2_xxs"), std::string::npos) << q.message();
-  const Status d = DequantizeRow(GgmlType::kQ2_K, bytes.data(), x.data(), 256);
+  const Status d = DequantizeRow(GgmlType::kIQ2_S, bytes.data(), x.data(), 256);
   EXPECT_EQ(d.code(), StatusCode::kUnsupported);
-  EXPECT_NE(d.message().find("q2_k"), std::string::npos) << d.message();
+  EXPECT_NE(d.message().find("iq2_s"), std::string::npos) << d.message();
+}
+
+// The low-bit formats rank by their bits per weight: Q2_K (2.6) worse than
+// Q3_K (3.4) worse than Q4_K (4.5); the non-linear 4-bit grids (IQ4_NL 4.5,
+// IQ4_XS 4.25) beat the linear Q4_0 (4.5) on Gaussian data.
+TEST(QuantizeTest, LowBitErrorsRankByBits) {
+  const auto x = Gaussian(8192, 21, 0.02f);
+  auto err = [&](GgmlType t) { return RelativeRmse(x, RoundTrip(t, x)); };
+  EXPECT_GT(err(GgmlType::kQ2_K), 1.5 * err(GgmlType::kQ3_K));
+  EXPECT_GT(err(GgmlType::kQ3_K), 1.5 * err(GgmlType::kQ4_K));
+  EXPECT_LT(err(GgmlType::kIQ4_NL), err(GgmlType::kQ4_0));
+  EXPECT_LT(err(GgmlType::kIQ4_XS), err(GgmlType::kQ4_0));
 }
 
 // Quantizing what a format decoded gives back the same bytes: the decoded

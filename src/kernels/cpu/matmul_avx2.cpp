@@ -8,6 +8,7 @@ namespace {
 using V = V256;
 #include "kernels/cpu/matmul_int8_impl.h"
 #include "kernels/cpu/matmul_int8_more_impl.h"
+#include "kernels/cpu/matmul_int8_low_impl.h"
 #include "kernels/cpu/matmul_float_impl.h"
 }  // namespace
 

@@ -51,6 +51,18 @@ void MatMulRows(const MatMulArgs& a, int64_t r_begin, int64_t r_end, uint8_t* /*
     case GgmlType::kQ5_K:
       RunInt8Rows<KernelQ5_K>(a, r_begin, r_end);
       break;
+    case GgmlType::kQ3_K:
+      RunInt8Rows<KernelQ3_K>(a, r_begin, r_end);
+      break;
+    case GgmlType::kQ2_K:
+      RunInt8Rows<KernelQ2_K>(a, r_begin, r_end);
+      break;
+    case GgmlType::kIQ4_NL:
+      RunInt8Rows<KernelIQ4_NL>(a, r_begin, r_end);
+      break;
+    case GgmlType::kIQ4_XS:
+      RunInt8Rows<KernelIQ4_XS>(a, r_begin, r_end);
+      break;
     case GgmlType::kF32:
       RunFloatRows<LoadF32W>(a, r_begin, r_end);
       break;

@@ -88,7 +88,7 @@ inline int32_t LegacyZeroPoint(GgmlType type) {
     case GgmlType::kQ4_1:
     case GgmlType::kQ5_1:
       return -1;  // corr = +sum(qs), scaled by the block's m
-    default:
+    default:  // Q8_0 and IQ4_NL: the signed dot's zero point
       return V::kQ8_0Offset;
   }
 }

@@ -13,6 +13,7 @@
 
 #include "kernels/cpu/isa.h"
 #include "kernels/cpu/weight_pack.h"
+#include "quant/quant_types.h"
 #include "quant/quantize.h"
 
 namespace jarvis {
@@ -64,10 +65,8 @@ bool IsQuantized(GgmlType type) {
   return type != GgmlType::kF32 && type != GgmlType::kF16 && type != GgmlType::kBF16;
 }
 
-// Activation block of the int8 kernels for a weight type (matmul.h).
-int64_t ActBlock(GgmlType type) {
-  return type == GgmlType::kQ4_K || type == GgmlType::kQ5_K || type == GgmlType::kQ6_K ? 256 : 32;
-}
+// Activation block of the int8 kernels for a weight type (the registry's).
+int64_t ActBlock(GgmlType type) { return Int8ActsOf(type) == Int8Acts::kBlock256 ? 256 : 32; }
 
 // Bound on |fast - reference| for output (t, r), derived from how the fast
 // path computes: each x value is rounded to a multiple of d = amax(block)/127,
@@ -97,7 +96,8 @@ double ErrorBound(const TestWeights& tw, const std::vector<float>& x, int64_t t,
 
 const GgmlType kTypes[] = {GgmlType::kF32,  GgmlType::kF16,  GgmlType::kBF16, GgmlType::kQ8_0,
                            GgmlType::kQ4_0, GgmlType::kQ4_1, GgmlType::kQ5_0, GgmlType::kQ5_1,
-                           GgmlType::kQ4_K, GgmlType::kQ5_K, GgmlType::kQ6_K};
+                           GgmlType::kQ4_K, GgmlType::kQ5_K, GgmlType::kQ6_K, GgmlType::kQ3_K,
+                           GgmlType::kQ2_K, GgmlType::kIQ4_NL, GgmlType::kIQ4_XS};
 
 // Each ISA and type, on GGUF-layout weights and (types with a packed layout)
 // on the packed copy (AMX runs only on packed weights).
@@ -291,7 +291,7 @@ TEST(MatMulFastPaths, CoverTheCommonWeightTypes) {
     if (!CpuSupportsIsa(isa)) continue;
     for (GgmlType t : {GgmlType::kF32, GgmlType::kF16, GgmlType::kBF16, GgmlType::kQ8_0, GgmlType::kQ4_0,
                        GgmlType::kQ4_1, GgmlType::kQ5_0, GgmlType::kQ5_1, GgmlType::kQ4_K, GgmlType::kQ5_K,
-                       GgmlType::kQ6_K}) {
+                       GgmlType::kQ6_K, GgmlType::kQ3_K, GgmlType::kQ2_K, GgmlType::kIQ4_NL, GgmlType::kIQ4_XS}) {
       EXPECT_TRUE(HasFastMatMul(t, isa)) << KernelIsaName(isa) << " " << TypeName(t);
     }
   }

@@ -10,9 +10,10 @@
 //     of row i at word_off + 64 * k + 4 * i (one 64-byte line per word k: the
 //     register an AVX-512 kernel uses, lane i = row i; AVX2 reads 32-byte halves);
 //   - the block's fp16 scale at byte half_at (if any): row i's at half_off + 2 * i.
-// Types: Q4_0 {d | 16 quant bytes}, Q8_0 {d | 32 quant bytes}, Q4_K (all 144
-// bytes as words), Q6_K (208 bytes of words, then d), Q5_0 {d | qh, 16 quant
-// bytes}, and as words only: Q4_1 (20 bytes), Q5_1 (24), Q5_K (176).
+// Types: Q4_0 and IQ4_NL {d | 16 quant bytes}, Q8_0 {d | 32 quant bytes}, Q4_K
+// (all 144 bytes as words), Q6_K (208 bytes of words, then d), Q3_K (108 bytes
+// of words, then d), Q5_0 {d | qh, 16 quant bytes}, and as words only: Q4_1
+// (20 bytes), Q5_1 (24), Q5_K (176), Q2_K (84), IQ4_XS (136).
 //
 // The packed copy is an optimisation only: MatMul on a WeightMatrix with
 // `packed` set gives the same bits as without it (matmul_test.cpp).
@@ -57,6 +58,14 @@ constexpr PackLayout PackLayoutFor(GgmlType type) {
       return {144, 0, 36, -1, 0, 0};
     case GgmlType::kQ6_K:
       return {210, 0, 52, 208, 0, 52 * 4 * kPackLanes};
+    case GgmlType::kQ3_K:
+      return {110, 0, 27, 108, 0, 27 * 4 * kPackLanes};
+    case GgmlType::kQ2_K:
+      return {84, 0, 21, -1, 0, 0};
+    case GgmlType::kIQ4_NL:
+      return {18, 2, 4, 0, 2 * kPackLanes, 0};
+    case GgmlType::kIQ4_XS:
+      return {136, 0, 34, -1, 0, 0};
     default:
       return {};
   }
