@@ -1,6 +1,7 @@
 // RequestState: what a RequestHandle (caller side) and the scheduler (producer
-// side) share for one request: the id, submit time, cancellation flag, the
-// pull-stream event queue and the final result (promise/future).
+// side) share for one request: CompletionState (id, submit time, cancellation,
+// the final result; scheduler/completion_state.h) plus the pull-stream event
+// queue.
 //
 // Producer protocol (the scheduler's loop thread, or MakeCompletedHandle):
 // Push() any number of events, then Complete() exactly once. Events pushed
@@ -22,62 +23,22 @@
 #include <optional>
 
 #include "jarvis/request.h"
+#include "scheduler/completion_state.h"
 
 namespace jarvis {
 
-class RequestState {
+class RequestState final : public CompletionState<GenerateResult> {
  public:
-  using Clock = std::chrono::steady_clock;
+  using CompletionState::CompletionState;
 
-  explicit RequestState(uint64_t id);
-  RequestState(const RequestState&) = delete;
-  RequestState& operator=(const RequestState&) = delete;
-
-  uint64_t id() const { return id_; }
-  Clock::time_point submit_time() const { return submit_time_; }
-
-  // Cancellation: sets the flag, then runs the hook (the scheduler installs
-  // one that wakes its loop). The hook runs on the cancelling thread, at most
-  // once, and must not call back into this state's Cancel().
-  void Cancel();
-  bool cancelled() const { return cancelled_.load(std::memory_order_acquire); }
-  void SetCancelHook(std::function<void()> hook);
-  // GenerateRequest::on_complete: Complete() runs it once, with the result,
-  // before Wait()/the future can see the result.
-  void SetCompletionHook(std::function<void(const GenerateResult&)> hook);
-  // Internal: Complete() runs it first, on the producer's thread; it may
-  // change the result (the service fails a request whose model file was
-  // damaged meanwhile) before the completion hook, Wait(), the future and the
-  // end of the pull stream see it.
-  using ResultFilter = std::function<void(GenerateResult&)>;
-  void SetResultFilter(ResultFilter filter);
-
-  // Producer side.
+  // Producer side: an event for the pull stream (dropped after Complete()).
   void Push(TokenEvent event);
-  void Complete(GenerateResult result);
-  bool done() const;
-
-  // Consumer side (RequestHandle).
-  GenerateResult Wait();
-  std::future<GenerateResult> TakeFuture();
+  // Consumer side (RequestHandle): the next event, waiting for one; false
+  // once the request is complete and every event was taken.
   bool Next(TokenEvent* event);
 
  private:
-  const uint64_t id_;
-  const Clock::time_point submit_time_;
-  std::atomic<bool> cancelled_{false};
-
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<TokenEvent> events_;
-  std::optional<GenerateResult> result_;
-  std::function<void()> cancel_hook_;
-  bool hook_ran_ = false;
-  std::function<void(const GenerateResult&)> completion_hook_;
-  ResultFilter result_filter_;
-  bool completing_ = false;
-  std::promise<GenerateResult> promise_;
-  std::future<GenerateResult> future_;
+  std::deque<TokenEvent> events_;  // under mu_
 };
 
 // Fresh process-unique request ids, starting at 1.
