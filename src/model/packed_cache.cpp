@@ -61,6 +61,24 @@ void Feed(XXH3_state_t* s, const T& v) {
 
 uint64_t DataOffset(size_t n_entries) { return AlignUp(kHeaderBytes + n_entries * kEntryBytes, kDataAlign); }
 
+// Bytes of data that entry i's checksum covers: its packed bytes and the
+// padding after them, up to the next matrix (the plan is in offset order) or
+// the end of the data. Together the spans cover every data byte.
+uint64_t EntrySpan(const std::vector<PackedCacheEntry>& plan, size_t i, uint64_t data_bytes) {
+  const uint64_t end = i + 1 < plan.size() ? plan[i + 1].packed_offset : data_bytes;
+  return end - plan[i].packed_offset;
+}
+
+// A plan this file format can describe: matrices in increasing offset order,
+// none overlapping the next, all inside the data.
+bool PlanIsOrdered(const std::vector<PackedCacheEntry>& plan, uint64_t data_bytes) {
+  for (size_t i = 0; i < plan.size(); ++i) {
+    const uint64_t end = i + 1 < plan.size() ? plan[i + 1].packed_offset : data_bytes;
+    if (plan[i].packed_offset + plan[i].packed_bytes > end) return false;
+  }
+  return true;
+}
+
 // The header and entry table as this process writes them (checksums of the
 // data included: `sums`).
 std::vector<uint8_t> EncodeHeader(const PackedCacheKey& key, const std::vector<PackedCacheEntry>& plan,
@@ -191,6 +209,7 @@ bool PackedCacheMapping::damaged() const { return MappingDamagedAt(base_); }
 Result<std::unique_ptr<PackedCacheMapping>> OpenPackedCache(const std::string& path, const PackedCacheKey& key,
                                                             const std::vector<PackedCacheEntry>& plan,
                                                             uint64_t data_bytes) {
+  if (!PlanIsOrdered(plan, data_bytes)) return Status::InvalidArgument(path + ": packing plan out of offset order");
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     if (errno == ENOENT || errno == ENOTDIR) return Status::NotFound(path + ": no cache file");
@@ -251,7 +270,9 @@ Result<std::unique_ptr<PackedCacheMapping>> OpenPackedCache(const std::string& p
   ParallelFor(order.size(), [&](size_t k) {
     const size_t i = order[k];
     const PackedCacheEntry& e = plan[i];
-    if (XXH3_64bits(m->data() + e.packed_offset, e.packed_bytes) != sums[i]) bad.store(static_cast<int64_t>(i));
+    if (XXH3_64bits(m->data() + e.packed_offset, EntrySpan(plan, i, data_bytes)) != sums[i]) {
+      bad.store(static_cast<int64_t>(i));
+    }
   });
   if (bad.load() >= 0) {
     return Status::Corruption(fmt::format("{}: checksum of packed matrix {} does not match (damaged)", path, bad.load()));
@@ -263,6 +284,7 @@ Result<std::unique_ptr<PackedCacheMapping>> OpenPackedCache(const std::string& p
 
 Status WritePackedCache(const std::string& path, const PackedCacheKey& key, const std::vector<PackedCacheEntry>& plan,
                         const uint8_t* data, uint64_t data_bytes, uint64_t max_bytes) {
+  if (!PlanIsOrdered(plan, data_bytes)) return Status::InvalidArgument(path + ": packing plan out of offset order");
   const fs::path dir = fs::path(path).parent_path();
   std::error_code ec;
   fs::create_directories(dir, ec);
@@ -294,9 +316,10 @@ Status WritePackedCache(const std::string& path, const PackedCacheKey& key, cons
   for (size_t i = 0; i < plan.size(); ++i) {
     const PackedCacheEntry& e = plan[i];
     const uint8_t* src = data + e.packed_offset;
-    sums[i] = XXH3_64bits(src, e.packed_bytes);
-    for (uint64_t done = 0; done < e.packed_bytes && write_errno.load() == 0;) {
-      const ssize_t n = ::pwrite(fd, src + done, std::min<uint64_t>(e.packed_bytes - done, uint64_t{1} << 30),
+    const uint64_t span = EntrySpan(plan, i, data_bytes);
+    sums[i] = XXH3_64bits(src, span);
+    for (uint64_t done = 0; done < span && write_errno.load() == 0;) {
+      const ssize_t n = ::pwrite(fd, src + done, std::min<uint64_t>(span - done, uint64_t{1} << 30),
                                  static_cast<off_t>(data_offset + e.packed_offset + done));
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) {

@@ -24,7 +24,9 @@
 //     u64 header_checksum (XXH3-64 of the header before it + the entry table)
 //   entry table, n_entries x 48 bytes: u64 source_offset, u32 type,
 //     u32 reserved, i64 rows, u64 row_bytes, u64 packed_offset (from
-//     data_offset), u64 checksum (XXH3-64 of the matrix's packed bytes)
+//     data_offset), u64 checksum (XXH3-64 of the matrix's span: its packed
+//     bytes and the zero padding up to the next matrix or the end, so that
+//     every data byte is checked)
 //   data at data_offset (4 KiB aligned): the matrices, each 64-byte aligned,
 //     exactly as PackedWeights lays them out in memory.
 // A file is used only if every field matches what this process would write
@@ -55,7 +57,8 @@
 
 namespace jarvis {
 
-inline constexpr uint32_t kPackedCacheFormat = 1;
+// 2: checksums cover the padding between matrices too (1 left it unchecked).
+inline constexpr uint32_t kPackedCacheFormat = 2;
 
 // Cache location and size as the load options carry them.
 struct PackedCacheSettings {

@@ -20,6 +20,7 @@
 #include <thread>
 #include <vector>
 
+#include "kernels/cpu/weight_pack.h"
 #include "model/forward_pass.h"
 #include "model/model.h"
 #include "support/tiny_model.h"
@@ -184,6 +185,32 @@ TEST_P(PackedCacheTest, DamagedOrForeignFilesAreIgnoredAndRewritten) {
         WriteBytes(f, b);
       },
       "last data byte");
+  // The zero padding after a matrix (matrices are 64-byte aligned) belongs to
+  // the checksum of the matrix before it: every data byte is checked.
+  ExpectIgnoredAndRewritten(
+      [](const fs::path& f) {
+        std::vector<uint8_t> b = ReadBytes(f);
+        uint64_t data_offset;
+        std::memcpy(&data_offset, &b[32], 8);
+        uint32_t n;
+        std::memcpy(&n, &b[12], 4);
+        auto field = [&](uint32_t entry, size_t at) {
+          uint64_t v;
+          std::memcpy(&v, &b[64 + 48 * entry + at], 8);
+          return v;
+        };
+        for (uint32_t i = 0; i < n; ++i) {
+          const uint64_t end = field(i, 32) + PackedWeightBytes(static_cast<int64_t>(field(i, 16)), field(i, 24));
+          const uint64_t next = i + 1 < n ? field(i + 1, 32) : b.size() - data_offset;
+          if (end < next) {
+            b[data_offset + end] ^= 1;
+            WriteBytes(f, b);
+            return;
+          }
+        }
+        FAIL() << "no padding after any matrix of this model: the case needs another shape";
+      },
+      "padding byte");
   ExpectIgnoredAndRewritten(
       [](const fs::path& f) {
         std::vector<uint8_t> b = ReadBytes(f);
