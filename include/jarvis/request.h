@@ -80,6 +80,10 @@ struct GenerateResult {
   bool from_response_cache = false;
   RequestTimings timings;
   std::vector<TokenLogprob> logprobs;  // one per token in `tokens`, when requested
+  // Speculative decoding (RuntimeOptions::speculative): draft tokens
+  // verified and how many of them were accepted (0 when off).
+  int32_t draft_tokens = 0;
+  int32_t accepted_draft_tokens = 0;
 };
 
 // Called on the scheduler's thread for every generated token; must be quick.

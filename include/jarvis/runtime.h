@@ -71,6 +71,14 @@ struct ModelStats {
   // their KV) and the tokens recomputed, since the model loaded.
   int64_t preemptions = 0;
   int64_t recomputed_tokens = 0;
+  // Speculative decoding (RuntimeOptions::speculative): draft tokens
+  // verified and accepted since the model loaded.
+  int64_t draft_tokens = 0;
+  int64_t accepted_draft_tokens = 0;
+  // Embedding requests completed, inputs and tokens embedded.
+  int64_t embed_requests = 0;
+  int64_t embed_inputs = 0;
+  int64_t embed_tokens = 0;
 };
 
 class Runtime {

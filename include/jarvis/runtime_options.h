@@ -73,6 +73,14 @@ struct RuntimeOptions {
   int32_t threads = 0;
   // KV cache element type: "f16" (default, half the memory) or "f32" (exact).
   std::string kv_type = "f16";
+  // Speculative decoding: "off" (default) or "lookup": drafts copied from
+  // earlier n-grams of the prompt and output (prompt lookup) are verified in
+  // one batched step. The output is identical either way (greedy and seeded
+  // sampling); text that repeats its prompt or itself comes out in fewer
+  // steps. Drafting pauses itself where drafts keep being rejected.
+  std::string speculative = "off";
+  // Draft tokens per step at most (1..32). Default 8.
+  int32_t draft_max = 8;
   // Layers offloaded to the GPU: -1 all, 0 CPU only, N the last N. Default
   // kGpuLayersAuto.
   int32_t gpu_layers = kGpuLayersAuto;

@@ -101,6 +101,8 @@ py::dict DefaultOptions() {
   d["kv_size"] = o.kv_size;
   d["threads"] = o.threads;
   d["kv_type"] = o.kv_type;
+  d["speculative"] = o.speculative;
+  d["draft_max"] = o.draft_max;
   d["gpu_layers"] = o.gpu_layers;
   d["repack"] = o.repack;
   d["packed_cache"] = o.packed_cache;
@@ -144,6 +146,8 @@ RuntimeOptions ToRuntimeOptions(const std::vector<std::string>& models, const py
   Take(d, "kv_size", &o.kv_size);
   Take(d, "threads", &o.threads);
   Take(d, "kv_type", &o.kv_type);
+  Take(d, "speculative", &o.speculative);
+  Take(d, "draft_max", &o.draft_max);
   Take(d, "gpu_layers", &o.gpu_layers);
   Take(d, "repack", &o.repack);
   Take(d, "packed_cache", &o.packed_cache);
@@ -486,6 +490,11 @@ class PyRuntime {
       d["prompt_tokens_cached"] = m.prompt_tokens_cached;
       d["preemptions"] = m.preemptions;
       d["recomputed_tokens"] = m.recomputed_tokens;
+      d["draft_tokens"] = m.draft_tokens;
+      d["accepted_draft_tokens"] = m.accepted_draft_tokens;
+      d["embed_requests"] = m.embed_requests;
+      d["embed_inputs"] = m.embed_inputs;
+      d["embed_tokens"] = m.embed_tokens;
       out.append(d);
     }
     return out;

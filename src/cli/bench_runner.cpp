@@ -6,6 +6,13 @@
 #include <numeric>
 
 namespace jarvis::cli {
+
+int32_t BenchTokenAt(int64_t i, int32_t n_vocab) {
+  const uint64_t h = (static_cast<uint64_t>(i) + 1) * 0x9E3779B97F4A7C15ull;
+  const int32_t span = std::max(1, n_vocab - 16);
+  return (n_vocab > 16 ? 16 : 0) + static_cast<int32_t>((h >> 33) % static_cast<uint64_t>(span));
+}
+
 namespace {
 
 constexpr int32_t kBatchedPrompt = 32;
@@ -14,13 +21,7 @@ double Now() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-// Deterministic token ids spread over the vocabulary (skipping the first 16,
-// where the special tokens usually are).
-int32_t TokenAt(int64_t i, int32_t n_vocab) {
-  const uint64_t h = (static_cast<uint64_t>(i) + 1) * 0x9E3779B97F4A7C15ull;
-  const int32_t span = std::max(1, n_vocab - 16);
-  return (n_vocab > 16 ? 16 : 0) + static_cast<int32_t>((h >> 33) % static_cast<uint64_t>(span));
-}
+int32_t TokenAt(int64_t i, int32_t n_vocab) { return BenchTokenAt(i, n_vocab); }
 
 Status Reserve(KvCache& kv, int32_t seq, int32_t n) { return kv.Reserve(seq, n); }
 

@@ -52,6 +52,10 @@ ModelCost ComputeModelCost(const Model& model);
 // cache must hold `spec.batch` sequences of the needed length.
 Result<BenchResult> RunBench(Engine& engine, const BenchSpec& spec, int reps);
 
+// Deterministic token ids spread over the vocabulary (skipping the first 16,
+// where the special tokens usually are): the i-th token of a bench prompt.
+int32_t BenchTokenAt(int64_t i, int32_t n_vocab);
+
 // Context per sequence that `specs` need.
 int32_t ContextNeeded(const std::vector<BenchSpec>& specs);
 

@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "cli/commands.h"
+#include "engine/speculation.h"
 #include "gpu/gpu_layer_plan.h"
 #include "model/model.h"
 
@@ -13,6 +14,19 @@ namespace jarvis::cli {
 CLI::Option* AddKvTypeOption(CLI::App* cmd, std::string* kv_type) {
   return cmd->add_option("--kv-type", *kv_type, "KV cache type: f16 or f32")
       ->check(CLI::IsMember({"f16", "f32"}))
+      ->capture_default_str();
+}
+
+void AddSpeculationOptions(CLI::App* cmd, std::string* mode, int32_t* draft_max) {
+  cmd->add_option("--speculative", *mode,
+                  "Speculative decoding: off, or lookup (drafts from earlier n-grams of the prompt and output, "
+                  "verified in one step; same output, fewer steps on repetitive text)")
+      ->check(CLI::IsMember({"off", "lookup"}))
+      ->envname("JARVIS_SPECULATIVE")
+      ->capture_default_str();
+  cmd->add_option("--draft-max", *draft_max, "Speculative decoding: draft tokens per step at most")
+      ->check(CLI::Range(1, kMaxDraftTokens))
+      ->envname("JARVIS_DRAFT_MAX")
       ->capture_default_str();
 }
 

@@ -14,6 +14,8 @@
 
 #include "cli/bench_constrained.h"
 #include "cli/bench_embed.h"
+#include "cli/bench_speculative.h"
+#include "engine/speculation.h"
 #include "cli/bench_load.h"
 #include "cli/bench_runner.h"
 #include "cli/bench_stream.h"
@@ -45,6 +47,8 @@ struct BenchFlags {
   std::vector<int32_t> embed_batch = {1, 16, 64};
   std::vector<int32_t> embed_tokens = {32, 256};
   bool load = false;        // --load: load and first-token times instead
+  bool speculative = false; // --speculative: speculative decoding's cost and gain instead
+  std::vector<int32_t> draft = {2, 4, 8};
 };
 
 struct Row {
@@ -345,10 +349,75 @@ void BenchEmbed(const BenchFlags& f) {
   for (const std::string& line : lines) std::printf("%s\n", line.c_str());
 }
 
+// --speculative: verify-step cost and prompt-lookup speedups
+// (cli/bench_speculative.h), on the first thread count.
+void BenchSpeculative(const BenchFlags& f) {
+  if (f.reps < 1) Fail("-r must be at least 1", kExitUsageError);
+  for (int32_t k : f.draft) {
+    if (k < 1 || k > kMaxDraftTokens) Fail("--draft values must be 1.." + std::to_string(kMaxDraftTokens), kExitUsageError);
+  }
+  for (int32_t d : f.depth) {
+    if (d < 0) Fail("-d values must be >= 0", kExitUsageError);
+  }
+  const int32_t n_tokens = f.generate.empty() || f.generate[0] <= 0 ? 128 : f.generate[0];
+  const int32_t n_prompt = f.prompt.empty() || f.prompt[0] <= 0 ? 32 : std::min(f.prompt[0], 256);
+  const int32_t threads = f.threads.empty() ? DefaultThreadCount() : f.threads[0];
+  if (threads < 1) Fail("-t values must be >= 1", kExitUsageError);
+  GpuLayerPlan gpu;
+  const std::unique_ptr<Model> model = LoadModelOrFail(f.model, f.gpu_layers, &gpu);
+  const int32_t max_draft = *std::max_element(f.draft.begin(), f.draft.end());
+  EngineOptions eo;
+  eo.n_threads = threads;
+  eo.n_ctx = std::max(*std::max_element(f.depth.begin(), f.depth.end()) + max_draft + 1,
+                      n_prompt + n_tokens + max_draft + 1);
+  eo.max_sequences = 1;
+  eo.kv_f16 = f.kv_type == "f16";
+  eo.gpu_layers = gpu.gpu_layers;
+  auto engine = Engine::Create(*model, eo);
+  if (!engine.ok()) Fail(engine.status());
+  std::fprintf(stderr, "jarvis bench --speculative: %s | kernels %s | %s | %d threads\n", f.model.c_str(),
+               KernelIsaName(ActiveKernelIsa()), (*engine)->backend().c_str(), threads);
+  auto verify = MeasureVerifyCost(**engine, f.depth, f.draft, f.reps);
+  if (!verify.ok()) Fail(verify.status());
+  auto lookup = MeasureLookup(**engine, n_prompt, n_tokens, f.draft, f.reps);
+  if (!lookup.ok()) Fail(lookup.status());
+  if (f.json) {
+    nlohmann::json v = nlohmann::json::array(), l = nlohmann::json::array();
+    for (const VerifyCost& c : *verify) {
+      v.push_back({{"depth", c.depth}, {"rows", c.rows}, {"step_ms", c.step_ms}, {"ratio", c.ratio}});
+    }
+    for (const LookupRun& r : *lookup) {
+      l.push_back({{"continuation", r.continuation}, {"draft_max", r.draft_max}, {"tokens_per_s", r.tokens_per_s},
+                   {"speedup", r.speedup}, {"tokens", r.tokens}, {"steps", r.steps}, {"drafted", r.drafted},
+                   {"accepted", r.accepted}, {"same_output", r.same_output}});
+    }
+    std::cout << nlohmann::json{{"model", f.model}, {"threads", threads}, {"verify_cost", v}, {"lookup", l}}.dump(2)
+              << std::endl;
+  } else {
+    std::printf("verify step: 1 + k tokens of one sequence, logits for each, vs one token (median of %d)\n\n", f.reps);
+    std::printf("| depth | rows (1 + k) | step ms | x one-token step |\n| ---: | ---: | ---: | ---: |\n");
+    for (const VerifyCost& c : *verify) {
+      std::printf("| %d | %d | %.2f | %.2f |\n", c.depth, c.rows, c.step_ms, c.ratio);
+    }
+    std::printf("\nprompt lookup: %d tokens after a %d-token prompt (median of %d)\n\n", n_tokens, n_prompt, f.reps);
+    std::printf("| continuation | draft max | tokens/s | speedup | steps | accepted / drafted | same output |\n");
+    std::printf("| --- | ---: | ---: | ---: | ---: | ---: | --- |\n");
+    for (const LookupRun& r : *lookup) {
+      std::printf("| %s | %s | %.2f | %.2fx | %d | %d / %d | %s |\n", r.continuation,
+                  r.draft_max == 0 ? "off" : std::to_string(r.draft_max).c_str(), r.tokens_per_s, r.speedup, r.steps,
+                  r.accepted, r.drafted, r.same_output ? "yes" : "NO");
+    }
+  }
+  for (const LookupRun& r : *lookup) {
+    if (!r.same_output) Fail("speculative decoding changed the output (a bug): see the table");
+  }
+}
+
 void Bench(const BenchFlags& f) {
   if (!f.json_schema.empty()) return BenchConstrained(f);
   if (f.embed) return BenchEmbed(f);
   if (f.load) return BenchLoad(f);
+  if (f.speculative) return BenchSpeculative(f);
   if (f.reps < 1) Fail("-r must be at least 1", kExitUsageError);
   std::vector<BenchSpec> specs;
   int32_t max_batch = 1;
@@ -456,6 +525,10 @@ void RegisterBench(CLI::App& app) {
   cmd->add_flag("--load", flags->load,
                 "Measure load and first-token times instead: cold, warm, without repacking and from the packed "
                 "cache (a temporary one; -r repetitions, median)");
+  cmd->add_flag("--speculative", flags->speculative,
+                "Measure speculative decoding instead: the cost of a verify step of 1 + k tokens (each -d) and "
+                "prompt lookup's speedup on -n tokens, greedy and sampled, for each --draft length");
+  cmd->add_option("--draft", flags->draft, "Draft lengths (--speculative)")->delimiter(',')->capture_default_str();
   cmd->add_option("--embed-batch", flags->embed_batch, "Inputs per embedding call (--embed)")
       ->delimiter(',')
       ->capture_default_str();

@@ -11,6 +11,7 @@
 #include "engine/engine.h"
 #include "gpu/gpu_layer_plan.h"
 #include "engine/generator.h"
+#include "jarvis/runtime_options.h"
 #include "model/model.h"
 #include "chat/chat_formatter.h"
 #include "tokenizer/chat_template.h"
@@ -30,6 +31,8 @@ struct RunFlags {
   int32_t threads = 0;
   int32_t ctx_size = 0;
   std::string kv_type = "f16";
+  std::string speculative = RuntimeOptions{}.speculative;
+  int32_t draft_max = RuntimeOptions{}.draft_max;
   int32_t gpu_layers = kGpuLayersAuto;
   std::vector<std::string> stop;
   bool ignore_eos = false;
@@ -106,6 +109,9 @@ void Run(const RunFlags& f) {
   }
   go.stop = f.stop;
   go.ignore_eos = f.ignore_eos;
+  auto speculation = MakeSpeculationOptions(f.speculative, f.draft_max);
+  if (!speculation.ok()) Fail(speculation.status().message(), kExitUsageError);
+  go.speculation = *speculation;
   auto result = Generate(**engine, *prompt, go, [](std::string_view piece) {
     std::fwrite(piece.data(), 1, piece.size(), stdout);
     std::fflush(stdout);
@@ -120,6 +126,10 @@ void Run(const RunFlags& f) {
                load_ms, r.prompt_tokens, r.prompt_seconds > 0 ? r.prompt_tokens / r.prompt_seconds : 0.0,
                r.tokens.size(), r.generate_seconds > 0 ? static_cast<double>(r.tokens.size()) / r.generate_seconds : 0.0,
                (*engine)->n_threads(), (*engine)->backend().c_str(), FinishReasonName(r.finish));
+  if (go.speculation.enabled()) {
+    std::fprintf(stderr, "speculative (%s): %d steps for %zu tokens, %d of %d drafts accepted\n",
+                 go.speculation.mode.c_str(), r.decode_steps, r.tokens.size(), r.accepted_draft_tokens, r.draft_tokens);
+  }
 }
 
 }  // namespace
@@ -157,6 +167,7 @@ void RegisterRun(CLI::App& app) {
   cmd->add_option("-t,--threads", flags->threads, "Threads (default: physical cores)");
   cmd->add_option("-c,--ctx-size", flags->ctx_size, "Context size (default: model's, at most 4096)");
   AddKvTypeOption(cmd, &flags->kv_type);
+  AddSpeculationOptions(cmd, &flags->speculative, &flags->draft_max);
   AddGpuLayersOption(cmd, &flags->gpu_layers);
   cmd->callback([flags] {
     flags->gpu_layers = ResolveGpuLayersFlag(flags->gpu_layers);

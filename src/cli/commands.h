@@ -30,6 +30,8 @@ inline constexpr int kExitUsageError = 2;
 
 // Adds `--kv-type f16|f32`; CLI11 refuses other values (a usage error, exit 2).
 CLI::Option* AddKvTypeOption(CLI::App* cmd, std::string* kv_type);
+// --speculative off|lookup and --draft-max N (engine/speculation.h).
+void AddSpeculationOptions(CLI::App* cmd, std::string* mode, int32_t* draft_max);
 // Adds `--gpu-layers N`: layers to offload to the GPU (-1 all, 0 CPU only, N
 // the last N). Not given: *gpu_layers keeps its value (kGpuLayersAuto; the
 // command then applies ResolveGpuLayersFlag, cli/environment.h, for

@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "engine/grammar_processor.h"
+#include "engine/speculation.h"
 #include "engine/token_pipeline.h"
 #include "tokenizer/tokenizer.h"
 
@@ -66,11 +67,13 @@ Result<GenerationResult> Generate(Engine& engine, std::span<const int32_t> promp
 
   std::vector<float> logits;
   Batch batch;
-  auto step = [&](std::span<const int32_t> tokens, int32_t first_pos) -> Status {
+  // Feeds `tokens` at positions first_pos.. ; logits for the last token, or
+  // for every token (a verify step).
+  auto step = [&](std::span<const int32_t> tokens, int32_t first_pos, bool all_logits) -> Status {
     JARVIS_RETURN_IF_ERROR(engine.kv().Reserve(seq.id(), first_pos + static_cast<int32_t>(tokens.size())));
     batch.Clear();
     for (size_t i = 0; i < tokens.size(); ++i) {
-      batch.Add(tokens[i], first_pos + static_cast<int32_t>(i), 0, i + 1 == tokens.size());
+      batch.Add(tokens[i], first_pos + static_cast<int32_t>(i), 0, all_logits || i + 1 == tokens.size());
     }
     batch.block_tables.push_back(engine.kv().block_table(seq.id()));
     return engine.Decode(batch, &logits);
@@ -81,7 +84,7 @@ Result<GenerationResult> Generate(Engine& engine, std::span<const int32_t> promp
   const int32_t chunk = std::max(1, options.prefill_chunk);
   for (int32_t pos = 0; pos < static_cast<int32_t>(prompt.size()); pos += chunk) {
     const size_t n = std::min<size_t>(static_cast<size_t>(chunk), prompt.size() - static_cast<size_t>(pos));
-    JARVIS_RETURN_IF_ERROR(step(prompt.subspan(static_cast<size_t>(pos), n), pos));
+    JARVIS_RETURN_IF_ERROR(step(prompt.subspan(static_cast<size_t>(pos), n), pos, false));
   }
   result.prompt_seconds = SecondsSince(start);
 
@@ -102,23 +105,54 @@ Result<GenerationResult> Generate(Engine& engine, std::span<const int32_t> promp
   };
   std::optional<FinishReason> finish;
   if (pipeline.budget() == 0) finish = FinishReason::kLength;
-  int32_t pos = static_cast<int32_t>(prompt.size());
-  while (!finish) {
-    TokenPipeline::StepResult r = pipeline.Step(std::span<float>(logits.data(), static_cast<size_t>(n_vocab)));
+  Status step_error;
+  // Prompt and generated tokens: the positions computed, then the pending
+  // token (the last one), which the next step feeds.
+  std::vector<int32_t> history(prompt.begin(), prompt.end());
+  DraftPolicy policy(options.speculation.draft_max);
+  std::vector<int32_t> draft;  // fed after the pending token in the last step
+  auto sample_row = [&](size_t row) -> std::optional<int32_t> {
+    TokenPipeline::StepResult r =
+        pipeline.Step(std::span<float>(logits.data() + row * static_cast<size_t>(n_vocab), static_cast<size_t>(n_vocab)));
     if (r.token >= 0) {
       result.tokens.push_back(r.token);
+      history.push_back(r.token);
       if (r.logprob) result.logprobs.push_back(std::move(*r.logprob));
     }
-    if (!r.error.ok()) return r.error;
-    if (!emit(r.text)) {
-      if (!callback_error.ok()) return callback_error;
+    if (!r.error.ok()) {
+      step_error = r.error;
+      finish = FinishReason::kError;
+    } else if (!emit(r.text)) {
       finish = FinishReason::kCancelled;
     } else if (r.finish) {
       finish = r.finish;
-    } else {
-      const int32_t one[] = {r.token};
-      JARVIS_RETURN_IF_ERROR(step(one, pos++));
     }
+    if (finish) return std::nullopt;
+    return r.token;
+  };
+  while (!finish) {
+    const int32_t accepted = VerifyDraft(draft, sample_row);
+    if (!draft.empty()) {
+      policy.Record(static_cast<int32_t>(draft.size()), accepted);
+      result.draft_tokens += static_cast<int32_t>(draft.size());
+      result.accepted_draft_tokens += accepted;
+    }
+    if (!step_error.ok()) return step_error;
+    if (!callback_error.ok()) return callback_error;
+    if (finish) break;
+    draft.clear();
+    if (options.speculation.enabled()) {
+      // Room: drafts past the token budget or the context are wasted rows.
+      const int32_t room = std::min(pipeline.budget() - pipeline.n_generated() - 1,
+                                    n_ctx - static_cast<int32_t>(history.size()) - 1);
+      const int32_t want = std::min(room, policy.NextLength());
+      if (want > 0) draft = PromptLookupDraft(history, options.speculation, want);
+    }
+    const int32_t pending_pos = static_cast<int32_t>(history.size()) - 1;
+    std::vector<int32_t> feed = {history.back()};
+    feed.insert(feed.end(), draft.begin(), draft.end());
+    JARVIS_RETURN_IF_ERROR(step(feed, pending_pos, !draft.empty()));
+    ++result.decode_steps;
   }
   result.finish = *finish;
   const std::string rest = pipeline.Finish(&result.finish);

@@ -12,6 +12,7 @@
 
 #include "engine/engine.h"
 #include "engine/sampling.h"
+#include "engine/speculation.h"
 #include "jarvis/request.h"
 #include "jarvis/status.h"
 
@@ -31,6 +32,9 @@ struct GenerateOptions {
   std::string grammar;
   // GenerateRequest::logprobs: < 0 off, N >= 0 with N alternatives.
   int32_t logprobs = -1;
+  // Speculative decoding (engine/speculation.h): same output, fewer steps
+  // when drafts are accepted. Default off.
+  SpeculationOptions speculation;
 };
 
 // The single-sequence loop's result (the scheduler's public result type is
@@ -43,6 +47,11 @@ struct GenerationResult {
   double prompt_seconds = 0.0;    // prefill wall time
   double generate_seconds = 0.0;  // decode wall time
   std::vector<TokenLogprob> logprobs;  // per token, when options.logprobs >= 0
+  // Speculative decoding: forward steps after the prompt, draft tokens fed
+  // and accepted (decode_steps == tokens.size() without speculation).
+  int32_t decode_steps = 0;
+  int32_t draft_tokens = 0;
+  int32_t accepted_draft_tokens = 0;
 };
 
 // Called with each piece of text as it becomes final (complete UTF-8, not part

@@ -82,6 +82,7 @@ class TokenPipeline {
   // Maximum tokens to generate (max_tokens resolved; 0: none at all).
   int32_t budget() const { return budget_; }
   int32_t n_generated() const { return n_generated_; }
+  int32_t n_ctx() const { return n_ctx_; }
   uint64_t seed() const { return sampler_.seed(); }
 
  private:

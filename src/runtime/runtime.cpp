@@ -34,6 +34,11 @@ ModelStats ToModelStats(const ModelInfo& info) {
     s.prompt_tokens_cached = st.prompt_tokens_cached;
     s.preemptions = st.preemptions;
     s.recomputed_tokens = st.recomputed_tokens;
+    s.draft_tokens = st.draft_tokens;
+    s.accepted_draft_tokens = st.accepted_draft_tokens;
+    s.embed_requests = st.embed_requests;
+    s.embed_inputs = st.embed_inputs;
+    s.embed_tokens = st.embed_tokens;
   }
   return s;
 }

@@ -1,5 +1,6 @@
 #include "runtime/service_options.h"
 
+#include "engine/speculation.h"
 #include "gpu/gpu_layer_plan.h"
 #include "model/packed_cache.h"
 #include "util/perf_monitor.h"
@@ -10,6 +11,7 @@ Result<ServiceOptions> ToServiceOptions(const RuntimeOptions& o) {
   if (o.kv_type != "f16" && o.kv_type != "f32") {
     return Status::InvalidArgument("kv_type must be \"f16\" or \"f32\", not \"" + o.kv_type + "\"");
   }
+  JARVIS_ASSIGN_OR_RETURN(const SpeculationOptions speculation, MakeSpeculationOptions(o.speculative, o.draft_max));
   if (o.parallel < 1) return Status::InvalidArgument("parallel must be >= 1");
   if (o.max_queue < 1) return Status::InvalidArgument("max_queue must be >= 1");
   if (o.batch_tokens < 1) return Status::InvalidArgument("batch_tokens must be >= 1");
@@ -38,6 +40,7 @@ Result<ServiceOptions> ToServiceOptions(const RuntimeOptions& o) {
   so.scheduler.kv_size = o.kv_size;
   so.scheduler.n_threads = o.threads;
   so.scheduler.kv_f16 = o.kv_type == "f16";
+  so.scheduler.speculation = speculation;
   so.scheduler.gpu_layers = o.gpu_layers;
   so.scheduler.chat_template = o.chat_template;
   return so;

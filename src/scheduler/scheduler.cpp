@@ -22,6 +22,7 @@ Status ValidateOptions(const SchedulerOptions& o) {
   if (o.n_ctx < 0 || o.kv_block_size < 1 || o.n_threads < 0 || o.kv_size < 0) {
     return Status::InvalidArgument("scheduler options must be positive");
   }
+  JARVIS_RETURN_IF_ERROR(o.speculation.Validate());
   return Status::Ok();
 }
 

@@ -56,6 +56,7 @@
 #include <string>
 
 #include "engine/kv_block_size.h"
+#include "engine/speculation.h"
 #include "jarvis/embed.h"
 #include "jarvis/request.h"
 #include "jarvis/runtime_options.h"
@@ -74,6 +75,10 @@ struct StepStats {
   int32_t waiting = 0;          // requests queued after the step (preempted ones included)
   int32_t preemptions = 0;      // sequences preempted for want of KV in this step
   int32_t recomputed_tokens = 0;  // of prefill_tokens: resumed sequences computing their KV again
+  // Speculative decoding: draft tokens fed this step (beside decode_tokens)
+  // and how many of them were accepted.
+  int32_t draft_tokens = 0;
+  int32_t accepted_draft_tokens = 0;
   double step_ms = 0.0;
   // The embedding batch run before the step (0 inputs: none).
   int32_t embed_inputs = 0;
@@ -97,6 +102,9 @@ struct SchedulerStats {
   // later by recompute) and the tokens prefilled again on resuming.
   int64_t preemptions = 0;
   int64_t recomputed_tokens = 0;
+  // Speculative decoding: draft tokens verified and accepted.
+  int64_t draft_tokens = 0;
+  int64_t accepted_draft_tokens = 0;
   // Embeddings: requests completed (any outcome), inputs and tokens
   // computed, Engine::Embed batches run, requests queued now.
   int64_t embed_requests = 0;
@@ -144,6 +152,9 @@ struct SchedulerOptions {
   // Jinja source that replaces the GGUF's tokenizer.chat_template
   // (--chat-template-file). Default empty: the file's template.
   std::string chat_template;
+  // Speculative decoding (engine/speculation.h; RuntimeOptions::speculative
+  // and draft_max). Default off.
+  SpeculationOptions speculation;
   // Reuse cached prompt prefixes. Default true.
   bool prefix_cache = true;
   // false: run one request at a time (a baseline for `bench serve`). Default true.

@@ -124,6 +124,8 @@ class Scheduler::Impl {
   int64_t generated_tokens_ = 0;
   int64_t preemptions_ = 0;
   int64_t recomputed_tokens_ = 0;
+  int64_t draft_tokens_ = 0;           // speculative decoding
+  int64_t accepted_draft_tokens_ = 0;
   std::vector<float> embed_out_;
   int64_t embed_requests_ = 0;
   int64_t embed_inputs_ = 0;

@@ -286,9 +286,10 @@ StepStats Scheduler::Impl::RunStep() {
   }
   struct Slot {
     Sequence* seq;
-    int32_t n;    // tokens fed this step
+    int32_t n;    // tokens fed this step (a decode: the pending token + the draft)
     bool logits;  // samples after this step
     bool prefill;
+    std::vector<int32_t> draft;  // speculative decoding: logits for every row
   };
   std::vector<Slot> slots;
   int32_t budget = options_.max_batch_tokens;
@@ -297,8 +298,23 @@ StepStats Scheduler::Impl::RunStep() {
   // Decode tokens first: running sequences never wait behind a long prompt.
   for (auto& seq : running_) {
     if (!seq->finish() && seq->has_pending_decode()) {
-      slots.push_back({seq.get(), 1, true, false});
+      slots.push_back({seq.get(), 1, true, false, {}});
       --budget;
+    }
+  }
+  // Drafts (engine/speculation.h) ride along, oldest sequence first, while
+  // the step's decode rows stay within max_step_rows: up to there a step
+  // costs about what streaming the weights costs, beyond it every row pays
+  // its full compute.
+  if (options_.speculation.enabled()) {
+    int32_t rows_left = options_.speculation.max_step_rows - static_cast<int32_t>(slots.size());
+    for (Slot& s : slots) {
+      if (rows_left <= 0 || budget <= 0) break;
+      s.draft = s.seq->ProposeDraft(options_.speculation, std::min(rows_left, budget));
+      const auto n = static_cast<int32_t>(s.draft.size());
+      s.n += n;
+      rows_left -= n;
+      budget -= n;
     }
   }
   // Then prompt chunks (a resumed sequence's recompute too), FCFS.
@@ -306,7 +322,7 @@ StepStats Scheduler::Impl::RunStep() {
     if (budget <= 0) break;
     if (seq->finish() || !seq->prefilling()) continue;
     const int32_t n = std::min(budget, seq->prefill_end() - seq->n_computed());
-    slots.push_back({seq.get(), n, seq->n_computed() + n == seq->prefill_end(), true});
+    slots.push_back({seq.get(), n, seq->n_computed() + n == seq->prefill_end(), true, {}});
     budget -= n;
   }
   // KV for the new positions, oldest sequence first. When the pool is empty
@@ -319,12 +335,19 @@ StepStats Scheduler::Impl::RunStep() {
     if (seq->preempted() || seq->finish()) continue;  // a victim already
     auto slot = std::find_if(slots.begin(), slots.end(), [seq](const Slot& s) { return s.seq == seq; });
     if (slot == slots.end()) continue;
+    // A draft never preempts anyone: without room it is dropped.
+    if (!slot->draft.empty() && !kv.Reserve(seq->kv_seq, seq->n_computed() + slot->n).ok()) {
+      slot->n -= static_cast<int32_t>(slot->draft.size());
+      slot->draft.clear();
+    }
     ReserveOrPreempt(seq, seq->n_computed() + slot->n);
   }
   std::erase_if(slots, [](const Slot& s) { return s.seq->preempted() || s.seq->finish().has_value(); });
   st.preemptions = static_cast<int32_t>(preemptions_ - preemptions_before);
   for (const Slot& s : slots) {
-    (s.prefill ? st.prefill_tokens : st.decode_tokens) += s.n;
+    const auto drafted = static_cast<int32_t>(s.draft.size());
+    (s.prefill ? st.prefill_tokens : st.decode_tokens) += s.n - drafted;
+    st.draft_tokens += drafted;
     if (s.prefill && s.seq->resumed()) st.recomputed_tokens += s.n;
   }
   if (slots.empty()) return st;
@@ -334,7 +357,8 @@ StepStats Scheduler::Impl::RunStep() {
     const Slot& s = slots[i];
     const int32_t first = s.seq->n_computed();
     for (int32_t j = 0; j < s.n; ++j) {
-      batch_.Add(s.seq->token_at(first + j), first + j, static_cast<int32_t>(i), s.logits && j + 1 == s.n);
+      const int32_t token = j == 0 || s.draft.empty() ? s.seq->token_at(first + j) : s.draft[static_cast<size_t>(j - 1)];
+      batch_.Add(token, first + j, static_cast<int32_t>(i), s.logits && (j + 1 == s.n || !s.draft.empty()));
     }
     batch_.block_tables.push_back(kv.block_table(s.seq->kv_seq));
   }
@@ -350,6 +374,22 @@ StepStats Scheduler::Impl::RunStep() {
   const size_t n_vocab = static_cast<size_t>(model_.hparams().n_vocab);
   size_t row = 0;
   for (const Slot& s : slots) {
+    if (!s.draft.empty()) {
+      // A verify step: the pending token is computed, the drafts are as far
+      // as they were accepted.
+      s.seq->Advance(1, end);
+      const int32_t before = s.seq->n_generated();
+      const size_t n_rows = s.draft.size() + 1;
+      const int32_t accepted =
+          s.seq->SampleVerified(std::span<float>(logits_.data() + row * n_vocab, n_rows * n_vocab), n_vocab, s.draft, end);
+      generated_tokens_ += s.seq->n_generated() - before;
+      st.accepted_draft_tokens += accepted;
+      draft_tokens_ += static_cast<int64_t>(s.draft.size());
+      accepted_draft_tokens_ += accepted;
+      if (options_.prefix_cache && s.seq->kv_seq >= 0) kv.CommitTokens(s.seq->kv_seq, s.seq->computed_tokens());
+      row += n_rows;
+      continue;
+    }
     s.seq->Advance(s.n, end);
     if (s.prefill) (s.seq->resumed() ? recomputed_tokens_ : prompt_tokens_computed_) += s.n;  // as in st
     if (options_.prefix_cache) kv.CommitTokens(s.seq->kv_seq, s.seq->computed_tokens());
@@ -425,6 +465,8 @@ void Scheduler::Impl::PublishStats(const StepStats& step_in) {
     s.generated_tokens = generated_tokens_;
     s.preemptions = preemptions_;
     s.recomputed_tokens = recomputed_tokens_;
+    s.draft_tokens = draft_tokens_;
+    s.accepted_draft_tokens = accepted_draft_tokens_;
     s.embed_requests = embed_requests_;
     s.embed_inputs = embed_inputs_;
     s.embed_tokens = embed_tokens_;

@@ -107,6 +107,30 @@ bool Sequence::Sample(std::span<float> logits, Clock::time_point now) {
   return !finish_.has_value();
 }
 
+std::vector<int32_t> Sequence::ProposeDraft(const SpeculationOptions& options, int32_t max_tokens) {
+  // Drafts past the token budget or the context would be wasted rows.
+  const int32_t room = std::min(pipeline_.budget() - pipeline_.n_generated() - 1, pipeline_.n_ctx() - n_tokens() - 1);
+  if (!draft_policy_) draft_policy_.emplace(options.draft_max);
+  const int32_t want = std::min({max_tokens, room, draft_policy_->NextLength()});
+  if (want <= 0) return {};
+  return PromptLookupDraft(tokens_, options, want);
+}
+
+int32_t Sequence::SampleVerified(std::span<float> rows, size_t n_vocab, std::span<const int32_t> draft,
+                                 Clock::time_point now) {
+  const int32_t accepted = VerifyDraft(draft, [&](size_t i) -> std::optional<int32_t> {
+    if (!Sample(rows.subspan(i * n_vocab, n_vocab), now)) return std::nullopt;
+    return tokens_.back();
+  });
+  n_computed_ += accepted;  // the accepted drafts' K/V was computed by this step
+  if (!draft.empty()) {
+    if (draft_policy_) draft_policy_->Record(static_cast<int32_t>(draft.size()), accepted);
+    result_.draft_tokens += static_cast<int32_t>(draft.size());
+    result_.accepted_draft_tokens += accepted;
+  }
+  return accepted;
+}
+
 void Sequence::Complete(Clock::time_point now) {
   if (!finish_) finish_ = FinishReason::kLength;
   std::string rest = pipeline_.Finish(&*finish_);  // held-back UTF-8 or stop-string prefix

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "constrain/grammar.h"
+#include "engine/speculation.h"
 #include "engine/token_pipeline.h"
 #include "jarvis/request.h"
 #include "scheduler/request_state.h"
@@ -101,6 +102,16 @@ class Sequence {
   // (finish() says why), true to keep decoding.
   bool Sample(std::span<float> logits, Clock::time_point now);
 
+  // Speculative decoding (engine/speculation.h). ProposeDraft: the tokens to
+  // feed after the pending one this step, at most `max_tokens` (empty: an
+  // ordinary step). SampleVerified: after a step that fed the pending token
+  // and `draft` with logits for every row (`rows`: draft.size() + 1 rows of
+  // n_vocab), samples them in order and marks the accepted drafts computed;
+  // returns how many were accepted. REQUIRES: the pending token was advanced.
+  std::vector<int32_t> ProposeDraft(const SpeculationOptions& options, int32_t max_tokens);
+  int32_t SampleVerified(std::span<float> rows, size_t n_vocab, std::span<const int32_t> draft,
+                         Clock::time_point now);
+
   bool expired(Clock::time_point now) const {
     return request_.deadline.has_value() && now >= *request_.deadline;
   }
@@ -118,6 +129,7 @@ class Sequence {
 
   PendingRequest request_;
   TokenPipeline pipeline_;
+  std::optional<DraftPolicy> draft_policy_;  // made by the first ProposeDraft
   std::vector<int32_t> tokens_;  // prompt, then generated
   int32_t n_computed_ = 0;
   int32_t prefill_end_ = 0;

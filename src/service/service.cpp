@@ -109,6 +109,8 @@ Service::Impl::Impl(const ServiceOptions& options, std::vector<ModelSource> sour
     s.generated_tokens = &m.GetCounter("generated_tokens_total", l);
     s.preemptions = &m.GetCounter("scheduler_preemptions_total", l);
     s.recomputed_tokens = &m.GetCounter("scheduler_recomputed_tokens_total", l);
+    s.draft_tokens = &m.GetCounter("speculative_draft_tokens_total", l);
+    s.accepted_draft_tokens = &m.GetCounter("speculative_accepted_tokens_total", l);
     s.loads = &m.GetCounter("model_loads_total", l);
     s.unloads = &m.GetCounter("model_unloads_total", l);
     s.embed_latency = Timer(m, metric::kEmbedding, l);
@@ -185,6 +187,12 @@ Service::Impl::Impl(const ServiceOptions& options, std::vector<ModelSource> sour
         });
       }
       if (s.embed_inputs > 0) ForBoth(*g, *mm, [&](ScopeMetrics& scope) { scope.embed_batch->Record(s.embed_ms); });
+      if (s.draft_tokens > 0) {
+        ForBoth(*g, *mm, [&](ScopeMetrics& scope) {
+          scope.draft_tokens->Increment(s.draft_tokens);
+          scope.accepted_draft_tokens->Increment(s.accepted_draft_tokens);
+        });
+      }
       if (s.preemptions > 0 || s.recomputed_tokens > 0) {
         ForBoth(*g, *mm, [&](ScopeMetrics& scope) {
           scope.preemptions->Increment(s.preemptions);

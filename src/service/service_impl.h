@@ -65,6 +65,8 @@ struct ScopeMetrics {
   PerfCounter* prefix_misses = nullptr;
   PerfCounter* preemptions = nullptr;        // sequences preempted for want of KV
   PerfCounter* recomputed_tokens = nullptr;  // KV prefilled again on resuming them
+  PerfCounter* draft_tokens = nullptr;           // speculative decoding: drafts verified
+  PerfCounter* accepted_draft_tokens = nullptr;  // and accepted
   PerfCounter* loads = nullptr;
   PerfCounter* unloads = nullptr;
   // Embedding requests: latency, outcome, inputs and tokens embedded.

@@ -188,6 +188,8 @@ nlohmann::json Service::Impl::ModelsStats() const {
         {"generated_tokens", sch.generated_tokens},
         {"preemptions", sch.preemptions},
         {"recomputed_tokens", sch.recomputed_tokens},
+        {"draft_tokens", sch.draft_tokens},
+        {"accepted_draft_tokens", sch.accepted_draft_tokens},
         {"embedding_requests", sch.embed_requests},
         {"embedding_inputs", sch.embed_inputs},
         {"embedding_tokens", sch.embed_tokens},
