@@ -61,6 +61,10 @@ struct EmbedRequest {
   std::vector<std::vector<int32_t>> token_inputs;
   bool truncate = true;        // see the header comment
   int32_t dimensions = 0;      // 0: the model's width; more than it: InvalidArgument
+  // > 0: a context of this many tokens for this request (Ollama's
+  // options.num_ctx): inputs are cut (truncate) or refused at the smaller of
+  // it and the model's context. 0: the model's context.
+  int32_t context = 0;
   bool use_response_cache = true;  // embeddings are deterministic: repeated requests can be answered from it
   std::optional<std::chrono::steady_clock::time_point> deadline;
   // Optional: called exactly once per accepted request with the final result,

@@ -3,6 +3,7 @@
 // dimensions, each API's error format).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <bit>
 #include <cstring>
 #include <memory>
@@ -113,7 +114,11 @@ TEST(EmbeddingRequestTest, OllamaBodies) {
   ASSERT_TRUE(embed->keep_alive.has_value());
   EXPECT_EQ(embed->keep_alive->count(), 300);
   EXPECT_FALSE(ParseOllamaEmbed(json{{"input", {1, 2}}}).ok());  // Ollama takes text only
-  EXPECT_FALSE(ParseOllamaEmbed(json{{"input", "a"}, {"options", {{"num_ctx", 128}}}}).ok());
+  auto with_ctx = ParseOllamaEmbed(json{{"input", "a"}, {"options", {{"num_ctx", 128}}}});
+  ASSERT_TRUE(with_ctx.ok()) << with_ctx.status().ToString();
+  EXPECT_EQ(with_ctx->request.context, 128);
+  EXPECT_FALSE(ParseOllamaEmbed(json{{"input", "a"}, {"options", {{"num_ctx", 0}}}}).ok());
+  EXPECT_FALSE(ParseOllamaEmbed(json{{"input", "a"}, {"options", {{"num_ctx", "big"}}}}).ok());
   EXPECT_FALSE(ParseOllamaEmbed(json{{"input", "a"}, {"truncate", "yes"}}).ok());
   EXPECT_FALSE(ParseOllamaEmbed(json{{"input", "a"}, {"keep_alive", json::array()}}).ok());
   EXPECT_FALSE(ParseOllamaEmbed(json{{"model", "m"}}).ok());
@@ -185,6 +190,25 @@ TEST_F(EmbeddingHttpTest, DimensionsAndTruncateReachTheBackend) {
   HttpReply o = Post("/api/embed", {{"model", "fake"}, {"input", "abc"}, {"truncate", false}});
   ASSERT_EQ(o.status, 200) << o.body;
   EXPECT_FALSE(backend_.last_embed().truncate);
+  EXPECT_EQ(backend_.last_embed().context, 0);
+  // Ollama's options.num_ctx: this request's context (both Ollama routes).
+  o = Post("/api/embed", {{"model", "fake"}, {"input", "abc"}, {"options", {{"num_ctx", 64}}}});
+  ASSERT_EQ(o.status, 200) << o.body;
+  EXPECT_EQ(backend_.last_embed().context, 64);
+  o = Post("/api/embeddings", {{"model", "fake"}, {"prompt", "abc"}, {"options", {{"num_ctx", 32}}}});
+  ASSERT_EQ(o.status, 200) << o.body;
+  EXPECT_EQ(backend_.last_embed().context, 32);
+}
+
+TEST_F(EmbeddingHttpTest, ShowListsEmbeddingForEncodersAndCompletionForDecoders) {
+  HttpReply r = Post("/api/show", {{"model", "fake-bert"}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Body(r)["capabilities"], json::array({"embedding"}));
+  r = Post("/api/show", {{"model", "fake"}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  const json caps = Body(r)["capabilities"];
+  EXPECT_NE(std::find(caps.begin(), caps.end(), "completion"), caps.end()) << caps;
+  EXPECT_EQ(std::find(caps.begin(), caps.end(), "embedding"), caps.end()) << caps;
 }
 
 TEST_F(EmbeddingHttpTest, OllamaEmbedAndLegacyReplies) {
@@ -233,7 +257,7 @@ TEST_F(EmbeddingHttpTest, ErrorsAreJsonInEachApisFormat) {
       {{{"model", "fake"}, {"input", json::array()}}, 400},
       {{{"model", "fake"}, {"input", std::string(100, 'x')}, {"truncate", false}}, 400},
       {{{"model", "missing"}, {"input", "a"}}, 404},
-      {{{"model", "fake"}, {"input", "a"}, {"options", {{"num_ctx", 8}}}}, 400},
+      {{{"model", "fake"}, {"input", "a"}, {"options", {{"num_ctx", -8}}}}, 400},
   };
   for (const auto& [body, status] : ollama) {
     HttpReply r = Post("/api/embed", body);

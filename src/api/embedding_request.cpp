@@ -83,9 +83,9 @@ Status ReadOllamaCommon(JsonFields& f, ParsedEmbedding* p) {
   JARVIS_RETURN_IF_ERROR(ReadOllamaKeepAlive(f, &p->keep_alive));
   if (const nlohmann::json* options = f.Object("options")) {
     JsonFields o(*options, "options.");
-    if (o.Raw("num_ctx") != nullptr) {
-      o.Fail("num_ctx", "is not supported for embeddings: inputs are cut at the server's context (--ctx-size)");
-    }
+    // num_ctx: the context of this request, at most the server's (inputs
+    // are cut, or refused with truncate false, at the smaller one).
+    if (auto v = o.Integer("num_ctx", 1, INT32_MAX)) p->request.context = static_cast<int32_t>(*v);
     JARVIS_RETURN_IF_ERROR(o.status());
   }
   if (auto v = f.Bool("cache")) p->request.use_response_cache = *v;

@@ -11,6 +11,7 @@
 #include "api/handler_util.h"
 #include "gguf/gguf_reader.h"
 #include "jarvis/build_info.h"
+#include "model/arch.h"
 
 namespace jarvis::api {
 namespace {
@@ -196,11 +197,18 @@ void Show(ApiContext& ctx, const ApiRequest& request, std::shared_ptr<ResponseSi
                                                                                             : nlohmann::json("");
     }
     j["modified_at"] = ModifiedAt(info->path);
-    j["capabilities"] = nlohmann::json::array({"completion"});
-    if (auto traits = ctx.chat_traits.Get(ctx.backend, *info); traits.ok()) {
-      // Any model can be offered tools (the generic JSON fallback reads its calls).
-      j["capabilities"].push_back("tools");
-      if (traits->reasoning.thinks) j["capabilities"].push_back("thinking");
+    // Ollama's capabilities: an encoder only embeds; a decoder completes (and
+    // takes tools, and may think).
+    const ArchSpec* arch = FindArch(info->architecture);
+    if (arch != nullptr && arch->encoder) {
+      j["capabilities"] = nlohmann::json::array({"embedding"});
+    } else {
+      j["capabilities"] = nlohmann::json::array({"completion"});
+      if (auto traits = ctx.chat_traits.Get(ctx.backend, *info); traits.ok()) {
+        // Any model can be offered tools (the generic JSON fallback reads its calls).
+        j["capabilities"].push_back("tools");
+        if (traits->reasoning.thinks) j["capabilities"].push_back("thinking");
+      }
     }
     sink->Send(JsonResponse(200, j));
   });

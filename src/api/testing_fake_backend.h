@@ -138,6 +138,7 @@ class FakeBackend final : public ApiBackend {
     if (name == "missing" || name == "nope") return Status::NotFound("model '" + name + "' not found");
     ModelInfo m = Info();
     if (!name.empty()) m.name = name;
+    if (name == "fake-bert") m.architecture = "bert";  // an embedding model
     return m;
   }
   Result<nlohmann::json> ShowModel(const std::string& name) const override {
@@ -147,6 +148,7 @@ class FakeBackend final : public ApiBackend {
         return nlohmann::json{{"general.architecture", "llama"}, {"chat_template", it->second.chat_template}};
       }
     }
+    if (name == "fake-bert") return nlohmann::json{{"general.architecture", "bert"}};
     if (!name.empty() && name != "fake") return Status::NotFound("model '" + name + "' not found");
     return nlohmann::json{{"general.architecture", "llama"}};
   }

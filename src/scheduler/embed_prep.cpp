@@ -1,5 +1,6 @@
 #include "scheduler/embed_prep.h"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <utility>
@@ -23,6 +24,8 @@ Result<std::vector<std::vector<int32_t>>> PrepareEmbedInputs(const Tokenizer& to
                                                              int32_t n_ctx, int32_t width,
                                                              const EmbedRequest& request) {
   if (request.dimensions < 0) return Status::InvalidArgument("dimensions must be positive");
+  if (request.context < 0) return Status::InvalidArgument("the context must be positive");
+  if (request.context > 0) n_ctx = std::min(n_ctx, request.context);  // num_ctx
   if (request.dimensions > width) {
     return Status::InvalidArgument("dimensions is " + std::to_string(request.dimensions) +
                                    " but the model's embeddings have " + std::to_string(width));

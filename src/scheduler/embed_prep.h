@@ -19,7 +19,8 @@ namespace jarvis {
 
 // One token input per request input. InvalidArgument for no input, an empty
 // input (or one that tokenizes to nothing), a token id outside [0, n_vocab),
-// an input over n_ctx tokens with truncate = false (naming both lengths),
+// an input over n_ctx tokens (or request.context, when smaller) with
+// truncate = false (naming both lengths),
 // dimensions < 0 or > width.
 Result<std::vector<std::vector<int32_t>>> PrepareEmbedInputs(const Tokenizer& tokenizer, int32_t n_vocab,
                                                              int32_t n_ctx, int32_t width,

@@ -68,6 +68,28 @@ TEST(EmbedPrepTest, TruncationKeepsTheFinalSeparator) {
   EXPECT_NE(refused.status().message().find("context holds 4"), std::string::npos) << refused.status().message();
 }
 
+// Ollama's options.num_ctx: a smaller context for this request only; a
+// larger one than the model's changes nothing.
+TEST(EmbedPrepTest, ARequestContextCutsAtTheSmallerContext) {
+  auto tok = WordPieceVocab();
+  EmbedRequest r = Texts({"a b a b a"});
+  r.context = 3;
+  auto in = PrepareEmbedInputs(*tok, 6, 16, 8, r);
+  ASSERT_TRUE(in.ok()) << in.status().ToString();
+  EXPECT_EQ((*in)[0], (Ids{kCls, kA, kSep}));
+  r.context = 100;
+  in = PrepareEmbedInputs(*tok, 6, 4, 8, r);
+  ASSERT_TRUE(in.ok()) << in.status().ToString();
+  EXPECT_EQ((*in)[0], (Ids{kCls, kA, kB, kSep}));  // the model's 4
+  r.context = 3;
+  r.truncate = false;
+  auto refused = PrepareEmbedInputs(*tok, 6, 16, 8, r);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("context holds 3"), std::string::npos) << refused.status().message();
+  r.context = -1;
+  EXPECT_EQ(PrepareEmbedInputs(*tok, 6, 16, 8, r).status().code(), StatusCode::kInvalidArgument);
+}
+
 TEST(EmbedPrepTest, DecoderTextsGetBosAndTruncateToTheirFirstTokens) {
   const Tokenizer* tok = test::Stories();
   ASSERT_NE(tok, nullptr);

@@ -38,7 +38,7 @@ TEST(EmbedCacheValueTest, RefusesValuesThatAreNotEmbeddings) {
   EXPECT_FALSE(EmbedResultFromCacheValue(ragged).has_value());
 }
 
-TEST(EmbedCacheValueTest, KeysDifferByInputsTruncateAndDimensions) {
+TEST(EmbedCacheValueTest, KeysDifferByInputsTruncateDimensionsAndContext) {
   EmbedRequest a;
   a.texts = {"ab", "c"};
   EmbedRequest b = a;
@@ -49,9 +49,11 @@ TEST(EmbedCacheValueTest, KeysDifferByInputsTruncateAndDimensions) {
   d.dimensions = 64;
   EmbedRequest e;
   e.token_inputs = {{97, 98}, {99}};
+  EmbedRequest f = a;
+  f.context = 8;  // options.num_ctx: inputs may be cut shorter
   const std::string k = ResponseCache::MakeEmbedKey("m", a);
   EXPECT_EQ(k, ResponseCache::MakeEmbedKey("m", a));
-  for (const EmbedRequest* other : {&b, &c, &d, &e}) EXPECT_NE(k, ResponseCache::MakeEmbedKey("m", *other));
+  for (const EmbedRequest* other : {&b, &c, &d, &e, &f}) EXPECT_NE(k, ResponseCache::MakeEmbedKey("m", *other));
   EXPECT_NE(k, ResponseCache::MakeEmbedKey("n", a));
   GenerateRequest g;
   g.prompt = "ab";

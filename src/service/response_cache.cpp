@@ -43,7 +43,7 @@ ResponseCache::ResponseCache(ResponseCacheOptions options) : options_(std::move(
 
 std::string ResponseCache::MakeEmbedKey(std::string_view model_digest, const EmbedRequest& r) {
   KeyWriter w;
-  w.Bytes("jarvis-embed-v1");  // never equal to a generation key (their first part differs)
+  w.Bytes("jarvis-embed-v2");  // never equal to a generation key (their first part differs)
   w.Bytes(model_digest);
   if (!r.token_inputs.empty()) {
     w.Tag('T');
@@ -59,6 +59,7 @@ std::string ResponseCache::MakeEmbedKey(std::string_view model_digest, const Emb
   }
   w.U64(r.truncate ? 1 : 0);
   w.I64(r.dimensions);
+  w.I64(r.context);
   return w.Take();
 }
 
