@@ -42,5 +42,32 @@ TEST(CliBenchTest, NegativeDepthIsAUsageError) {
   EXPECT_NE(r.err.find("-d"), std::string::npos) << r.err;
 }
 
+// --speculative: the verify-cost rows at each depth and a lookup row per
+// continuation and draft length, every one with the plain run's output.
+TEST(CliBenchTest, SpeculativeReportsVerifyCostAndLookupRuns) {
+  const JarvisRun r = RunJarvis("bench --speculative --model " + ShellQuote(test::StoriesModelPath()) +
+                                " -p 16 -n 48 -d 0,32 --draft 2,4 -t 1 -r 1 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["verify_cost"].size(), 6u);  // 2 depths x rows 1, 3, 5
+  for (const nlohmann::json& c : j["verify_cost"]) {
+    EXPECT_GT(c["step_ms"].get<double>(), 0.0) << c.dump();
+    if (c["rows"] == 1) {
+      EXPECT_EQ(c["ratio"].get<double>(), 1.0);
+    }
+  }
+  ASSERT_EQ(j["lookup"].size(), 9u);  // 3 continuations x off, 2, 4
+  int32_t accepted = 0;
+  for (const nlohmann::json& l : j["lookup"]) {
+    EXPECT_TRUE(l["same_output"].get<bool>()) << l.dump();
+    EXPECT_EQ(l["tokens"], 48) << l.dump();
+    EXPECT_EQ(l["steps"].get<int>() + l["accepted"].get<int>(), 47) << l.dump();
+    accepted += l["accepted"].get<int32_t>();
+  }
+  EXPECT_GT(accepted, 0);
+  const JarvisRun bad = RunJarvis("bench --speculative --model " + ShellQuote(test::StoriesModelPath()) + " --draft 0");
+  EXPECT_EQ(bad.exit_code, 2) << bad.err;
+}
+
 }  // namespace
 }  // namespace jarvis

@@ -83,16 +83,21 @@ Result<std::vector<LookupRun>> MeasureLookup(Engine& engine, int32_t n_prompt, i
   std::vector<int32_t> prompt;
   for (int32_t i = 0; i < n_prompt; ++i) prompt.push_back(BenchTokenAt(i, n_vocab));
   std::vector<LookupRun> out;
-  for (const char* continuation : {"greedy", "sampled"}) {
+  for (const char* continuation : {"greedy", "copying", "sampled"}) {
     GenerateOptions go;
     go.max_tokens = n_tokens;
     go.ignore_eos = true;
-    if (std::string(continuation) == "sampled") {
+    const std::string kind = continuation;
+    if (kind == "sampled") {
       go.sampling.temperature = 1.0f;
       go.sampling.seed = 42;
       go.sampling.has_seed = true;
     } else {
       go.sampling.temperature = 0.0f;
+      // A repetition "penalty" below 1 favours tokens already in the
+      // context: a random-weight model then copies its prompt and itself,
+      // as real models do when quoting or editing.
+      if (kind == "copying") go.sampling.repeat_penalty = 0.2f;
     }
     std::vector<int32_t> ks = {0};
     ks.insert(ks.end(), drafts.begin(), drafts.end());

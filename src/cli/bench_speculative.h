@@ -7,9 +7,13 @@
 //                drafts that are always accepted.
 //   lookup       Generate of N tokens (-n) without and with prompt lookup at
 //                draft lengths 2, 4, 8, on two continuations: greedy (random-
-//                weight models fall into loops, text that repeats itself:
-//                acceptance near 100%) and sampled at temperature 1 (text
-//                that rarely repeats: acceptance near 0%, the overhead case).
+//                weight models of small width fall into loops, text that
+//                repeats itself), copying (greedy with a repetition penalty
+//                of 0.2, which favours tokens already in the context: a
+//                random model made to copy its prompt and itself, as real
+//                models do when quoting or editing) and sampled at
+//                temperature 1 (text that rarely repeats: few drafts, the
+//                overhead case).
 //                tokens/s, speedup over off, drafts accepted / fed, steps.
 //                Outputs are checked equal to the plain run's.
 //
@@ -37,7 +41,7 @@ Result<std::vector<VerifyCost>> MeasureVerifyCost(Engine& engine, const std::vec
                                                   const std::vector<int32_t>& drafts, int reps);
 
 struct LookupRun {
-  const char* continuation = "";  // "greedy" or "sampled"
+  const char* continuation = "";  // "greedy", "copying" or "sampled"
   int32_t draft_max = 0;          // 0: speculation off
   double tokens_per_s = 0.0;      // median over reps
   double speedup = 1.0;           // over draft_max 0, same continuation
@@ -49,7 +53,7 @@ struct LookupRun {
 };
 
 // Generate runs of `n_tokens` after a prompt of `n_prompt` tokens, for each
-// draft length (0 first) and both continuations; median of `reps`.
+// draft length (0 first) and each continuation; median of `reps`.
 Result<std::vector<LookupRun>> MeasureLookup(Engine& engine, int32_t n_prompt, int32_t n_tokens,
                                              const std::vector<int32_t>& drafts, int reps);
 
