@@ -79,8 +79,8 @@ struct RuntimeOptions {
   // sampling); text that repeats its prompt or itself comes out in fewer
   // steps. Drafting pauses itself where drafts keep being rejected.
   std::string speculative = "off";
-  // Draft tokens per step at most (1..32). Default 8.
-  int32_t draft_max = 8;
+  // Draft tokens per step at most (1..32). Default 4.
+  int32_t draft_max = 4;
   // Layers offloaded to the GPU: -1 all, 0 CPU only, N the last N. Default
   // kGpuLayersAuto.
   int32_t gpu_layers = kGpuLayersAuto;

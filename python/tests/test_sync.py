@@ -77,3 +77,21 @@ def test_errors(model_path, tmp_path):
     for r in streams:
         r.cancel()
     llm.close()
+
+
+def test_speculative_lookup_keeps_the_output(model_path):
+    prompt = "Once upon a time, there was a little girl named Lily. Lily"
+    plain = jarvis.LLM(model_path, threads=1)
+    expected = plain.generate(prompt, max_tokens=96, temperature=0, cache=False)
+    plain.close()
+    llm = jarvis.LLM(model_path, threads=1, speculative="lookup", draft_max=4)
+    assert jarvis.DEFAULT_OPTIONS["speculative"] == "off"
+    assert llm.generate(prompt, max_tokens=96, temperature=0, cache=False) == expected
+    stats = [m for m in llm.models() if m["loaded"]]
+    assert stats and stats[0]["accepted_draft_tokens"] > 0
+    assert stats[0]["accepted_draft_tokens"] <= stats[0]["draft_tokens"]
+    llm.close()
+    with pytest.raises(ValueError, match="speculative"):
+        jarvis.LLM(model_path, speculative="medusa")
+    with pytest.raises(ValueError, match="draft_max"):
+        jarvis.LLM(model_path, speculative="lookup", draft_max=0)

@@ -49,7 +49,10 @@ std::vector<int32_t> PromptLookupDraft(std::span<const int32_t> tokens, const Sp
   return {};
 }
 
-DraftPolicy::DraftPolicy(int32_t draft_max) : draft_max_(std::max(1, draft_max)), length_(draft_max_) {}
+// Drafts start short: a verify row costs a good part of a step on a CPU
+// (bench --speculative), so length is earned by acceptance.
+DraftPolicy::DraftPolicy(int32_t draft_max)
+    : draft_max_(std::max(1, draft_max)), length_(std::min(draft_max_, kFirstLength)) {}
 
 int32_t DraftPolicy::NextLength() {
   if (pause_left_ > 0) {

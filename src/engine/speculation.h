@@ -39,6 +39,7 @@
 #include <string>
 #include <vector>
 
+#include "jarvis/runtime_options.h"
 #include "jarvis/status.h"
 
 namespace jarvis {
@@ -46,8 +47,11 @@ namespace jarvis {
 struct SpeculationOptions {
   // "off" or "lookup" (prompt lookup, above).
   std::string mode = "off";
-  // Draft tokens per step at most (1..kMaxDraftTokens).
-  int32_t draft_max = 8;
+  // Draft tokens per step at most (1..kMaxDraftTokens). On a 2-core CPU a
+  // verify step of 1 + k rows costs 1.5x a one-token step at k = 2 and 2.7x
+  // at k = 4 (llama3-1b q4_0, AVX2; bench --speculative), so longer drafts
+  // pay only at very high acceptance.
+  int32_t draft_max = RuntimeOptions{}.draft_max;
   // Longest and shortest n-gram looked up (the longest match wins).
   int32_t ngram_max = 3;
   int32_t ngram_min = 2;
@@ -97,6 +101,7 @@ class DraftPolicy {
   int32_t pause_left_ = 0;
   int32_t next_pause_ = kFirstPause;
 
+  static constexpr int32_t kFirstLength = 2;
   static constexpr int32_t kFirstPause = 16;   // decode steps
   static constexpr int32_t kMaxPause = 512;
   static constexpr int32_t kMinRounds = 4;     // before judging the rate

@@ -72,6 +72,11 @@ TEST(SpeculationOptionsTest, ValidatesModeAndLengths) {
 
 TEST(DraftPolicyTest, GrowsOnWholeDraftsShrinksOnRejections) {
   DraftPolicy p(8);
+  EXPECT_EQ(p.NextLength(), 2);  // starts short
+  p.Record(2, 2);
+  EXPECT_EQ(p.NextLength(), 4);
+  p.Record(4, 4);
+  p.Record(6, 6);
   EXPECT_EQ(p.NextLength(), 8);
   p.Record(8, 3);
   EXPECT_EQ(p.NextLength(), 7);
