@@ -5,7 +5,7 @@
 // Determinism contract: y[t][r] = ReduceAdd(acc) with, per lane,
 //   acc = fma(w[c], x[c], acc) over chunks c of kL values in order, the last
 //   chunk zero-padded; ReduceAdd sums the lanes in a fixed tree.
-// A tile of 4 rows x NT tokens only interleaves independent outputs.
+// A tile of kFloatRows rows x NT tokens only interleaves independent outputs.
 
 struct LoadF32W {
   static F Full(const uint8_t* row, int64_t i) { return V::LoadF32(reinterpret_cast<const float*>(row) + i); }
@@ -26,7 +26,15 @@ struct LoadBF16W {
   }
 };
 
+// Rows per tile: a 4 x 4 tile holds 16 accumulators + 4 weight vectors + 1
+// activation vector, which fits AVX-512's 32 registers but spills on AVX2's
+// 16; 3 x 4 (12 + 3 + 1) fits there. Every output's own FMA chain is the
+// same whatever the tile, so results do not change.
+#if defined(__AVX512F__)
 constexpr int kFloatRows = 4;
+#else
+constexpr int kFloatRows = 3;
+#endif
 
 template <class W, int NT>
 void FloatTile(const MatMulArgs& a, int64_t r0, int nr, int64_t t0) {
