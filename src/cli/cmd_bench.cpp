@@ -200,7 +200,7 @@ void BenchConstrained(const BenchFlags& f) {
   eo.n_threads = f.threads.empty() ? DefaultThreadCount() : f.threads[0];
   eo.n_ctx = 32 + n + 1;
   eo.max_sequences = *std::max_element(batches.begin(), batches.end());
-  eo.kv_f16 = f.kv_type == "f16";
+  eo.kv_type = KvTypeFlag(f.kv_type);
   eo.gpu_layers = gpu.gpu_layers;
   auto engine = Engine::Create(*model, eo);
   if (!engine.ok()) Fail(engine.status());
@@ -302,7 +302,7 @@ void BenchEmbed(const BenchFlags& f) {
     eo.n_threads = t;
     eo.n_ctx = *std::max_element(f.embed_tokens.begin(), f.embed_tokens.end());
     eo.max_sequences = 1;
-    eo.kv_f16 = f.kv_type == "f16";
+    eo.kv_type = KvTypeFlag(f.kv_type);
     eo.gpu_layers = gpu.gpu_layers;
     auto engine = Engine::Create(*model, eo);
     if (!engine.ok()) Fail(engine.status());
@@ -398,7 +398,7 @@ void Bench(const BenchFlags& f) {
     eo.n_threads = t;
     eo.n_ctx = ContextNeeded(specs);
     eo.max_sequences = max_batch;
-    eo.kv_f16 = f.kv_type == "f16";
+    eo.kv_type = KvTypeFlag(f.kv_type);
     eo.gpu_layers = gpu.gpu_layers;
     auto engine = Engine::Create(*model, eo);
     if (!engine.ok()) Fail(engine.status());

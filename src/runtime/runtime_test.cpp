@@ -35,7 +35,7 @@ TEST(RuntimeOptionsTest, InternalDefaultsDeriveFromThePublicOptions) {
   EXPECT_EQ(so->scheduler.n_ctx, plain.scheduler.n_ctx);
   EXPECT_EQ(so->scheduler.kv_size, plain.scheduler.kv_size);
   EXPECT_EQ(so->scheduler.n_threads, plain.scheduler.n_threads);
-  EXPECT_EQ(so->scheduler.kv_f16, plain.scheduler.kv_f16);
+  EXPECT_EQ(so->scheduler.kv_type, plain.scheduler.kv_type);
   EXPECT_EQ(so->scheduler.gpu_layers, kGpuLayersAuto);
   EXPECT_EQ(so->monitor, nullptr);
 }

@@ -2,14 +2,14 @@
 
 #include "gpu/gpu_layer_plan.h"
 #include "model/packed_cache.h"
+#include "quant/kv_type.h"
 #include "util/perf_monitor.h"
 
 namespace jarvis {
 
 Result<ServiceOptions> ToServiceOptions(const RuntimeOptions& o) {
-  if (o.kv_type != "f16" && o.kv_type != "f32") {
-    return Status::InvalidArgument("kv_type must be \"f16\" or \"f32\", not \"" + o.kv_type + "\"");
-  }
+  const std::optional<KvType> kv_type = ParseKvType(o.kv_type);
+  if (!kv_type) return Status::InvalidArgument("kv_type must be one of " + KvTypeNames() + ", not \"" + o.kv_type + "\"");
   if (o.parallel < 1) return Status::InvalidArgument("parallel must be >= 1");
   if (o.max_queue < 1) return Status::InvalidArgument("max_queue must be >= 1");
   if (o.batch_tokens < 1) return Status::InvalidArgument("batch_tokens must be >= 1");
@@ -37,7 +37,7 @@ Result<ServiceOptions> ToServiceOptions(const RuntimeOptions& o) {
   so.scheduler.n_ctx = o.ctx_size;
   so.scheduler.kv_size = o.kv_size;
   so.scheduler.n_threads = o.threads;
-  so.scheduler.kv_f16 = o.kv_type == "f16";
+  so.scheduler.kv_type = *kv_type;
   so.scheduler.gpu_layers = o.gpu_layers;
   so.scheduler.chat_template = o.chat_template;
   return so;
