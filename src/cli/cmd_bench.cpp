@@ -405,7 +405,10 @@ void Bench(const BenchFlags& f) {
     if (backend.empty()) {
       backend = (*engine)->backend();
       gpu_layers = (*engine)->gpu_layers();
-      std::fprintf(stderr, "  backend: %s\n", backend.c_str());
+      const KvLayout& kv = (*engine)->kv().layout();
+      std::fprintf(stderr, "  backend: %s; KV cache %s, %zu bytes per position (K and V, all layers)\n",
+                   backend.c_str(), KvTypeName(kv.type),
+                   2 * kv.row_bytes() * static_cast<size_t>(model->hparams().n_layer));
     }
     for (const BenchSpec& spec : specs) {
       auto r = RunBench(**engine, spec, f.reps);
