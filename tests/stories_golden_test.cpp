@@ -49,11 +49,11 @@ class StoriesTest : public ::testing::Test {
   }
   static void TearDownTestSuite() { delete model_; }
 
-  static std::unique_ptr<Engine> MakeEngine(int threads, bool kv_f16) {
+  static std::unique_ptr<Engine> MakeEngine(int threads, KvType kv_type) {
     EngineOptions o;
     o.n_threads = threads;
     o.n_ctx = 512;
-    o.kv_f16 = kv_f16;
+    o.kv_type = kv_type;
     auto e = Engine::Create(*model_, o);
     EXPECT_TRUE(e.ok());
     return std::move(e).value();
@@ -77,7 +77,7 @@ TEST_F(StoriesTest, TokenizesThePrompt) {
 
 TEST_F(StoriesTest, GreedyOutputMatchesIndependentReference) {
   for (int threads : {1, 2}) {
-    auto engine = MakeEngine(threads, /*kv_f16=*/false);
+    auto engine = MakeEngine(threads, KvType::kF32);
     std::string streamed;
     auto r = Generate(*engine, kPromptIds, Greedy(static_cast<int>(kExpectedIds.size())), [&](std::string_view p) {
       streamed += p;
@@ -96,7 +96,7 @@ TEST_F(StoriesTest, OtherPromptsMatchPlainReference) {
   for (const char* prompt : {"The cat", "Tom and his dog went to the big park. They", "\"Hello!\""}) {
     auto ids = model_->tokenizer().Encode(prompt, {});
     ASSERT_TRUE(ids.ok());
-    auto engine = MakeEngine(2, /*kv_f16=*/false);
+    auto engine = MakeEngine(2, KvType::kF32);
     auto r = Generate(*engine, *ids, Greedy(48));
     ASSERT_TRUE(r.ok());
     test::ReferenceLlama ref(model_->gguf());
@@ -134,7 +134,7 @@ TEST_F(StoriesTest, GenerationStopsAtContextEnd) {
 }
 
 TEST_F(StoriesTest, StopStringEndsGenerationAndIsNotEmitted) {
-  auto engine = MakeEngine(1, false);
+  auto engine = MakeEngine(1, KvType::kF32);
   GenerateOptions g = Greedy(200);
   g.stop = {"Lily."};
   auto r = Generate(*engine, kPromptIds, g);
@@ -156,7 +156,9 @@ TEST(StoriesCli, BadInputGivesExitCodes) {
   test::JarvisRun r = test::RunJarvis("run --model /nonexistent.gguf");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("/nonexistent.gguf"), std::string::npos) << r.err;
-  EXPECT_EQ(test::RunJarvis("run --model " + model + " --kv-type f8").exit_code, 2);
+  r = test::RunJarvis("run --model " + model + " --kv-type f8");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("q8_0"), std::string::npos) << r.err;  // the message lists the accepted types
   EXPECT_EQ(test::RunJarvis("run --model " + model + " --temperature -1").exit_code, 2);
 }
 

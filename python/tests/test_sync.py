@@ -29,6 +29,15 @@ def test_generate_stream_and_threads(model_path):
     llm.close()
 
 
+def test_kv_type_q8_0(model_path):
+    # A Q8_0 KV cache (CPU only): generates, and repeats itself exactly.
+    llm = jarvis.LLM(model_path, threads=1, kv_type="q8_0", gpu_layers=0)
+    text = llm.generate("Once upon a time", max_tokens=16, temperature=0, cache=False)
+    assert text
+    assert llm.generate("Once upon a time", max_tokens=16, temperature=0, cache=False) == text
+    llm.close()
+
+
 def test_response_cache_hit(model_path):
     llm = jarvis.LLM(model_path, threads=1)
     first = llm.complete("The little dog", max_tokens=12, temperature=0)
@@ -45,7 +54,7 @@ def test_response_cache_hit(model_path):
 def test_errors(model_path, tmp_path):
     with pytest.raises(FileNotFoundError):
         jarvis.LLM(str(tmp_path / "missing.gguf"))
-    with pytest.raises(ValueError, match="kv_type"):
+    with pytest.raises(ValueError, match="kv_type must be one of f32, f16, q8_0"):
         jarvis.LLM(model_path, kv_type="f8")
     with pytest.raises(ValueError, match="unknown option"):
         jarvis.LLM(model_path, no_such_option=1)

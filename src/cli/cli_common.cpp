@@ -3,17 +3,24 @@
 #include <fstream>
 #include <sstream>
 #include <limits>
+#include <optional>
+#include <vector>
 
 #include "cli/commands.h"
 #include "engine/speculation.h"
 #include "gpu/gpu_layer_plan.h"
 #include "model/model.h"
+#include "quant/kv_type.h"
 
 namespace jarvis::cli {
 
 CLI::Option* AddKvTypeOption(CLI::App* cmd, std::string* kv_type) {
-  return cmd->add_option("--kv-type", *kv_type, "KV cache type: f16 or f32")
-      ->check(CLI::IsMember({"f16", "f32"}))
+  std::vector<std::string> names;
+  for (const KvTypeTraits& t : kKvTypes) names.emplace_back(t.name);
+  return cmd
+      ->add_option("--kv-type", *kv_type,
+                   "KV cache type: " + KvTypeNames() + " (q8_0: GGUF Q8_0 blocks, ~0.53x f16's memory, CPU only)")
+      ->check(CLI::IsMember(names))
       ->capture_default_str();
 }
 
@@ -28,6 +35,12 @@ void AddSpeculationOptions(CLI::App* cmd, std::string* mode, int32_t* draft_max)
       ->check(CLI::Range(1, kMaxDraftTokens))
       ->envname("JARVIS_DRAFT_MAX")
       ->capture_default_str();
+}
+
+KvType KvTypeFlag(const std::string& kv_type) {
+  const std::optional<KvType> type = ParseKvType(kv_type);
+  if (!type) Fail("--kv-type must be one of " + KvTypeNames() + ", not \"" + kv_type + "\"", kExitUsageError);
+  return *type;
 }
 
 CLI::Option* AddGpuLayersOption(CLI::App* cmd, int32_t* gpu_layers) {

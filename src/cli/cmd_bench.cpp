@@ -204,7 +204,7 @@ void BenchConstrained(const BenchFlags& f) {
   eo.n_threads = f.threads.empty() ? DefaultThreadCount() : f.threads[0];
   eo.n_ctx = 32 + n + 1;
   eo.max_sequences = *std::max_element(batches.begin(), batches.end());
-  eo.kv_f16 = f.kv_type == "f16";
+  eo.kv_type = KvTypeFlag(f.kv_type);
   eo.gpu_layers = gpu.gpu_layers;
   auto engine = Engine::Create(*model, eo);
   if (!engine.ok()) Fail(engine.status());
@@ -306,7 +306,7 @@ void BenchEmbed(const BenchFlags& f) {
     eo.n_threads = t;
     eo.n_ctx = *std::max_element(f.embed_tokens.begin(), f.embed_tokens.end());
     eo.max_sequences = 1;
-    eo.kv_f16 = f.kv_type == "f16";
+    eo.kv_type = KvTypeFlag(f.kv_type);
     eo.gpu_layers = gpu.gpu_layers;
     auto engine = Engine::Create(*model, eo);
     if (!engine.ok()) Fail(engine.status());
@@ -371,7 +371,7 @@ void BenchSpeculative(const BenchFlags& f) {
   eo.n_ctx = std::max(*std::max_element(f.depth.begin(), f.depth.end()) + max_draft + 1,
                       n_prompt + n_tokens + max_draft + 1);
   eo.max_sequences = 1;
-  eo.kv_f16 = f.kv_type == "f16";
+  eo.kv_type = KvTypeFlag(f.kv_type);
   eo.gpu_layers = gpu.gpu_layers;
   auto engine = Engine::Create(*model, eo);
   if (!engine.ok()) Fail(engine.status());
@@ -467,14 +467,17 @@ void Bench(const BenchFlags& f) {
     eo.n_threads = t;
     eo.n_ctx = ContextNeeded(specs);
     eo.max_sequences = max_batch;
-    eo.kv_f16 = f.kv_type == "f16";
+    eo.kv_type = KvTypeFlag(f.kv_type);
     eo.gpu_layers = gpu.gpu_layers;
     auto engine = Engine::Create(*model, eo);
     if (!engine.ok()) Fail(engine.status());
     if (backend.empty()) {
       backend = (*engine)->backend();
       gpu_layers = (*engine)->gpu_layers();
-      std::fprintf(stderr, "  backend: %s\n", backend.c_str());
+      const KvLayout& kv = (*engine)->kv().layout();
+      std::fprintf(stderr, "  backend: %s; KV cache %s, %zu bytes per position (K and V, all layers)\n",
+                   backend.c_str(), KvTypeName(kv.type),
+                   2 * kv.row_bytes() * static_cast<size_t>(model->hparams().n_layer));
     }
     for (const BenchSpec& spec : specs) {
       auto r = RunBench(**engine, spec, f.reps);

@@ -85,7 +85,7 @@ void Run(const LogitsFlags& f, bool have_prompt, bool have_tokens) {
   eo.n_threads = f.threads;
   eo.n_ctx = static_cast<int32_t>(tokens.size());
   eo.max_sequences = 1;
-  eo.kv_f16 = false;
+  eo.kv_type = KvType::kF32;
   eo.gpu_layers = gpu.gpu_layers;
   auto engine = Engine::Create(*model, eo);
   if (!engine.ok()) Fail(engine.status());

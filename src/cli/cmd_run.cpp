@@ -83,7 +83,7 @@ void Run(const RunFlags& f) {
   EngineOptions eo;
   eo.n_threads = f.threads;
   eo.n_ctx = f.ctx_size;
-  eo.kv_f16 = f.kv_type == "f16";
+  eo.kv_type = KvTypeFlag(f.kv_type);
   eo.gpu_layers = gpu.gpu_layers;
   auto engine = Engine::Create(*model, eo);
   if (!engine.ok()) Fail(engine.status());

@@ -12,6 +12,7 @@
 
 #include "cli/environment.h"
 #include "jarvis/status.h"
+#include "quant/kv_type.h"
 
 namespace jarvis {
 class Model;
@@ -28,10 +29,13 @@ inline constexpr int kExitUsageError = 2;
 // Same for a Status; InvalidArgument maps to the usage exit code.
 [[noreturn]] void Fail(const Status& status);
 
-// Adds `--kv-type f16|f32`; CLI11 refuses other values (a usage error, exit 2).
+// Adds `--kv-type NAME`, one of quant/kv_type.h's names (f32, f16, q8_0);
+// CLI11 refuses other values (a usage error, exit 2).
 CLI::Option* AddKvTypeOption(CLI::App* cmd, std::string* kv_type);
 // --speculative off|lookup and --draft-max N (engine/speculation.h).
 void AddSpeculationOptions(CLI::App* cmd, std::string* mode, int32_t* draft_max);
+// The KvType of a name AddKvTypeOption accepted.
+KvType KvTypeFlag(const std::string& kv_type);
 // Adds `--gpu-layers N`: layers to offload to the GPU (-1 all, 0 CPU only, N
 // the last N). Not given: *gpu_layers keeps its value (kGpuLayersAuto; the
 // command then applies ResolveGpuLayersFlag, cli/environment.h, for

@@ -10,6 +10,32 @@
 
 namespace jarvis {
 
+namespace {
+
+// The KV type's demands on the model and the placement. Q8_0 rows are whole
+// blocks of 32 (a block may span heads when head_dim < 32, as in
+// stories260K's 4 x 8), and only the CPU kernels read them: asking for GPU
+// layers (explicitly, or auto with a usable GPU) is a conflict, not a silent
+// CPU fallback.
+Status CheckKvType(const Model& model, const EngineOptions& options) {
+  if (options.kv_type != KvType::kQ8_0) return Status::Ok();
+  const HParams& hp = model.hparams();
+  const int32_t block = Traits(options.kv_type).block;
+  if (hp.n_embd_kv() % block != 0) {
+    return Status::InvalidArgument("kv_type q8_0 needs n_head_kv x head_dim to be a multiple of " +
+                                   std::to_string(block) + "; this model has " + std::to_string(hp.n_head_kv) +
+                                   " x head_dim " + std::to_string(hp.head_dim) + " (use --kv-type f16)");
+  }
+  const bool gpu_asked = options.gpu_layers != 0 && options.gpu_layers != kGpuLayersAuto;
+  if (!hp.spec->encoder &&
+      (gpu_asked || (options.gpu_layers == kGpuLayersAuto && PlanGpuLayers(options.gpu_layers, hp.n_layer).gpu_layers > 0))) {
+    return Status::InvalidArgument("kv_type q8_0 runs on the CPU only; use --gpu-layers 0 or --kv-type f16");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Engine>> Engine::Create(const Model& model, const EngineOptions& options) {
   const HParams& hp = model.hparams();
   if (options.n_threads < 0 || options.n_ctx < 0 || options.max_sequences < 1 || options.kv_block_size < 1 ||
@@ -17,6 +43,7 @@ Result<std::unique_ptr<Engine>> Engine::Create(const Model& model, const EngineO
     return Status::InvalidArgument("engine options must be positive");
   }
   JARVIS_RETURN_IF_ERROR(CheckGpuLayersRequest(options.gpu_layers));
+  JARVIS_RETURN_IF_ERROR(CheckKvType(model, options));
   const int32_t n_threads = options.n_threads > 0 ? options.n_threads : DefaultThreadCount();
   int32_t n_ctx = options.n_ctx > 0 ? options.n_ctx : std::min(hp.n_ctx_train, 4096);
   // Absolute positions (bert) exist only for the trained context.
@@ -27,7 +54,7 @@ Result<std::unique_ptr<Engine>> Engine::Create(const Model& model, const EngineO
   layout.n_layer = hp.n_layer;
   layout.n_embd_kv = hp.n_embd_kv();
   layout.block_size = options.kv_block_size;
-  layout.f16 = options.kv_f16;
+  layout.type = options.kv_type;
   const int32_t blocks_per_seq = (e->n_ctx_ + layout.block_size - 1) / layout.block_size;
   int32_t n_blocks = options.kv_blocks > 0 ? options.kv_blocks : blocks_per_seq * options.max_sequences;
   if (hp.spec->encoder) n_blocks = 1;  // embeddings never touch the cache; Decode refuses encoders

@@ -40,8 +40,11 @@ struct EngineOptions {
   // KV pool size in blocks, all sequences together. Default 0:
   // max_sequences full contexts.
   int32_t kv_blocks = 0;
-  // KV cache element type: F16 (default) halves memory; F32 is exact.
-  bool kv_f16 = true;
+  // KV cache element type (quant/kv_type.h): F16 (default) halves memory;
+  // F32 is exact; Q8_0 takes 8.5 bits per element (~0.53x F16), needs a
+  // head_dim that is a multiple of 32 and runs on the CPU only (Create
+  // refuses it with GPU layers).
+  KvType kv_type = KvType::kF16;
   // Positions per KV block. Default kDefaultKvBlockSize (16).
   int32_t kv_block_size = kDefaultKvBlockSize;
   // Layers to offload to the GPU: -1 all (plus the output head), 0 none (CPU

@@ -185,7 +185,7 @@ class EngineReferenceTest : public ::testing::TestWithParam<Param> {
     o.n_threads = threads;
     o.n_ctx = 128;
     o.max_sequences = max_sequences;
-    o.kv_f16 = false;
+    o.kv_type = KvType::kF32;
     auto e = Engine::Create(*model_, o);
     EXPECT_TRUE(e.ok());
     return std::move(e).value();
@@ -417,7 +417,7 @@ class LongropeReferenceTest : public ::testing::Test {
     EngineOptions o;
     o.n_threads = 1;
     o.n_ctx = n_ctx;
-    o.kv_f16 = false;
+    o.kv_type = KvType::kF32;
     auto e = Engine::Create(*model_, o);
     EXPECT_TRUE(e.ok());
     if (!e.ok()) return 1e9;

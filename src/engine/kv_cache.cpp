@@ -28,6 +28,10 @@ Result<std::unique_ptr<KvCache>> KvCache::Create(const KvLayout& layout, int32_t
   if (n_blocks <= 0 || layout.block_size <= 0 || layout.n_layer <= 0 || layout.n_embd_kv <= 0) {
     return Status::InvalidArgument("KV cache needs a positive geometry and block count");
   }
+  if (layout.n_embd_kv % Traits(layout.type).block != 0) {
+    return Status::InvalidArgument(std::string("KV cache: rows of ") + std::to_string(layout.n_embd_kv) +
+                                   " elements are not whole " + KvTypeName(layout.type) + " blocks");
+  }
   const size_t bytes = static_cast<size_t>(n_blocks) * layout.block_bytes();
   // Pools of 2 MiB and more sit on huge pages where the kernel grants them:
   // attention reads a sequence's rows from blocks spread over the whole pool,

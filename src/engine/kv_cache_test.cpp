@@ -17,7 +17,7 @@ std::unique_ptr<KvCache> MakeCache(int32_t n_blocks) {
   layout.n_layer = 1;
   layout.n_embd_kv = 4;
   layout.block_size = kBs;
-  layout.f16 = false;
+  layout.type = KvType::kF32;
   auto kv = KvCache::Create(layout, n_blocks);
   EXPECT_TRUE(kv.ok());
   return std::move(*kv);

@@ -207,6 +207,7 @@ class CudaAttentionTest : public CudaKernelsTest, public ::testing::WithParamInt
 
 TEST_P(CudaAttentionTest, PagedSplitAttentionMatchesCpu) {
   const bool f16 = GetParam();
+  const KvType kv_type = f16 ? KvType::kF16 : KvType::kF32;
   constexpr int32_t kHead = 8, kHeadKv = 2, kHeadDim = 64, kBlockSize = 16, kLayers = 2, kLayer = 1;
   constexpr int32_t kPositions = 700;  // 3 splits of 256
   constexpr int64_t kEmbdKv = kHeadKv * kHeadDim;
@@ -233,12 +234,12 @@ TEST_P(CudaAttentionTest, PagedSplitAttentionMatchesCpu) {
   cuda::StoreKv(dk.as<float>(), dv.as<float>(), kEmbdKv, kPositions, dall.as<int32_t>(), kv, nullptr);
 
   std::vector<uint8_t> pool(n_blocks * block_bytes);
-  KvRows krows{pool.data(), block_bytes, kLayer * layer_bytes, row_bytes, kBlockSize, table.data(), f16};
+  KvRows krows{pool.data(), block_bytes, kLayer * layer_bytes, row_bytes, kBlockSize, table.data(), kv_type};
   KvRows vrows = krows;
   vrows.layer_offset += kBlockSize * row_bytes;
   for (int32_t p = 0; p < kPositions; ++p) {
-    StoreKvRow(&k[static_cast<size_t>(p * kEmbdKv)], kEmbdKv, f16, const_cast<uint8_t*>(krows.row(p)));
-    StoreKvRow(&v[static_cast<size_t>(p * kEmbdKv)], kEmbdKv, f16, const_cast<uint8_t*>(vrows.row(p)));
+    StoreKvRow(&k[static_cast<size_t>(p * kEmbdKv)], kEmbdKv, kv_type, const_cast<uint8_t*>(krows.row(p)));
+    StoreKvRow(&v[static_cast<size_t>(p * kEmbdKv)], kEmbdKv, kv_type, const_cast<uint8_t*>(vrows.row(p)));
   }
   EXPECT_EQ(Download<uint8_t>(*dpool, pool.size()), pool) << "StoreKv bytes differ from StoreKvRow";
 

@@ -41,7 +41,7 @@ void CudaLayerOps::StoreKvAndAttend(int32_t layer, const AttentionParams& params
   kv.v_offset = b_.kv_layout.v_offset(local);
   kv.row_bytes = b_.kv_layout.row_bytes();
   kv.block_size = b_.kv_layout.block_size;
-  kv.f16 = b_.kv_layout.f16;
+  kv.f16 = b_.kv_layout.type == KvType::kF16;  // else F32: CudaLayerOffload::Init refuses the rest
   kv.tables = b_.tables;
   kv.table_offsets = b_.table_offsets;
   cuda::StoreKv(at(Act::kK), at(Act::kV), hp_.n_embd_kv(), b_.n_tokens, b_.positions, kv, b_.stream);

@@ -91,6 +91,12 @@ class CudaLayerOffload final : public LayerOffload {
 Status CudaLayerOffload::Init(const KvLayout& layout, int32_t n_kv_blocks) {
   if (layout.n_embd_kv != hp_.n_embd_kv()) return Status::InvalidArgument("GPU offload: KV layout does not match the model");
   if (n_kv_blocks <= 0) return Status::InvalidArgument("GPU offload: KV pool has no blocks");
+  // The CUDA kernels read and write F16 / F32 rows only (Engine::Create refuses
+  // other KV types with GPU layers first; this guards other callers).
+  if (layout.type != KvType::kF16 && layout.type != KvType::kF32) {
+    return Status::InvalidArgument(std::string("GPU offload: kv_type ") + KvTypeName(layout.type) +
+                                   " runs on the CPU only");
+  }
   JARVIS_RETURN_IF_ERROR(SelectDevice());
   JARVIS_RETURN_IF_ERROR(stream_.Create());
   JARVIS_ASSIGN_OR_RETURN(weights_, gpu::UploadWeights(model_, first_));

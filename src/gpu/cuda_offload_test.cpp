@@ -33,7 +33,7 @@ class CudaOffloadTest : public ::testing::Test {
     layout_.n_layer = hp.n_layer;
     layout_.n_embd_kv = hp.n_embd_kv();
     layout_.block_size = 4;
-    layout_.f16 = true;
+    layout_.type = KvType::kF16;
     pool_memory_.assign(static_cast<size_t>(kBlocks) * layout_.block_bytes(), 0);
     view_.layout = layout_;
     view_.base = pool_memory_.data();

@@ -47,8 +47,8 @@ void CpuAttention::StoreKvAndAttend(const Batch& batch, const KvPoolView& kv, in
     const int32_t* table = batch.block_tables[static_cast<size_t>(batch.seq[t])].data();
     const KvRows krows = kv.Rows(layer, false, table);
     const KvRows vrows = kv.Rows(layer, true, table);
-    StoreKvRow(io.k + t * dkv, dkv, kv.layout.f16, const_cast<uint8_t*>(krows.row(batch.positions[t])));
-    StoreKvRow(io.v + t * dkv, dkv, kv.layout.f16, const_cast<uint8_t*>(vrows.row(batch.positions[t])));
+    StoreKvRow(io.k + t * dkv, dkv, kv.layout.type, const_cast<uint8_t*>(krows.row(batch.positions[t])));
+    StoreKvRow(io.v + t * dkv, dkv, kv.layout.type, const_cast<uint8_t*>(vrows.row(batch.positions[t])));
   }
   // Split-K pays off when (token, KV head) items alone would leave threads
   // idle and some token has several chunks to spread.

@@ -1,6 +1,7 @@
 // CpuAttention's ways of cutting the work (prompt tiles, split-K for a few
 // long tokens, any thread count) give every token exactly the bits of
 // AttentionGroup over its own rows: the engine's batch invariance rests on it.
+// For every ISA and every KV type (quant/kv_type.h).
 #include "model/cpu_attention.h"
 
 #include <gtest/gtest.h>
@@ -8,6 +9,8 @@
 #include <algorithm>
 #include <cstring>
 #include <random>
+#include <string>
+#include <tuple>
 #include <vector>
 
 #include "kernels/cpu/attention.h"
@@ -30,14 +33,17 @@ std::vector<float> Random(size_t n, uint32_t seed) {
 
 // One layer of KV for two sequences (lengths 700 and 300) in shuffled blocks,
 // with every position's K/V row already stored.
-class CpuAttentionTest : public ::testing::TestWithParam<KernelIsa> {
+class CpuAttentionTest : public ::testing::TestWithParam<std::tuple<KernelIsa, KvType>> {
  protected:
+  KernelIsa isa() const { return std::get<0>(GetParam()); }
+  KvType type() const { return std::get<1>(GetParam()); }
+
   void SetUp() override {
-    if (!CpuSupportsIsa(GetParam())) GTEST_SKIP() << "CPU lacks " << KernelIsaName(GetParam());
+    if (!CpuSupportsIsa(isa())) GTEST_SKIP() << "CPU lacks " << KernelIsaName(isa());
     view_.layout.n_layer = 1;
     view_.layout.n_embd_kv = kDkv;
     view_.layout.block_size = kBlock;
-    view_.layout.f16 = true;
+    view_.layout.type = type();
     const int32_t blocks_a = (kLenA + kBlock - 1) / kBlock, blocks_b = (kLenB + kBlock - 1) / kBlock;
     view_.n_blocks = blocks_a + blocks_b;
     memory_.resize(static_cast<size_t>(view_.n_blocks) * view_.layout.block_bytes());
@@ -57,8 +63,8 @@ class CpuAttentionTest : public ::testing::TestWithParam<KernelIsa> {
       v = Random(static_cast<size_t>(len * kDkv), 20 + s);
       const std::vector<int32_t>& table = s == 0 ? table_a_ : table_b_;
       for (int32_t p = 0; p < len; ++p) {
-        StoreKvRow(&k[p * kDkv], kDkv, true, const_cast<uint8_t*>(view_.Rows(0, false, table.data()).row(p)));
-        StoreKvRow(&v[p * kDkv], kDkv, true, const_cast<uint8_t*>(view_.Rows(0, true, table.data()).row(p)));
+        StoreKvRow(&k[p * kDkv], kDkv, type(), const_cast<uint8_t*>(view_.Rows(0, false, table.data()).row(p)));
+        StoreKvRow(&v[p * kDkv], kDkv, type(), const_cast<uint8_t*>(view_.Rows(0, true, table.data()).row(p)));
       }
     }
     q_ = Random(static_cast<size_t>((kLenA + kLenB) * kDq), 30);
@@ -112,7 +118,7 @@ class CpuAttentionTest : public ::testing::TestWithParam<KernelIsa> {
 
 // A prompt chunk crossing a chunk boundary (tiles) beside a decode token.
 TEST_P(CpuAttentionTest, PromptTilesGiveEachTokensOwnBits) {
-  ScopedKernelIsa pin(GetParam());
+  ScopedKernelIsa pin(isa());
   std::vector<std::pair<int, int32_t>> tokens;
   for (int32_t p = 490; p < 540; ++p) tokens.push_back({0, p});
   tokens.push_back({1, 299});
@@ -123,7 +129,7 @@ TEST_P(CpuAttentionTest, PromptTilesGiveEachTokensOwnBits) {
 
 // One long decode token: its chunks are split over the threads.
 TEST_P(CpuAttentionTest, SplitChunksGiveTheUnsplitBits) {
-  ScopedKernelIsa pin(GetParam());
+  ScopedKernelIsa pin(isa());
   for (int threads : {1, 2, 4}) {
     for (int32_t window : {0, 300}) Check({{0, 699}}, threads, window);
     Check({{0, 699}, {1, 299}}, threads, 0);
@@ -131,8 +137,12 @@ TEST_P(CpuAttentionTest, SplitChunksGiveTheUnsplitBits) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllIsas, CpuAttentionTest,
-                         ::testing::Values(KernelIsa::kScalar, KernelIsa::kAvx2, KernelIsa::kAvx512),
-                         [](const auto& p) { return std::string(KernelIsaName(p.param)); });
+                         ::testing::Combine(::testing::Values(KernelIsa::kScalar, KernelIsa::kAvx2, KernelIsa::kAvx512),
+                                            ::testing::Values(KvType::kF32, KvType::kF16, KvType::kQ8_0)),
+                         [](const auto& p) {
+                           return std::string(KernelIsaName(std::get<0>(p.param))) + "_" +
+                                  KvTypeName(std::get<1>(p.param));
+                         });
 
 }  // namespace
 }  // namespace jarvis

@@ -117,7 +117,7 @@ KvRows ContiguousRows(const float* base, int32_t start, int64_t width) {
   r.row_bytes = static_cast<size_t>(width) * sizeof(float);
   r.block_size = int32_t{1} << 30;
   r.block_table = &kOneBlock;
-  r.f16 = false;
+  r.type = KvType::kF32;
   return r;
 }
 

@@ -49,7 +49,7 @@ class ForwardPassTest : public ::testing::Test {
     layout_.n_layer = hp.n_layer;
     layout_.n_embd_kv = hp.n_embd_kv();
     layout_.block_size = 4;
-    layout_.f16 = true;
+    layout_.type = KvType::kF16;
     // Two sequences: 7 prompt tokens in blocks {0, 1}, 3 in block {2}.
     tables_ = {{0, 1}, {2}};
     const std::vector<int32_t> a = {1, 403, 72, 288, 15, 301, 99};

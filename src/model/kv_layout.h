@@ -2,7 +2,8 @@
 // an array of blocks; a block holds `block_size` consecutive positions of one
 // sequence for every layer:
 //   block = [layer 0: K rows][layer 0: V rows][layer 1: K rows] ...
-//   rows  = block_size x (n_head_kv * head_dim) elements, F16 or F32
+//   rows  = block_size x (n_head_kv * head_dim) elements of one KvType
+//           (quant/kv_type.h: F32, F16, or Q8_0 blocks of 32)
 // The engine's KvCache owns the memory and hands out blocks; the graph only
 // needs this view plus each sequence's block table.
 #pragma once
@@ -11,6 +12,7 @@
 #include <cstdint>
 
 #include "kernels/cpu/attention.h"
+#include "quant/kv_type.h"
 
 namespace jarvis {
 
@@ -18,10 +20,9 @@ struct KvLayout {
   int32_t n_layer = 0;
   int64_t n_embd_kv = 0;   // elements per position per layer, for K (and for V)
   int32_t block_size = 16; // positions per block
-  bool f16 = true;
+  KvType type = KvType::kF16;
 
-  size_t elem_bytes() const { return f16 ? 2 : 4; }
-  size_t row_bytes() const { return static_cast<size_t>(n_embd_kv) * elem_bytes(); }
+  size_t row_bytes() const { return KvRowBytes(type, n_embd_kv); }
   size_t layer_bytes() const { return 2 * static_cast<size_t>(block_size) * row_bytes(); }
   size_t block_bytes() const { return static_cast<size_t>(n_layer) * layer_bytes(); }
   size_t k_offset(int32_t layer) const { return static_cast<size_t>(layer) * layer_bytes(); }
@@ -41,7 +42,7 @@ struct KvPoolView {
     r.row_bytes = layout.row_bytes();
     r.block_size = layout.block_size;
     r.block_table = block_table;
-    r.f16 = layout.f16;
+    r.type = layout.type;
     return r;
   }
 };

@@ -35,13 +35,25 @@ TEST(RuntimeOptionsTest, InternalDefaultsDeriveFromThePublicOptions) {
   EXPECT_EQ(so->scheduler.n_ctx, plain.scheduler.n_ctx);
   EXPECT_EQ(so->scheduler.kv_size, plain.scheduler.kv_size);
   EXPECT_EQ(so->scheduler.n_threads, plain.scheduler.n_threads);
-  EXPECT_EQ(so->scheduler.kv_f16, plain.scheduler.kv_f16);
+  EXPECT_EQ(so->scheduler.kv_type, plain.scheduler.kv_type);
   EXPECT_EQ(so->scheduler.gpu_layers, kGpuLayersAuto);
   EXPECT_EQ(so->monitor, nullptr);
 }
 
 // "off" turns the packed-weights cache off; a directory is taken as given
 // (the default, "", is the user cache dir: model/packed_cache.h).
+// Every KV type name maps to its KvType (quant/kv_type.h names them once).
+TEST(RuntimeOptionsTest, KvTypeNamesMapToTheSchedulersType) {
+  RuntimeOptions ro;
+  for (const KvTypeTraits& t : kKvTypes) {
+    ro.kv_type = t.name;
+    auto so = ToServiceOptions(ro);
+    ASSERT_TRUE(so.ok()) << t.name << ": " << so.status().ToString();
+    EXPECT_EQ(so->scheduler.kv_type, t.type) << t.name;
+  }
+  EXPECT_EQ(ToServiceOptions(RuntimeOptions{})->scheduler.kv_type, KvType::kF16);  // the default
+}
+
 TEST(RuntimeOptionsTest, PackedCacheIsOffOrADirectory) {
   RuntimeOptions ro;
   ro.packed_cache = "off";
@@ -60,6 +72,7 @@ TEST(RuntimeOptionsTest, BadValuesNameTheField) {
     EXPECT_NE(so.status().message().find(field), std::string::npos) << so.status().message();
   };
   bad([](RuntimeOptions& o) { o.kv_type = "q8"; }, "kv_type");
+  bad([](RuntimeOptions& o) { o.kv_type = "q8"; }, "f32, f16, q8_0");  // the accepted names
   bad([](RuntimeOptions& o) { o.parallel = 0; }, "parallel");
   bad([](RuntimeOptions& o) { o.max_queue = 0; }, "max_queue");
   bad([](RuntimeOptions& o) { o.threads = -1; }, "threads");

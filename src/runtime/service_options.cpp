@@ -3,14 +3,14 @@
 #include "engine/speculation.h"
 #include "gpu/gpu_layer_plan.h"
 #include "model/packed_cache.h"
+#include "quant/kv_type.h"
 #include "util/perf_monitor.h"
 
 namespace jarvis {
 
 Result<ServiceOptions> ToServiceOptions(const RuntimeOptions& o) {
-  if (o.kv_type != "f16" && o.kv_type != "f32") {
-    return Status::InvalidArgument("kv_type must be \"f16\" or \"f32\", not \"" + o.kv_type + "\"");
-  }
+  const std::optional<KvType> kv_type = ParseKvType(o.kv_type);
+  if (!kv_type) return Status::InvalidArgument("kv_type must be one of " + KvTypeNames() + ", not \"" + o.kv_type + "\"");
   JARVIS_ASSIGN_OR_RETURN(const SpeculationOptions speculation, MakeSpeculationOptions(o.speculative, o.draft_max));
   if (o.parallel < 1) return Status::InvalidArgument("parallel must be >= 1");
   if (o.max_queue < 1) return Status::InvalidArgument("max_queue must be >= 1");
@@ -39,7 +39,7 @@ Result<ServiceOptions> ToServiceOptions(const RuntimeOptions& o) {
   so.scheduler.n_ctx = o.ctx_size;
   so.scheduler.kv_size = o.kv_size;
   so.scheduler.n_threads = o.threads;
-  so.scheduler.kv_f16 = o.kv_type == "f16";
+  so.scheduler.kv_type = *kv_type;
   so.scheduler.speculation = speculation;
   so.scheduler.gpu_layers = o.gpu_layers;
   so.scheduler.chat_template = o.chat_template;

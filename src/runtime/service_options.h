@@ -9,7 +9,7 @@
 
 namespace jarvis {
 
-// InvalidArgument names the first bad field (kv_type not f16/f32, parallel,
+// InvalidArgument names the first bad field (kv_type not a KvType name, parallel,
 // max_queue or batch_tokens < 1, threads or ctx_size < 0, gpu_layers below
 // kGpuLayersAuto).
 Result<ServiceOptions> ToServiceOptions(const RuntimeOptions& options);

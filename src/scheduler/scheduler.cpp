@@ -44,7 +44,7 @@ Result<std::unique_ptr<Scheduler>> Scheduler::Create(const Model& model, const S
     layout.n_layer = hp.n_layer;
     layout.n_embd_kv = hp.n_embd_kv();
     layout.block_size = options.kv_block_size;
-    layout.f16 = options.kv_f16;
+    layout.type = options.kv_type;
     want_blocks = KvCache::BlocksForBudget(layout, options.kv_budget_bytes);
     if (want_blocks < blocks_per_seq) {
       return Status::InvalidArgument("kv_budget_bytes holds less than one context of " + std::to_string(n_ctx) +
@@ -60,7 +60,7 @@ Result<std::unique_ptr<Scheduler>> Scheduler::Create(const Model& model, const S
   EngineOptions eo;
   eo.n_threads = options.n_threads;
   eo.n_ctx = n_ctx;
-  eo.kv_f16 = options.kv_f16;
+  eo.kv_type = options.kv_type;
   eo.kv_block_size = options.kv_block_size;
   eo.gpu_layers = options.gpu_layers;
   eo.max_sequences = static_cast<int32_t>(

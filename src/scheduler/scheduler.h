@@ -61,6 +61,7 @@
 #include "jarvis/request.h"
 #include "jarvis/runtime_options.h"
 #include "jarvis/status.h"
+#include "quant/kv_type.h"
 
 namespace jarvis {
 
@@ -143,7 +144,7 @@ struct SchedulerOptions {
   // sequence that outgrows the whole pool fails with ResourceExhausted.
   int32_t kv_size = RuntimeOptions{}.kv_size;
   int32_t kv_block_size = kDefaultKvBlockSize;  // engine/kv_block_size.h
-  bool kv_f16 = RuntimeOptions{}.kv_type == "f16";
+  KvType kv_type = ParseKvType(RuntimeOptions{}.kv_type).value_or(KvType::kF16);  // quant/kv_type.h
   // Engine threads; 0: one per physical core.
   int32_t n_threads = RuntimeOptions{}.threads;
   // GPU offload, as EngineOptions::gpu_layers: -1 all, 0 none, N the last N,

@@ -642,6 +642,53 @@ TEST_F(SchedulerTest, ShutdownCancelsPreemptedSequences) {
   s->Shutdown(milliseconds(0));
 }
 
+// With a Q8_0 KV cache the cache's rows are still a function of the tokens
+// alone (the quantizer is deterministic and every path writes the same
+// bits), so prefix reuse and preemption stay exact: batched with preemption
+// == solo, and a cached prefix == recomputing it.
+TEST_F(SchedulerTest, Q8_0KvKeepsPrefixReuseAndPreemptionExact) {
+  auto q8 = [](SchedulerOptions o) {
+    o.kv_type = KvType::kQ8_0;
+    o.gpu_layers = 0;
+    return o;
+  };
+  const std::vector<GenerateRequest> requests = PreemptionRequests();
+  const std::vector<GenerateResult> solo = SoloResults(*Make(q8(Options(1))), requests);
+  SchedulerOptions o = q8(Options(6));
+  o.kv_size = 512;
+  o.max_batch_tokens = 64;
+  auto s = Make(o);
+  std::vector<RequestHandle> hs;
+  for (const auto& r : requests) hs.push_back(MustSubmit(*s, r));
+  for (size_t i = 0; i < hs.size(); ++i) {
+    const GenerateResult r = hs[i].Wait();
+    EXPECT_EQ(r.finish, solo[i].finish) << "request " << i << ": " << r.error.ToString();
+    EXPECT_EQ(r.tokens, solo[i].tokens) << "request " << i;
+  }
+  EXPECT_GT(s->Stats().preemptions, 0);
+
+  // Prefix reuse: b after a (sharing 200 tokens) == b alone without the cache.
+  const std::vector<int32_t> shared = RandomPrompt(200, 12);
+  std::vector<int32_t> a = shared, b = shared;
+  for (int i = 0; i < 9; ++i) a.push_back(300 + i);
+  for (int i = 0; i < 13; ++i) b.push_back(400 + i);
+  SchedulerOptions off = q8(Options());
+  off.prefix_cache = false;
+  const GenerateResult b_uncached = MustSubmit(*Make(off), Greedy(b, 20)).Wait();
+  auto cached = Make(q8(Options()));
+  MustSubmit(*cached, Greedy(a, 20)).Wait();
+  const GenerateResult rb = MustSubmit(*cached, Greedy(b, 20)).Wait();
+  EXPECT_GE(rb.cached_prompt_tokens, 192);
+  EXPECT_EQ(rb.tokens, b_uncached.tokens);
+
+  // A byte budget holds ~1.9x the blocks in Q8_0 as in F16.
+  SchedulerOptions budget = q8(Options(1));
+  budget.kv_budget_bytes = size_t{4} << 20;
+  SchedulerOptions budget_f16 = budget;
+  budget_f16.kv_type = KvType::kF16;
+  EXPECT_GT(Make(budget)->Stats().kv_blocks_total, Make(budget_f16)->Stats().kv_blocks_total * 3 / 2);
+}
+
 TEST(RequestStateTest, CompletedHandleDeliversTextOnce) {
   GenerateResult r;
   r.text = "cached answer";

@@ -141,7 +141,7 @@ Service::Impl::Impl(const ServiceOptions& options, std::vector<ModelSource> sour
                    [&](const char* o) { return &m.GetCounter("embedding_requests", {{"model", name}, {"outcome", o}}); });
   }
   // GPU kernels round differently from the CPU's: cached answers are per placement.
-  engine_fingerprint_ = fmt::format("kv={};ctx={};block={};gpu={}", options_.scheduler.kv_f16 ? "f16" : "f32",
+  engine_fingerprint_ = fmt::format("kv={};ctx={};block={};gpu={}", KvTypeName(options_.scheduler.kv_type),
                                     options_.scheduler.n_ctx, options_.scheduler.kv_block_size,
                                     options_.scheduler.gpu_layers);
 

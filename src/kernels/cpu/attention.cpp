@@ -10,17 +10,29 @@
 #include "kernels/cpu/isa.h"
 #include "kernels/cpu/ops.h"
 #include "kernels/cpu/ops_isa.h"
+#include "quant/blocks.h"
 #include "quant/fp16.h"
+#include "quant/quantize.h"
 
 namespace jarvis {
 namespace {
 
-// Element `i` of cached row `row` as F32.
-inline float KvAt(const uint8_t* row, int64_t i, bool f16) {
-  if (f16) {
-    uint16_t h;
-    std::memcpy(&h, row + i * 2, 2);
-    return Fp16ToFp32(h);
+// Element `i` of cached row `row` as F32 (a Q8_0 element d * q is exact in
+// F32: an 11-bit significand times a 7-bit integer).
+inline float KvAt(const uint8_t* row, int64_t i, KvType type) {
+  switch (type) {
+    case KvType::kF16: {
+      uint16_t h;
+      std::memcpy(&h, row + i * 2, 2);
+      return Fp16ToFp32(h);
+    }
+    case KvType::kQ8_0: {
+      BlockQ8_0 b;
+      std::memcpy(&b, row + (i / kQK) * static_cast<int64_t>(sizeof(BlockQ8_0)), sizeof b);
+      return Fp16ToFp32(b.d) * static_cast<float>(b.qs[i % kQK]);
+    }
+    case KvType::kF32:
+      break;
   }
   float f;
   std::memcpy(&f, row + i * 4, 4);
@@ -54,7 +66,7 @@ void AttentionPartialScalar(const float* q, const KvRows& k, const KvRows& v, in
   for (int32_t i = 0; i < n; ++i) {
     const uint8_t* krow = k.row(p0 + i);
     float dot = 0.0f;
-    for (int32_t d = 0; d < head_dim; ++d) dot += q[d] * KvAt(krow, head_offset + d, k.f16);
+    for (int32_t d = 0; d < head_dim; ++d) dot += q[d] * KvAt(krow, head_offset + d, k.type);
     scores[i] = dot * scale;
   }
   if (softcap > 0.0f) SoftcapInPlace(scores, n, softcap);
@@ -63,7 +75,7 @@ void AttentionPartialScalar(const float* q, const KvRows& k, const KvRows& v, in
   for (int32_t i = 0; i < n; ++i) {
     const uint8_t* vrow = v.row(p0 + i);
     const float w = scores[i];
-    for (int32_t d = 0; d < head_dim; ++d) out[d] += w * KvAt(vrow, head_offset + d, v.f16);
+    for (int32_t d = 0; d < head_dim; ++d) out[d] += w * KvAt(vrow, head_offset + d, v.type);
   }
 }
 
@@ -186,9 +198,17 @@ void SoftcapInPlace(float* s, int64_t n, float cap) {
   for (int64_t i = 0; i < n; ++i) s[i] = cap * std::tanh(s[i] * inv);
 }
 
-void StoreKvRow(const float* src, int64_t n, bool f16, uint8_t* dst) {
-  if (!f16) {
+void StoreKvRow(const float* src, int64_t n, KvType type, uint8_t* dst) {
+  if (type == KvType::kF32) {
     std::memcpy(dst, src, static_cast<size_t>(n) * sizeof(float));
+    return;
+  }
+  if (type == KvType::kQ8_0) {
+    // The reference quantizer on every ISA: the cache holds the same bits
+    // whichever ISA wrote it. (Cheap next to the projections that made the
+    // row: ~n_embd_kv values per token and layer.) The block struct is
+    // 2-aligned and every row starts on an even byte (34-byte blocks).
+    QuantizeQ8_0(src, reinterpret_cast<BlockQ8_0*>(dst), n);
     return;
   }
   // Both paths round to nearest even (F16C's conversion is IEEE), so the cache

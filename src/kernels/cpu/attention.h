@@ -5,6 +5,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "quant/kv_type.h"
+
 namespace jarvis {
 
 // Where one sequence's cached K (or V) rows of one layer live. Position p is in
@@ -13,10 +15,10 @@ struct KvRows {
   const uint8_t* pool = nullptr;   // base of the block pool
   size_t block_bytes = 0;          // bytes per block (all layers, K and V)
   size_t layer_offset = 0;         // bytes from a block's start to this layer's K (or V) rows
-  size_t row_bytes = 0;            // bytes per position: n_kv_heads * head_dim elements
+  size_t row_bytes = 0;            // bytes per position: n_kv_heads * head_dim elements of `type`
   int32_t block_size = 0;          // positions per block
   const int32_t* block_table = nullptr;
-  bool f16 = true;                 // element type: F16, else F32
+  KvType type = KvType::kF16;      // element type (q8_0: row_bytes a whole number of blocks)
   // Position of row 0 of this view: a sliding-window layer attends to the
   // positions [first, p] only, read as rows 0..p-first.
   int32_t first = 0;
@@ -102,7 +104,9 @@ void AttentionHead(const float* q, const KvRows& k, const KvRows& v, int32_t kv_
 // In place: s[i] = cap * tanh(s[i] / cap) (logit soft-capping), for cap > 0.
 void SoftcapInPlace(float* s, int64_t n, float cap);
 
-// Stores n values as one cached row (converting to F16 when the cache is F16).
-void StoreKvRow(const float* src, int64_t n, bool f16, uint8_t* dst);
+// Stores n values as one cached row of `type`: F16 rounds to nearest even,
+// Q8_0 quantizes each block of 32 with the GGUF reference quantizer
+// (quant/quantize.h). Every ISA writes the same bits.
+void StoreKvRow(const float* src, int64_t n, KvType type, uint8_t* dst);
 
 }  // namespace jarvis

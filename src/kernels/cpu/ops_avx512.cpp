@@ -2,6 +2,9 @@
 // file's flags (src/kernels/CMakeLists.txt), in its own namespace.
 #include "kernels/cpu/simd_avx512.h"  // first: see simd_avx512.h on warnings
 #include "kernels/cpu/ops_isa.h"
+#include "quant/blocks.h"
+
+#include <cstring>
 
 namespace jarvis::kernels_internal::avx512 {
 namespace {

@@ -9,7 +9,10 @@ void GeluTanh(float* x, int64_t n) { GeluTanhImpl(x, n); }
 
 void Softmax(float* x, int64_t n) { SoftmaxImpl(x, n); }
 
-void AttentionGroupPartial(const float* q, int32_t n_heads, const KvRows& k, const KvRows& v, int32_t kv_head,
+// One instantiation per KV type, so the row reads in the hot loops are fixed
+// at compile time.
+template <KvType T>
+void AttentionGroupPartialT(const float* q, int32_t n_heads, const KvRows& k, const KvRows& v, int32_t kv_head,
                            int32_t head_dim, int32_t p0, int32_t p1, float scale, float softcap, float* scores, float* m,
                            float* l, float* out) {
   const int64_t head_off = static_cast<int64_t>(kv_head) * head_dim;
@@ -22,13 +25,13 @@ void AttentionGroupPartial(const float* q, int32_t n_heads, const KvRows& k, con
     float* og = out + static_cast<int64_t>(h0) * head_dim;
     switch (nc) {
       case 2:
-        AttentionPartialFixed<2>(qg, group, k, v, head_off, p0, p1, scale, softcap, sg, m + h0, l + h0, og);
+        AttentionPartialFixed<2, T>(qg, group, k, v, head_off, p0, p1, scale, softcap, sg, m + h0, l + h0, og);
         break;
       case 4:
-        AttentionPartialFixed<4>(qg, group, k, v, head_off, p0, p1, scale, softcap, sg, m + h0, l + h0, og);
+        AttentionPartialFixed<4, T>(qg, group, k, v, head_off, p0, p1, scale, softcap, sg, m + h0, l + h0, og);
         break;
       case 8:
-        AttentionPartialFixed<8>(qg, group, k, v, head_off, p0, p1, scale, softcap, sg, m + h0, l + h0, og);
+        AttentionPartialFixed<8, T>(qg, group, k, v, head_off, p0, p1, scale, softcap, sg, m + h0, l + h0, og);
         break;
       default:
         for (int g = 0; g < group; ++g) {
@@ -37,6 +40,22 @@ void AttentionGroupPartial(const float* q, int32_t n_heads, const KvRows& k, con
         }
         break;
     }
+  }
+}
+
+void AttentionGroupPartial(const float* q, int32_t n_heads, const KvRows& k, const KvRows& v, int32_t kv_head,
+                           int32_t head_dim, int32_t p0, int32_t p1, float scale, float softcap, float* scores, float* m,
+                           float* l, float* out) {
+  switch (k.type) {  // v.type is the same: one layout holds both
+    case KvType::kF32:
+      return AttentionGroupPartialT<KvType::kF32>(q, n_heads, k, v, kv_head, head_dim, p0, p1, scale, softcap, scores,
+                                                  m, l, out);
+    case KvType::kF16:
+      return AttentionGroupPartialT<KvType::kF16>(q, n_heads, k, v, kv_head, head_dim, p0, p1, scale, softcap, scores,
+                                                  m, l, out);
+    case KvType::kQ8_0:
+      return AttentionGroupPartialT<KvType::kQ8_0>(q, n_heads, k, v, kv_head, head_dim, p0, p1, scale, softcap,
+                                                   scores, m, l, out);
   }
 }
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <string>
 #include <vector>
@@ -11,6 +12,10 @@
 #include "kernels/cpu/attention.h"
 #include "kernels/cpu/isa.h"
 #include "kernels/cpu/ops.h"
+#include "quant/blocks.h"
+#include "quant/fp16.h"
+#include "quant/kv_type.h"
+#include "quant/quantize.h"
 
 namespace jarvis {
 namespace {
@@ -22,6 +27,29 @@ std::vector<float> Random(size_t n, float scale, uint32_t seed) {
   for (auto& x : v) x = normal(rng);
   return v;
 }
+
+// The values a cached row of `type` holds for src (what the kernels read back).
+std::vector<float> Stored(KvType type, const std::vector<float>& src) {
+  std::vector<uint8_t> row(KvRowBytes(type, static_cast<int64_t>(src.size())));
+  StoreKvRow(src.data(), static_cast<int64_t>(src.size()), type, row.data());
+  std::vector<float> out(src.size());
+  for (size_t i = 0; i < src.size(); ++i) {
+    if (type == KvType::kF32) {
+      out[i] = src[i];
+    } else if (type == KvType::kF16) {
+      uint16_t h;
+      std::memcpy(&h, row.data() + 2 * i, 2);
+      out[i] = Fp16ToFp32(h);
+    }
+  }
+  if (type == KvType::kQ8_0) {
+    DequantizeQ8_0(reinterpret_cast<const BlockQ8_0*>(row.data()), out.data(), static_cast<int64_t>(src.size()));
+  }
+  return out;
+}
+
+// Whether rows of n elements are whole blocks of `type`.
+bool Fits(KvType type, int64_t n) { return n % Traits(type).block == 0; }
 
 class VectorOpsTest : public ::testing::TestWithParam<KernelIsa> {
  protected:
@@ -149,25 +177,29 @@ TEST_P(VectorOpsTest, SoftmaxMatchesScalar) {
 }
 
 // Attention over a paged cache whose blocks are out of order, for head sizes
-// with and without a vector tail, F16 and F32.
+// with and without a vector tail, every KV type. Q8_0 with head_dim 8 and 24:
+// heads share blocks, and a head's slice starts mid-vector (24 on AVX-512)
+// or ends in a tail.
 TEST_P(VectorOpsTest, AttentionHeadMatchesScalar) {
-  for (bool f16 : {true, false}) {
-    for (int32_t head_dim : {8, 64, 100, 128}) {
-      const int32_t n_heads = 2, block = 4, n_pos = 37;
+  for (const KvTypeTraits& t : kKvTypes) {
+    const KvType type = t.type;
+    for (int32_t head_dim : {8, 24, 64, 100, 128}) {
+      const int32_t n_heads = 4, block = 4, n_pos = 37;
+      if (!Fits(type, n_heads * head_dim)) continue;
       const int32_t n_blocks = (n_pos + block - 1) / block;
-      const size_t row_bytes = static_cast<size_t>(n_heads * head_dim) * (f16 ? 2 : 4);
+      const size_t row_bytes = KvRowBytes(type, n_heads * head_dim);
       std::vector<uint8_t> pool(static_cast<size_t>(n_blocks) * 2 * block * row_bytes);
       std::vector<int32_t> table(static_cast<size_t>(n_blocks));
       for (int32_t b = 0; b < n_blocks; ++b) table[static_cast<size_t>(b)] = (b * 3) % n_blocks;
-      KvRows k{pool.data(), 2 * block * row_bytes, 0, row_bytes, block, table.data(), f16};
+      KvRows k{pool.data(), 2 * block * row_bytes, 0, row_bytes, block, table.data(), type};
       KvRows v = k;
       v.layer_offset = block * row_bytes;
       ScopedKernelIsa scalar(KernelIsa::kScalar);
       for (int32_t p = 0; p < n_pos; ++p) {
         const auto kr = Random(static_cast<size_t>(n_heads * head_dim), 1.0f, static_cast<uint32_t>(2 * p));
         const auto vr = Random(static_cast<size_t>(n_heads * head_dim), 1.0f, static_cast<uint32_t>(2 * p + 1));
-        StoreKvRow(kr.data(), n_heads * head_dim, f16, const_cast<uint8_t*>(k.row(p)));
-        StoreKvRow(vr.data(), n_heads * head_dim, f16, const_cast<uint8_t*>(v.row(p)));
+        StoreKvRow(kr.data(), n_heads * head_dim, type, const_cast<uint8_t*>(k.row(p)));
+        StoreKvRow(vr.data(), n_heads * head_dim, type, const_cast<uint8_t*>(v.row(p)));
       }
       const auto q = Random(static_cast<size_t>(head_dim), 1.0f, 99);
       for (int32_t len : {1, 5, n_pos}) {
@@ -180,7 +212,7 @@ TEST_P(VectorOpsTest, AttentionHeadMatchesScalar) {
         }
         for (int32_t d = 0; d < head_dim; ++d) {
           ASSERT_NEAR(got[static_cast<size_t>(d)], ref[static_cast<size_t>(d)], 2e-5f)
-              << (f16 ? "f16" : "f32") << " head_dim " << head_dim << " len " << len << " d " << d;
+              << t.name << " head_dim " << head_dim << " len " << len << " d " << d;
         }
       }
     }
@@ -191,22 +223,23 @@ TEST_P(VectorOpsTest, AttentionHeadMatchesScalar) {
 // group sizes below, at and above the kernels' pass of 8 heads, head sizes
 // with and without a fixed-size kernel, and lengths around the chunk sizes.
 TEST_P(VectorOpsTest, AttentionGroupIsBitIdenticalPerHead) {
-  for (bool f16 : {true, false}) {
+  for (const KvTypeTraits& t : kKvTypes) {
+    const KvType type = t.type;
     for (int32_t head_dim : {64, 40, 128}) {
-      const int32_t n_kv_heads = 2, block = 16, n_pos = 70;
+      const int32_t n_kv_heads = 4, block = 16, n_pos = 70;
       const int32_t n_blocks = (n_pos + block - 1) / block;
-      const size_t row_bytes = static_cast<size_t>(n_kv_heads * head_dim) * (f16 ? 2 : 4);
+      const size_t row_bytes = KvRowBytes(type, n_kv_heads * head_dim);
       std::vector<uint8_t> pool(static_cast<size_t>(n_blocks) * 2 * block * row_bytes);
       std::vector<int32_t> table(static_cast<size_t>(n_blocks));
       for (int32_t b = 0; b < n_blocks; ++b) table[static_cast<size_t>(b)] = n_blocks - 1 - b;
-      KvRows k{pool.data(), 2 * block * row_bytes, 0, row_bytes, block, table.data(), f16};
+      KvRows k{pool.data(), 2 * block * row_bytes, 0, row_bytes, block, table.data(), type};
       KvRows v = k;
       v.layer_offset = block * row_bytes;
       for (int32_t p = 0; p < n_pos; ++p) {
         const auto kr = Random(static_cast<size_t>(n_kv_heads * head_dim), 1.0f, static_cast<uint32_t>(7 * p));
         const auto vr = Random(static_cast<size_t>(n_kv_heads * head_dim), 1.0f, static_cast<uint32_t>(7 * p + 1));
-        StoreKvRow(kr.data(), n_kv_heads * head_dim, f16, const_cast<uint8_t*>(k.row(p)));
-        StoreKvRow(vr.data(), n_kv_heads * head_dim, f16, const_cast<uint8_t*>(v.row(p)));
+        StoreKvRow(kr.data(), n_kv_heads * head_dim, type, const_cast<uint8_t*>(k.row(p)));
+        StoreKvRow(vr.data(), n_kv_heads * head_dim, type, const_cast<uint8_t*>(v.row(p)));
       }
       ScopedKernelIsa pin(GetParam());
       const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
@@ -220,7 +253,7 @@ TEST_P(VectorOpsTest, AttentionGroupIsBitIdenticalPerHead) {
             AttentionHead(q.data() + h * head_dim, k, v, 1, head_dim, len, scale, scores.data(),
                           alone.data() + h * head_dim);
           }
-          ASSERT_EQ(grouped, alone) << (f16 ? "f16" : "f32") << " head_dim " << head_dim << " group " << group
+          ASSERT_EQ(grouped, alone) << t.name << " head_dim " << head_dim << " group " << group
                                     << " len " << len;
         }
       }
@@ -229,54 +262,75 @@ TEST_P(VectorOpsTest, AttentionGroupIsBitIdenticalPerHead) {
 }
 
 // A sliding window (rows read from KvRows::first) and soft-capped scores
-// against a double-precision computation over the same rows, on every ISA and
-// the scalar path; long views fold several kAttentionChunk partials, whose
+// against a double-precision computation, on every ISA and the scalar path,
+// for every KV type; long views fold several kAttentionChunk partials, whose
 // boundaries (absolute positions) fall inside the view when first > 0.
+// Two references: over the values the cache holds (the kernels' arithmetic:
+// 2e-5), and over the values before they were stored (the type's rounding
+// too: F16 keeps 11 bits; Q8_0 rounds each value to within amax/254 of its
+// block of 32. Largest errors measured: f16 2.7e-4, q8_0 8.3e-3 (outputs of
+// magnitude ~0.1-1); the bounds are about 3-4x those).
 TEST_P(VectorOpsTest, WindowedSoftcappedAttentionMatchesDirectSum) {
   static_assert(kAttentionChunk < 700, "the long case must span several chunks");
-  for (int32_t head_dim : {64, 40}) {
-    for (int32_t n_pos : {50, 700}) {
-      const int32_t block = 16;
-      const int32_t n_blocks = (n_pos + block - 1) / block;
-      const size_t row_bytes = static_cast<size_t>(head_dim) * 4;
-      std::vector<uint8_t> pool(static_cast<size_t>(n_blocks) * 2 * block * row_bytes);
-      std::vector<int32_t> table(static_cast<size_t>(n_blocks));
-      for (int32_t b = 0; b < n_blocks; ++b) table[static_cast<size_t>(b)] = n_blocks - 1 - b;
-      KvRows k{pool.data(), 2 * block * row_bytes, 0, row_bytes, block, table.data(), false};
-      KvRows v = k;
-      v.layer_offset = block * row_bytes;
-      std::vector<std::vector<float>> keys, values;
-      for (int32_t p = 0; p < n_pos; ++p) {
-        keys.push_back(Random(static_cast<size_t>(head_dim), 2.0f, static_cast<uint32_t>(3 * p + 1)));
-        values.push_back(Random(static_cast<size_t>(head_dim), 1.0f, static_cast<uint32_t>(3 * p + 2)));
-        StoreKvRow(keys.back().data(), head_dim, false, const_cast<uint8_t*>(k.row(p)));
-        StoreKvRow(values.back().data(), head_dim, false, const_cast<uint8_t*>(v.row(p)));
-      }
-      const auto q = Random(static_cast<size_t>(head_dim), 2.0f, 5);
-      const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim)), cap = 1.5f;
-      for (int32_t first : {0, 7, 33, 300, 513}) {
-        if (first >= n_pos) continue;
-        const int32_t len = n_pos - first;
-        std::vector<double> w(static_cast<size_t>(len));
-        double max = -1e300, sum = 0.0;
-        for (int32_t r = 0; r < len; ++r) {
-          double dot = 0.0;
-          for (int32_t d = 0; d < head_dim; ++d) dot += static_cast<double>(q[d]) * keys[first + r][d];
-          w[r] = cap * std::tanh(dot * scale / cap);
-          max = std::max(max, w[r]);
+  for (const KvTypeTraits& t : kKvTypes) {
+    const KvType type = t.type;
+    const double stored_tolerance = type == KvType::kF32 ? 2e-5 : type == KvType::kF16 ? 1e-3 : 2.5e-2;
+    for (int32_t head_dim : {64, 40, 96}) {
+      if (!Fits(type, head_dim)) continue;
+      for (int32_t n_pos : {50, 700}) {
+        const int32_t block = 16;
+        const int32_t n_blocks = (n_pos + block - 1) / block;
+        const size_t row_bytes = KvRowBytes(type, head_dim);
+        std::vector<uint8_t> pool(static_cast<size_t>(n_blocks) * 2 * block * row_bytes);
+        std::vector<int32_t> table(static_cast<size_t>(n_blocks));
+        for (int32_t b = 0; b < n_blocks; ++b) table[static_cast<size_t>(b)] = n_blocks - 1 - b;
+        KvRows k{pool.data(), 2 * block * row_bytes, 0, row_bytes, block, table.data(), type};
+        KvRows v = k;
+        v.layer_offset = block * row_bytes;
+        std::vector<std::vector<float>> keys, values, keys0, values0;  // stored; before storing
+        for (int32_t p = 0; p < n_pos; ++p) {
+          keys0.push_back(Random(static_cast<size_t>(head_dim), 2.0f, static_cast<uint32_t>(3 * p + 1)));
+          values0.push_back(Random(static_cast<size_t>(head_dim), 1.0f, static_cast<uint32_t>(3 * p + 2)));
+          keys.push_back(Stored(type, keys0.back()));
+          values.push_back(Stored(type, values0.back()));
+          StoreKvRow(keys0.back().data(), head_dim, type, const_cast<uint8_t*>(k.row(p)));
+          StoreKvRow(values0.back().data(), head_dim, type, const_cast<uint8_t*>(v.row(p)));
         }
-        for (double& x : w) sum += (x = std::exp(x - max));
-        KvRows kw = k, vw = v;
-        kw.first = vw.first = first;
-        for (KernelIsa isa : {KernelIsa::kScalar, GetParam()}) {
-          std::vector<float> scores(static_cast<size_t>(n_pos)), got(static_cast<size_t>(head_dim));
-          ScopedKernelIsa pin(isa);
-          AttentionHead(q.data(), kw, vw, 0, head_dim, len, scale, scores.data(), got.data(), cap);
-          for (int32_t d = 0; d < head_dim; ++d) {
-            double want = 0.0;
-            for (int32_t r = 0; r < len; ++r) want += w[r] / sum * values[first + r][d];
-            ASSERT_NEAR(got[d], want, 2e-5) << KernelIsaName(isa) << " head_dim " << head_dim << " n_pos " << n_pos
-                                            << " first " << first << " d " << d;
+        const auto q = Random(static_cast<size_t>(head_dim), 2.0f, 5);
+        const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim)), cap = 1.5f;
+        for (int32_t first : {0, 7, 33, 300, 513}) {
+          if (first >= n_pos) continue;
+          const int32_t len = n_pos - first;
+          // softmax(capped q.k * scale) . v in double over the rows given.
+          auto direct = [&](const std::vector<std::vector<float>>& ks, const std::vector<std::vector<float>>& vs) {
+            std::vector<double> w(static_cast<size_t>(len)), out(static_cast<size_t>(head_dim), 0.0);
+            double max = -1e300, sum = 0.0;
+            for (int32_t r = 0; r < len; ++r) {
+              double dot = 0.0;
+              for (int32_t d = 0; d < head_dim; ++d) dot += static_cast<double>(q[d]) * ks[first + r][d];
+              w[r] = cap * std::tanh(dot * scale / cap);
+              max = std::max(max, w[r]);
+            }
+            for (double& x : w) sum += (x = std::exp(x - max));
+            for (int32_t d = 0; d < head_dim; ++d) {
+              for (int32_t r = 0; r < len; ++r) out[d] += w[r] / sum * vs[first + r][d];
+            }
+            return out;
+          };
+          const std::vector<double> want = direct(keys, values), want0 = direct(keys0, values0);
+          KvRows kw = k, vw = v;
+          kw.first = vw.first = first;
+          for (KernelIsa isa : {KernelIsa::kScalar, GetParam()}) {
+            std::vector<float> scores(static_cast<size_t>(n_pos)), got(static_cast<size_t>(head_dim));
+            ScopedKernelIsa pin(isa);
+            AttentionHead(q.data(), kw, vw, 0, head_dim, len, scale, scores.data(), got.data(), cap);
+            for (int32_t d = 0; d < head_dim; ++d) {
+              ASSERT_NEAR(got[d], want[d], 2e-5) << t.name << " " << KernelIsaName(isa) << " head_dim " << head_dim
+                                                 << " n_pos " << n_pos << " first " << first << " d " << d;
+              ASSERT_NEAR(got[d], want0[d], stored_tolerance)
+                  << t.name << " " << KernelIsaName(isa) << " head_dim " << head_dim << " n_pos " << n_pos << " first "
+                  << first << " d " << d;
+            }
           }
         }
       }
@@ -301,6 +355,24 @@ TEST(OpsTest, GeluTanhMulAndSoftcap) {
   EXPECT_NEAR(s[4], 30.0, 1e-5);  // bounded by the cap
 }
 
+// Q8_0 rows are the GGUF reference quantizer's blocks, whichever ISA is
+// active, and round trip to within half a quantization step.
+TEST_P(VectorOpsTest, StoreKvRowQ8_0IsTheReferenceQuantizer) {
+  std::vector<float> src = Random(96, 3.0f, 8);
+  src[40] = 0.0f;
+  for (int i = 64; i < 96; ++i) src[i] = 0.0f;  // an all-zero block: d = 0
+  std::vector<BlockQ8_0> ref(3), got(3);
+  QuantizeQ8_0(src.data(), ref.data(), 96);
+  ScopedKernelIsa pin(GetParam());
+  StoreKvRow(src.data(), 96, KvType::kQ8_0, reinterpret_cast<uint8_t*>(got.data()));
+  EXPECT_EQ(std::memcmp(got.data(), ref.data(), sizeof(BlockQ8_0) * 3), 0);
+  const std::vector<float> back = Stored(KvType::kQ8_0, src);
+  for (int b = 0; b < 3; ++b) {
+    const float d = Fp16ToFp32(got[static_cast<size_t>(b)].d);
+    for (int i = 32 * b; i < 32 * b + 32; ++i) EXPECT_LE(std::fabs(back[i] - src[i]), 0.5f * d * 1.01f + 1e-7f) << i;
+  }
+}
+
 TEST_P(VectorOpsTest, StoreKvRowF16BitsMatchScalar) {
   std::vector<float> src = Random(37, 100.0f, 4);
   src[3] = 1e-6f;   // half subnormal
@@ -309,10 +381,10 @@ TEST_P(VectorOpsTest, StoreKvRowF16BitsMatchScalar) {
   std::vector<uint16_t> ref(src.size()), got(src.size());
   {
     ScopedKernelIsa pin(KernelIsa::kScalar);
-    StoreKvRow(src.data(), 37, true, reinterpret_cast<uint8_t*>(ref.data()));
+    StoreKvRow(src.data(), 37, KvType::kF16, reinterpret_cast<uint8_t*>(ref.data()));
   }
   ScopedKernelIsa pin(GetParam());
-  StoreKvRow(src.data(), 37, true, reinterpret_cast<uint8_t*>(got.data()));
+  StoreKvRow(src.data(), 37, KvType::kF16, reinterpret_cast<uint8_t*>(got.data()));
   EXPECT_EQ(got, ref);
 }
 

@@ -113,6 +113,12 @@ struct V256 {
   static F LoadF16(const uint16_t* p) {
     return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
   }
+  // 8 int8 as floats (exact).
+  static F LoadI8(const int8_t* p) {
+    int64_t b;
+    std::memcpy(&b, p, 8);
+    return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_cvtsi64_si128(b)));
+  }
   static F LoadF16Tail(const uint16_t* p, int n) {
     uint16_t tmp[8] = {0, 0, 0, 0, 0, 0, 0, 0};
     std::memcpy(tmp, p, static_cast<size_t>(n) * 2);
