@@ -56,9 +56,9 @@ struct SpeculationOptions {
   int32_t ngram_max = 3;
   int32_t ngram_min = 2;
   // Scheduler: drafts are added to a step while its decode rows (drafts
-  // included) stay within this many. Up to about there a decode step costs
-  // what streaming the weights costs; beyond, each row pays its full compute
-  // and drafts would slow the other sequences down.
+  // included) stay within this many. Each row costs compute, so a step full
+  // of other sequences' decodes leaves no room for drafts (they would slow
+  // those sequences down).
   int32_t max_step_rows = 16;
 
   bool enabled() const { return mode != "off"; }

@@ -303,9 +303,8 @@ StepStats Scheduler::Impl::RunStep() {
     }
   }
   // Drafts (engine/speculation.h) ride along, oldest sequence first, while
-  // the step's decode rows stay within max_step_rows: up to there a step
-  // costs about what streaming the weights costs, beyond it every row pays
-  // its full compute.
+  // the step's decode rows stay within max_step_rows (each row costs
+  // compute; a step full of decodes leaves no room).
   if (options_.speculation.enabled()) {
     int32_t rows_left = options_.speculation.max_step_rows - static_cast<int32_t>(slots.size());
     for (Slot& s : slots) {
