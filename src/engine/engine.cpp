@@ -26,9 +26,11 @@ Status CheckKvType(const Model& model, const EngineOptions& options) {
                                    std::to_string(block) + "; this model has " + std::to_string(hp.n_head_kv) +
                                    " x head_dim " + std::to_string(hp.head_dim) + " (use --kv-type f16)");
   }
+  // Encoders never offload (MakeOffload); auto offloads only to a usable GPU.
   const bool gpu_asked = options.gpu_layers != 0 && options.gpu_layers != kGpuLayersAuto;
-  if (!hp.spec->encoder &&
-      (gpu_asked || (options.gpu_layers == kGpuLayersAuto && PlanGpuLayers(options.gpu_layers, hp.n_layer).gpu_layers > 0))) {
+  const bool gpu_auto =
+      options.gpu_layers == kGpuLayersAuto && PlanGpuLayers(options.gpu_layers, hp.n_layer).gpu_layers > 0;
+  if (!hp.spec->encoder && (gpu_asked || gpu_auto)) {
     return Status::InvalidArgument("kv_type q8_0 runs on the CPU only; use --gpu-layers 0 or --kv-type f16");
   }
   return Status::Ok();

@@ -22,6 +22,8 @@
 #include <string>
 #include <string_view>
 
+#include "quant/blocks.h"
+
 namespace jarvis {
 
 enum class KvType : uint8_t { kF32, kF16, kQ8_0 };
@@ -34,15 +36,26 @@ struct KvTypeTraits {
 };
 
 // Every KV type, in the order option messages list them.
-extern const KvTypeTraits kKvTypes[3];
+inline constexpr KvTypeTraits kKvTypes[] = {
+    {KvType::kF32, "f32", 1, sizeof(float)},
+    {KvType::kF16, "f16", 1, sizeof(uint16_t)},
+    {KvType::kQ8_0, "q8_0", kQK, sizeof(BlockQ8_0)},
+};
 
-const KvTypeTraits& Traits(KvType type);
+// constexpr: the attention kernels size rows with it (an out-of-line lookup
+// there cost single-head F16 decode attention several percent).
+constexpr const KvTypeTraits& Traits(KvType type) {
+  for (const KvTypeTraits& t : kKvTypes) {
+    if (t.type == type) return t;
+  }
+  return kKvTypes[1];  // unreachable: the table lists every enumerator
+}
 
-inline const char* KvTypeName(KvType type) { return Traits(type).name; }
+constexpr const char* KvTypeName(KvType type) { return Traits(type).name; }
 
 // Bytes of n elements of a row (n a multiple of Traits(type).block; for
 // q8_0 also the byte offset of element n within a row).
-inline size_t KvRowBytes(KvType type, int64_t n) {
+constexpr size_t KvRowBytes(KvType type, int64_t n) {
   const KvTypeTraits& t = Traits(type);
   return static_cast<size_t>(n / t.block) * t.block_bytes;
 }

@@ -10,7 +10,9 @@ namespace jarvis {
 
 Result<ServiceOptions> ToServiceOptions(const RuntimeOptions& o) {
   const std::optional<KvType> kv_type = ParseKvType(o.kv_type);
-  if (!kv_type) return Status::InvalidArgument("kv_type must be one of " + KvTypeNames() + ", not \"" + o.kv_type + "\"");
+  if (!kv_type) {
+    return Status::InvalidArgument("kv_type must be one of " + KvTypeNames() + ", not \"" + o.kv_type + "\"");
+  }
   JARVIS_ASSIGN_OR_RETURN(const SpeculationOptions speculation, MakeSpeculationOptions(o.speculative, o.draft_max));
   if (o.parallel < 1) return Status::InvalidArgument("parallel must be >= 1");
   if (o.max_queue < 1) return Status::InvalidArgument("max_queue must be >= 1");

@@ -214,8 +214,8 @@ constexpr int kGroupMax = 8;
 // Rows are prefetched this many positions ahead of their use.
 constexpr int32_t kKvPrefetchAhead = 64;
 
-inline void PrefetchRows(const KvCursor& kv, int32_t p, int32_t end, int64_t head_off, int bytes) {
-  const size_t head_bytes = KvRowBytes(kv.kv.type, head_off);
+// head_bytes: the head's byte offset in a row (KvRowBytes of its first element).
+inline void PrefetchRows(const KvCursor& kv, int32_t p, int32_t end, size_t head_bytes, int bytes) {
   for (int32_t i = p; i < end; ++i) {
     const uint8_t* row = kv.Row(i) + head_bytes;
     for (int b = 0; b < bytes; b += 64) _mm_prefetch(reinterpret_cast<const char*>(row + b), _MM_HINT_T0);
@@ -243,9 +243,16 @@ void AttentionPartialFixedImpl(const float* q, int group, const KvRows& k, const
   const F scale_v = V::Set1F(scale);
   // Bytes to prefetch per row: the slice, rounded up to whole Q8_0 blocks.
   const int slice_bytes = static_cast<int>(KvRowBytes(T, NC * kL + (T == KvType::kQ8_0 ? kQK - 1 : 0)));
+  const size_t head_bytes = KvRowBytes(T, head_off);
   const KvCursor kc(k), vc(v);
-  PrefetchRows(kc, p0, p0 + (n < kKvPrefetchAhead ? n : kKvPrefetchAhead), head_off, slice_bytes);
-  alignas(64) float tile[kStage ? kL : 1][kStage ? NC * kL : 1];
+  PrefetchRows(kc, p0, p0 + (n < kKvPrefetchAhead ? n : kKvPrefetchAhead), head_bytes, slice_bytes);
+  // The tile exists only when staged (an unused aligned array still costs
+  // the unstaged paths a stack realignment).
+  struct Tile {
+    alignas(64) float rows[kL][NC * kL];
+  };
+  struct NoTile {};
+  std::conditional_t<kStage, Tile, NoTile> tile;
   // The cached row of position `pos` (unused when staged), and slice c of
   // the key of tile row i, that row.
   auto row_of = [&](int32_t pos) -> const uint8_t* {
@@ -259,7 +266,7 @@ void AttentionPartialFixedImpl(const float* q, int group, const KvRows& k, const
   auto key = [&](const uint8_t* row, int i, int c) {
     if constexpr (kStage) {
       (void)row;
-      return V::LoadF32(tile[i] + c * kL);
+      return V::LoadF32(tile.rows[i] + c * kL);
     } else {
       (void)i;
       return LoadKvT<T>(row, head_off + c * kL);
@@ -269,7 +276,7 @@ void AttentionPartialFixedImpl(const float* q, int group, const KvRows& k, const
     if constexpr (kStage) {
       for (int i = 0; i < rows; ++i) {
         const uint8_t* row = kc.Row(p + i);
-        for (int c = 0; c < NC; ++c) V::StoreF32(tile[i] + c * kL, LoadKvT<T>(row, head_off + c * kL));
+        for (int c = 0; c < NC; ++c) V::StoreF32(tile.rows[i] + c * kL, LoadKvT<T>(row, head_off + c * kL));
       }
     } else {
       (void)p, (void)rows;
@@ -278,7 +285,7 @@ void AttentionPartialFixedImpl(const float* q, int group, const KvRows& k, const
   int32_t i0 = 0;
   for (; i0 + kL <= n; i0 += kL) {
     const int32_t p = p0 + i0;
-    if (i0 + kKvPrefetchAhead + kL <= n) PrefetchRows(kc, p + kKvPrefetchAhead, p + kKvPrefetchAhead + kL, head_off, slice_bytes);
+    if (i0 + kKvPrefetchAhead + kL <= n) PrefetchRows(kc, p + kKvPrefetchAhead, p + kKvPrefetchAhead + kL, head_bytes, slice_bytes);
     stage(p, kL);
     for (int g = 0; g < group; ++g) {
       const float* qg = q + g * NC * kL;
@@ -310,11 +317,11 @@ void AttentionPartialFixedImpl(const float* q, int group, const KvRows& k, const
       for (int c = 0; c < NC; ++c) o[g][s][c] = V::ZeroF();
     }
   }
-  PrefetchRows(vc, p0, p0 + (n < kKvPrefetchAhead ? n : kKvPrefetchAhead), head_off, slice_bytes);
+  PrefetchRows(vc, p0, p0 + (n < kKvPrefetchAhead ? n : kKvPrefetchAhead), head_bytes, slice_bytes);
   int32_t i = 0;
   for (; i + 4 <= n; i += 4) {
     const int32_t p = p0 + i;
-    if (i + kKvPrefetchAhead + 4 <= n) PrefetchRows(vc, p + kKvPrefetchAhead, p + kKvPrefetchAhead + 4, head_off, slice_bytes);
+    if (i + kKvPrefetchAhead + 4 <= n) PrefetchRows(vc, p + kKvPrefetchAhead, p + kKvPrefetchAhead + 4, head_bytes, slice_bytes);
     for (int s = 0; s < 4; ++s) {
       const uint8_t* row = vc.Row(p + s);
       F vr[NC];
