@@ -13,6 +13,27 @@ int32_t BenchTokenAt(int64_t i, int32_t n_vocab) {
   return (n_vocab > 16 ? 16 : 0) + static_cast<int32_t>((h >> 33) % static_cast<uint64_t>(span));
 }
 
+Status BenchPrefill(Engine& e, const std::vector<int32_t>& seqs, int32_t n) {
+  constexpr int32_t kChunk = 512;
+  KvCache& kv = e.kv();
+  const int32_t n_vocab = e.model().hparams().n_vocab;
+  Batch batch;
+  std::vector<float> logits;
+  for (size_t s = 0; s < seqs.size(); ++s) {
+    JARVIS_RETURN_IF_ERROR(kv.Reserve(seqs[s], n));
+    for (int32_t c = 0; c < n; c += kChunk) {
+      batch.Clear();
+      const int32_t end = std::min(n, c + kChunk);
+      for (int32_t i = c; i < end; ++i) {
+        batch.Add(BenchTokenAt(1000 * static_cast<int64_t>(s) + i, n_vocab), i, 0, i + 1 == end);
+      }
+      batch.block_tables = {kv.block_table(seqs[s])};
+      JARVIS_RETURN_IF_ERROR(e.Decode(batch, &logits));
+    }
+  }
+  return Status::Ok();
+}
+
 namespace {
 
 constexpr int32_t kBatchedPrompt = 32;
@@ -21,36 +42,13 @@ double Now() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-int32_t TokenAt(int64_t i, int32_t n_vocab) { return BenchTokenAt(i, n_vocab); }
-
 Status Reserve(KvCache& kv, int32_t seq, int32_t n) { return kv.Reserve(seq, n); }
-
-// Caches positions [0, n) of each sequence in `seqs`, in batches of at most
-// 512 tokens (as the scheduler's chunked prefill does).
-Status Prefill(Engine& e, const std::vector<int32_t>& seqs, int32_t n) {
-  constexpr int32_t kChunk = 512;
-  KvCache& kv = e.kv();
-  const int32_t n_vocab = e.model().hparams().n_vocab;
-  Batch batch;
-  std::vector<float> logits;
-  for (size_t s = 0; s < seqs.size(); ++s) {
-    JARVIS_RETURN_IF_ERROR(Reserve(kv, seqs[s], n));
-    for (int32_t c = 0; c < n; c += kChunk) {
-      batch.Clear();
-      const int32_t end = std::min(n, c + kChunk);
-      for (int32_t i = c; i < end; ++i) batch.Add(TokenAt(1000 * static_cast<int64_t>(s) + i, n_vocab), i, 0, i + 1 == end);
-      batch.block_tables = {kv.block_table(seqs[s])};
-      JARVIS_RETURN_IF_ERROR(e.Decode(batch, &logits));
-    }
-  }
-  return Status::Ok();
-}
 
 // One prompt of n tokens in one batch after `depth` cached ones; returns seconds.
 Result<double> RunPrompt(Engine& e, int32_t n, int32_t depth) {
   KvCache& kv = e.kv();
   const int32_t seq = kv.CreateSequence();
-  if (Status st = Prefill(e, {seq}, depth); !st.ok()) {
+  if (Status st = BenchPrefill(e, {seq}, depth); !st.ok()) {
     kv.FreeSequence(seq);
     return st;
   }
@@ -60,7 +58,7 @@ Result<double> RunPrompt(Engine& e, int32_t n, int32_t depth) {
   }
   Batch batch;
   const int32_t n_vocab = e.model().hparams().n_vocab;
-  for (int32_t i = 0; i < n; ++i) batch.Add(TokenAt(depth + i, n_vocab), depth + i, 0, i + 1 == n);
+  for (int32_t i = 0; i < n; ++i) batch.Add(BenchTokenAt(depth + i, n_vocab), depth + i, 0, i + 1 == n);
   batch.block_tables = {kv.block_table(seq)};
   std::vector<float> logits;
   const double start = Now();
@@ -83,7 +81,7 @@ Result<double> RunDecode(Engine& e, int32_t n_seq, int32_t prompt, int32_t n) {
   };
   Batch batch;
   std::vector<float> logits;
-  if (Status st = Prefill(e, seqs, prompt); !st.ok()) {
+  if (Status st = BenchPrefill(e, seqs, prompt); !st.ok()) {
     free_all();
     return st;
   }
@@ -96,7 +94,7 @@ Result<double> RunDecode(Engine& e, int32_t n_seq, int32_t prompt, int32_t n) {
         free_all();
         return st;
       }
-      batch.Add(TokenAt(7919 * step + s, n_vocab), pos, s, true);
+      batch.Add(BenchTokenAt(7919 * step + s, n_vocab), pos, s, true);
     }
     for (int32_t s = 0; s < n_seq; ++s) batch.block_tables.push_back(kv.block_table(seqs[s]));
     if (Status st = e.Decode(batch, &logits); !st.ok()) {

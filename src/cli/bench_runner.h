@@ -56,6 +56,11 @@ Result<BenchResult> RunBench(Engine& engine, const BenchSpec& spec, int reps);
 // where the special tokens usually are): the i-th token of a bench prompt.
 int32_t BenchTokenAt(int64_t i, int32_t n_vocab);
 
+// Caches positions [0, n) of each sequence in `seqs` (BenchTokenAt ids,
+// sequence s offset by 1000 s), in batches of at most 512 tokens as the
+// scheduler's chunked prefill does.
+Status BenchPrefill(Engine& e, const std::vector<int32_t>& seqs, int32_t n);
+
 // Context per sequence that `specs` need.
 int32_t ContextNeeded(const std::vector<BenchSpec>& specs);
 

@@ -14,20 +14,6 @@ double Median(std::vector<double> v) {
   return v.empty() ? 0.0 : v[v.size() / 2];
 }
 
-// Frees the sequence on every return path.
-class ScopedSequence {
- public:
-  explicit ScopedSequence(KvCache& kv) : kv_(kv), id_(kv.CreateSequence()) {}
-  ~ScopedSequence() { kv_.FreeSequence(id_); }
-  ScopedSequence(const ScopedSequence&) = delete;
-  ScopedSequence& operator=(const ScopedSequence&) = delete;
-  int32_t id() const { return id_; }
-
- private:
-  KvCache& kv_;
-  int32_t id_;
-};
-
 }  // namespace
 
 Result<std::vector<VerifyCost>> MeasureVerifyCost(Engine& engine, const std::vector<int32_t>& depths,
@@ -39,17 +25,10 @@ Result<std::vector<VerifyCost>> MeasureVerifyCost(Engine& engine, const std::vec
   Batch batch;
   std::vector<float> logits;
   for (int32_t depth : depths) {
-    ScopedSequence seq(engine.kv());
+    ScopedKvSequence seq(engine.kv());
     KvCache& kv = engine.kv();
+    JARVIS_RETURN_IF_ERROR(BenchPrefill(engine, {seq.id()}, depth));  // the cached context
     JARVIS_RETURN_IF_ERROR(kv.Reserve(seq.id(), depth + 1 + max_draft));
-    // The cached context, in chunks as serving prefills it.
-    for (int32_t c = 0; c < depth; c += 512) {
-      batch.Clear();
-      const int32_t end = std::min(depth, c + 512);
-      for (int32_t i = c; i < end; ++i) batch.Add(BenchTokenAt(i, n_vocab), i, 0, i + 1 == end);
-      batch.block_tables = {kv.block_table(seq.id())};
-      JARVIS_RETURN_IF_ERROR(engine.Decode(batch, &logits));
-    }
     std::vector<int32_t> ks = {0};
     ks.insert(ks.end(), drafts.begin(), drafts.end());
     double one_row_ms = 0.0;

@@ -19,19 +19,6 @@ double SecondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-// Frees the sequence's KV blocks on every return path.
-class SequenceGuard {
- public:
-  explicit SequenceGuard(KvCache& kv) : kv_(kv), seq_(kv.CreateSequence()) {}
-  ~SequenceGuard() { kv_.FreeSequence(seq_); }
-  SequenceGuard(const SequenceGuard&) = delete;
-  SequenceGuard& operator=(const SequenceGuard&) = delete;
-  int32_t id() const { return seq_; }
-
- private:
-  KvCache& kv_;
-  int32_t seq_;
-};
 
 }  // namespace
 
@@ -54,7 +41,7 @@ Result<GenerationResult> Generate(Engine& engine, std::span<const int32_t> promp
     JARVIS_ASSIGN_OR_RETURN(processor, grammars->Make(options.grammar, nullptr, options.ignore_eos));
   }
 
-  SequenceGuard seq(engine.kv());
+  ScopedKvSequence seq(engine.kv());
   TokenPipelineOptions pipeline_options;
   pipeline_options.sampling = options.sampling;
   pipeline_options.stop = options.stop;

@@ -162,4 +162,19 @@ class KvCache {
   BlockCopyListener copy_listener_;
 };
 
+// A sequence of `kv` for one scope: created on construction, freed (its
+// blocks returned) on every return path.
+class ScopedKvSequence {
+ public:
+  explicit ScopedKvSequence(KvCache& kv) : kv_(kv), id_(kv.CreateSequence()) {}
+  ~ScopedKvSequence() { kv_.FreeSequence(id_); }
+  ScopedKvSequence(const ScopedKvSequence&) = delete;
+  ScopedKvSequence& operator=(const ScopedKvSequence&) = delete;
+  int32_t id() const { return id_; }
+
+ private:
+  KvCache& kv_;
+  int32_t id_;
+};
+
 }  // namespace jarvis
