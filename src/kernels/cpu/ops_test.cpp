@@ -51,6 +51,29 @@ std::vector<float> Stored(KvType type, const std::vector<float>& src) {
 // Whether rows of n elements are whole blocks of `type`.
 bool Fits(KvType type, int64_t n) { return n % Traits(type).block == 0; }
 
+// A paged K/V pool for one layer: n_pos positions of `row_elems` values in
+// blocks of 16, the block table reversed (so reads really follow it), K and V
+// rows of each block side by side as the engine lays them out.
+struct PagedKv {
+  PagedKv(KvType type, int32_t n_pos, int64_t row_elems) {
+    constexpr int32_t kBlock = 16;
+    const int32_t n_blocks = (n_pos + kBlock - 1) / kBlock;
+    const size_t row_bytes = KvRowBytes(type, row_elems);
+    pool.resize(static_cast<size_t>(n_blocks) * 2 * kBlock * row_bytes);
+    table.resize(static_cast<size_t>(n_blocks));
+    for (int32_t b = 0; b < n_blocks; ++b) table[static_cast<size_t>(b)] = n_blocks - 1 - b;
+    k = KvRows{pool.data(), 2 * kBlock * row_bytes, 0, row_bytes, kBlock, table.data(), type};
+    v = k;
+    v.layer_offset = kBlock * row_bytes;
+  }
+  PagedKv(const PagedKv&) = delete;  // k and v point into pool and table
+  PagedKv& operator=(const PagedKv&) = delete;
+
+  std::vector<uint8_t> pool;
+  std::vector<int32_t> table;
+  KvRows k, v;
+};
+
 class VectorOpsTest : public ::testing::TestWithParam<KernelIsa> {
  protected:
   void SetUp() override {
@@ -226,15 +249,10 @@ TEST_P(VectorOpsTest, AttentionGroupIsBitIdenticalPerHead) {
   for (const KvTypeTraits& t : kKvTypes) {
     const KvType type = t.type;
     for (int32_t head_dim : {64, 40, 128}) {
-      const int32_t n_kv_heads = 4, block = 16, n_pos = 70;
-      const int32_t n_blocks = (n_pos + block - 1) / block;
-      const size_t row_bytes = KvRowBytes(type, n_kv_heads * head_dim);
-      std::vector<uint8_t> pool(static_cast<size_t>(n_blocks) * 2 * block * row_bytes);
-      std::vector<int32_t> table(static_cast<size_t>(n_blocks));
-      for (int32_t b = 0; b < n_blocks; ++b) table[static_cast<size_t>(b)] = n_blocks - 1 - b;
-      KvRows k{pool.data(), 2 * block * row_bytes, 0, row_bytes, block, table.data(), type};
-      KvRows v = k;
-      v.layer_offset = block * row_bytes;
+      const int32_t n_kv_heads = 4, n_pos = 70;
+      const PagedKv paged(type, n_pos, n_kv_heads * head_dim);
+      const KvRows& k = paged.k;
+      const KvRows& v = paged.v;
       for (int32_t p = 0; p < n_pos; ++p) {
         const auto kr = Random(static_cast<size_t>(n_kv_heads * head_dim), 1.0f, static_cast<uint32_t>(7 * p));
         const auto vr = Random(static_cast<size_t>(n_kv_heads * head_dim), 1.0f, static_cast<uint32_t>(7 * p + 1));
@@ -278,15 +296,9 @@ TEST_P(VectorOpsTest, WindowedSoftcappedAttentionMatchesDirectSum) {
     for (int32_t head_dim : {64, 40, 96}) {
       if (!Fits(type, head_dim)) continue;
       for (int32_t n_pos : {50, 700}) {
-        const int32_t block = 16;
-        const int32_t n_blocks = (n_pos + block - 1) / block;
-        const size_t row_bytes = KvRowBytes(type, head_dim);
-        std::vector<uint8_t> pool(static_cast<size_t>(n_blocks) * 2 * block * row_bytes);
-        std::vector<int32_t> table(static_cast<size_t>(n_blocks));
-        for (int32_t b = 0; b < n_blocks; ++b) table[static_cast<size_t>(b)] = n_blocks - 1 - b;
-        KvRows k{pool.data(), 2 * block * row_bytes, 0, row_bytes, block, table.data(), type};
-        KvRows v = k;
-        v.layer_offset = block * row_bytes;
+        const PagedKv paged(type, n_pos, head_dim);
+        const KvRows& k = paged.k;
+        const KvRows& v = paged.v;
         std::vector<std::vector<float>> keys, values, keys0, values0;  // stored; before storing
         for (int32_t p = 0; p < n_pos; ++p) {
           keys0.push_back(Random(static_cast<size_t>(head_dim), 2.0f, static_cast<uint32_t>(3 * p + 1)));
