@@ -160,6 +160,16 @@ Result<ModelWeights> BindWeights(const GgufFile& gguf, HParams* hp) {
     }
   }
   if (w.tied_embeddings) w.output = w.tok_embd;  // Llama 3.2 1B/3B, SmolLM, Gemma
+  if (hp->spec->encoder) {
+    // An encoder runs whole batches of inputs through its matrices at once
+    // (compute-bound): F16 / BF16 ones use BF16 dot products where the CPU
+    // has them (kernels/cpu/matmul.h).
+    for (LayerWeights& l : w.layers) {
+      l.ForEachMatrix([](WeightMatrix& m) {
+        if (m.data != nullptr && (m.type == GgmlType::kF16 || m.type == GgmlType::kBF16)) m.bf16_dot = true;
+      });
+    }
+  }
   if (w.rope_factors_short != nullptr && w.rope_factors_long == nullptr) {
     return Status::NotFound(gguf.name() +
                             ": missing tensor rope_factors_long.weight (rope_factors_short.weight is present)");

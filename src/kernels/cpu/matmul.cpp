@@ -1,5 +1,5 @@
-// MatMul's front door: picks the active ISA's kernels, quantizes the
-// activations once per call into per-thread scratch, and splits the weight
+// MatMul's front door: picks the active ISA's kernels (or the BF16 dot-product
+// path), quantizes the activations once per call into per-thread scratch, and splits the weight
 // rows over the pool in tiles (each output is computed by one thread, in an
 // order fixed by the kernel: see matmul_int8_impl.h).
 #include <algorithm>
@@ -10,6 +10,7 @@
 
 #include "kernels/cpu/matmul.h"
 #include "kernels/cpu/matmul_isa.h"
+#include "util/cpu_features.h"
 
 namespace jarvis {
 namespace {
@@ -83,6 +84,69 @@ ki::QuantActs LayoutActs(std::vector<uint8_t>& buf, GgmlType type, int64_t n_tok
   return a;
 }
 
+// Runs rows(begin, end, scratch) over [0, n_rows) in tiles of `tile` rows.
+// Row tiles are handed out in small chunks from a shared counter rather
+// than split statically: a thread that the OS preempts (a busy machine)
+// does not hold up the whole call. Which thread computes a row does not
+// change its bits (matmul_int8_impl.h). `scratch` is 64-byte aligned
+// per-thread memory of scratch_bytes.
+template <typename Rows>
+void RunRowTiles(ThreadPool& pool, int64_t n_rows, int64_t tile, size_t scratch_bytes, const Rows& rows) {
+  const int64_t n_tiles = (n_rows + tile - 1) / tile;
+  struct Job {
+    const Rows* rows;
+    int64_t n_rows, tile, n_tiles, chunk;
+    size_t scratch_bytes;
+    std::atomic<int64_t> next{0};
+  } job{&rows, n_rows, tile, n_tiles, std::clamp<int64_t>(n_tiles / (16 * pool.size()), 1, 8), scratch_bytes};
+  // One pointer captured: std::function keeps it inline (no allocation).
+  auto work = [j = &job](int, int) {
+    thread_local std::vector<uint8_t> scratch;
+    uint8_t* s = nullptr;
+    if (j->scratch_bytes > 0) {
+      if (scratch.size() < j->scratch_bytes + 64) scratch.resize(j->scratch_bytes + 64);
+      s = scratch.data() + (64 - reinterpret_cast<uintptr_t>(scratch.data()) % 64) % 64;
+    }
+    for (;;) {
+      const int64_t begin = j->next.fetch_add(j->chunk, std::memory_order_relaxed);
+      if (begin >= j->n_tiles) break;
+      const int64_t end = std::min(j->n_tiles, begin + j->chunk);
+      (*j->rows)(begin * j->tile, std::min(j->n_rows, end * j->tile), s);
+    }
+  };
+  if (pool.size() == 1 || n_tiles == 1) {
+    work(0, 1);
+  } else {
+    pool.Run(work);
+  }
+}
+
+// F16 / BF16 weights with BF16 dot products (matmul_avx512bf16.cpp).
+void MatMulBf16Dot(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool) {
+  namespace bf = ki::avx512bf16;
+  ki::Bf16Args args;
+  args.w = w.data;
+  args.f16 = w.type == GgmlType::kF16;
+  args.rows = w.rows;
+  args.cols = w.cols;
+  args.row_bytes = w.row_bytes;
+  args.stride = bf::ActStride(w.cols);
+  args.n_tokens = n_tokens;
+  args.y = y;
+  thread_local std::vector<uint16_t> acts;
+  const size_t act_values = static_cast<size_t>(n_tokens * args.stride) + 32;  // + room to align
+  if (acts.size() < act_values) acts.resize(act_values);
+  uint16_t* aligned = acts.data() + (64 - reinterpret_cast<uintptr_t>(acts.data()) % 64) % 64 / 2;
+  args.acts = aligned;
+  if (n_tokens < 4 || pool.size() == 1) {
+    bf::ConvertActs(x, w.cols, 0, n_tokens, aligned);
+  } else {
+    pool.ParallelFor(n_tokens, 1, [&](int64_t begin, int64_t end) { bf::ConvertActs(x, w.cols, begin, end, aligned); });
+  }
+  RunRowTiles(pool, w.rows, bf::RowTile(), bf::ScratchBytes(w.cols),
+              [&](int64_t begin, int64_t end, uint8_t* scratch) { bf::MatMulRows(args, begin, end, scratch); });
+}
+
 }  // namespace
 
 bool HasFastMatMul(GgmlType type, KernelIsa isa) {
@@ -90,7 +154,17 @@ bool HasFastMatMul(GgmlType type, KernelIsa isa) {
   return k != nullptr && CpuSupportsIsa(isa) && k->has_kernel(type);
 }
 
+bool UsesBf16Dot(const WeightMatrix& w) {
+  if (!w.bf16_dot || (w.type != GgmlType::kF16 && w.type != GgmlType::kBF16)) return false;
+  const KernelIsa isa = ActiveKernelIsa();
+  return (isa == KernelIsa::kAvx512 || isa == KernelIsa::kAmx) && GetCpuFeatures().avx512bf16;
+}
+
 void MatMul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool) {
+  if (n_tokens > 0 && UsesBf16Dot(w)) {
+    MatMulBf16Dot(w, x, n_tokens, y, pool);
+    return;
+  }
   const IsaKernels* k = KernelsFor(ActiveKernelIsa());
   if (k == nullptr || !k->has_kernel(w.type) || n_tokens <= 0) {
     MatMulReference(w, x, n_tokens, y, pool);
@@ -115,40 +189,8 @@ void MatMul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, T
       pool.ParallelFor(n_tokens, 1, [&](int64_t begin, int64_t end) { k->quantize(w.type, x, begin, end, args.acts); });
     }
   }
-  // Row tiles are handed out in small chunks from a shared counter rather
-  // than split statically: a thread that the OS preempts (a busy machine)
-  // does not hold up the whole call. Which thread computes a row does not
-  // change its bits (matmul_int8_impl.h).
-  const int64_t tile = k->row_tile();
-  const int64_t n_tiles = (w.rows + tile - 1) / tile;
-  const size_t scratch_bytes = k->scratch_bytes(args);
-  struct Job {
-    const IsaKernels* k;
-    const ki::MatMulArgs* args;
-    int64_t tile, n_tiles, chunk;
-    size_t scratch_bytes;
-    std::atomic<int64_t> next{0};
-  } job{k, &args, tile, n_tiles, std::clamp<int64_t>(n_tiles / (16 * pool.size()), 1, 8), scratch_bytes};
-  // One pointer captured: std::function keeps it inline (no allocation).
-  auto work = [j = &job](int, int) {
-    thread_local std::vector<uint8_t> scratch;
-    uint8_t* s = nullptr;
-    if (j->scratch_bytes > 0) {
-      if (scratch.size() < j->scratch_bytes + 64) scratch.resize(j->scratch_bytes + 64);
-      s = scratch.data() + (64 - reinterpret_cast<uintptr_t>(scratch.data()) % 64) % 64;
-    }
-    for (;;) {
-      const int64_t begin = j->next.fetch_add(j->chunk, std::memory_order_relaxed);
-      if (begin >= j->n_tiles) break;
-      const int64_t end = std::min(j->n_tiles, begin + j->chunk);
-      j->k->rows(*j->args, begin * j->tile, std::min(j->args->rows, end * j->tile), s);
-    }
-  };
-  if (pool.size() == 1 || n_tiles == 1) {
-    work(0, 1);
-  } else {
-    pool.Run(work);
-  }
+  RunRowTiles(pool, w.rows, k->row_tile(), k->scratch_bytes(args),
+              [&](int64_t begin, int64_t end, uint8_t* scratch) { k->rows(args, begin, end, scratch); });
 }
 
 }  // namespace jarvis

@@ -27,6 +27,14 @@ struct WeightMatrix {
   // Optional lane-interleaved copy of `data` for the int8 kernels
   // (weight_pack.h); `data` stays the source of truth for everything else.
   const uint8_t* packed = nullptr;
+  // F16 / BF16 weights only: compute with BF16 dot products (activations
+  // rounded to BF16, two products per F32 lane and step) where the CPU has
+  // them (AVX-512 BF16 under the avx512 or amx kernels), else as usual in F32
+  // arithmetic. Set for the encoders' matrices (model/weights.cpp): an
+  // embedding batch is compute-bound, and BF16 rounding moves an embedding's
+  // direction by ~1e-5 (cosine). Per matrix, so every call on it takes the
+  // same path whatever the batch (batch invariance).
+  bool bf16_dot = false;
 
   const uint8_t* row(int64_t r) const { return data + static_cast<size_t>(r) * row_bytes; }
 };
@@ -40,7 +48,8 @@ std::string ComputeWeightTypeList();
 // on the kernels of ActiveKernelIsa() (kernels/cpu/isa.h):
 //   - scalar: MatMulReference below.
 //   - avx2 / avx512 / amx: F32, F16 and BF16 weights in F32 arithmetic
-//     (vector lanes, fixed reduction tree); Q4_0, Q4_1, Q5_0, Q5_1, Q8_0,
+//     (vector lanes, fixed reduction tree), or with BF16 dot products for
+//     matrices marked bf16_dot on CPUs with AVX-512 BF16; Q4_0, Q4_1, Q5_0, Q5_1, Q8_0,
 //     Q4_K, Q5_K and Q6_K weights against activations quantized to int8 on
 //     the fly (blocks of 32 for the legacy types, of 256 for the K types),
 //     with exact integer dot products,
@@ -62,6 +71,10 @@ void MatMulReference(const WeightMatrix& w, const float* x, int64_t n_tokens, fl
 
 // Whether MatMul has a fast kernel for `type` on `isa` (else it runs the reference).
 bool HasFastMatMul(GgmlType type, KernelIsa isa);
+
+// Whether MatMul runs `w` with BF16 dot products now (w.bf16_dot, its type,
+// the active ISA and the CPU).
+bool UsesBf16Dot(const WeightMatrix& w);
 
 // Copies row `r` of `w` into dst as F32 (embedding lookup).
 void DequantizeWeightRow(const WeightMatrix& w, int64_t r, float* dst);

@@ -79,4 +79,29 @@ JARVIS_DECLARE_ISA_KERNELS(amx)
 
 #undef JARVIS_DECLARE_ISA_KERNELS
 
+// The BF16 dot-product path (matmul_avx512bf16.cpp) for F16 / BF16 weights
+// marked bf16_dot, on CPUs with AVX-512 BF16. Activations are converted once
+// per call: token t's values at acts[t * stride], rounded to BF16, zero-padded
+// to stride = ActStride(cols).
+struct Bf16Args {
+  const uint8_t* w = nullptr;  // row r at w + r * row_bytes
+  bool f16 = true;             // F16 weights (else BF16)
+  int64_t rows = 0;
+  int64_t cols = 0;
+  size_t row_bytes = 0;
+  const uint16_t* acts = nullptr;
+  int64_t stride = 0;
+  int64_t n_tokens = 0;
+  float* y = nullptr;  // n_tokens x rows
+};
+
+namespace avx512bf16 {
+int64_t ActStride(int64_t cols);
+void ConvertActs(const float* x, int64_t cols, int64_t t_begin, int64_t t_end, uint16_t* out);
+// Rows per tile (MatMulRows' r_begin is a multiple) and per-thread scratch.
+int64_t RowTile();
+size_t ScratchBytes(int64_t cols);
+void MatMulRows(const Bf16Args& args, int64_t r_begin, int64_t r_end, uint8_t* scratch);
+}  // namespace avx512bf16
+
 }  // namespace jarvis::kernels_internal
