@@ -51,12 +51,14 @@ void CpuLayerOps::BindWithoutCache(const Batch& batch, float* x) {
   }
   const HParams& hp = model_.hparams();
   // Score rows of the longest sequence: per thread, one per query head of a
-  // KV group (the causal path) or K transposed + one row (AttentionDense).
+  // KV group (the causal path) or K transposed + a tile of query rows
+  // (AttentionDense).
   int32_t longest = 0;
   for (int32_t t = 0; t < n; ++t) longest = std::max(longest, seq_end_[static_cast<size_t>(t)] - (t - batch.positions[t]));
   scores_stride_ = std::max(scores_stride_, longest);
   Grow(scores_, static_cast<size_t>(scores_stride_) * static_cast<size_t>(hp.n_head / hp.n_head_kv) * pool_.size());
-  Grow(dense_scratch_, static_cast<size_t>(scores_stride_) * static_cast<size_t>(hp.head_dim + 1) * pool_.size());
+  Grow(dense_scratch_,
+       static_cast<size_t>(scores_stride_) * static_cast<size_t>(hp.head_dim + kAttentionDenseQueries) * pool_.size());
 }
 
 const float* CpuLayerOps::Vector(int32_t layer, TensorRole role) const {
@@ -138,7 +140,7 @@ void CpuLayerOps::AttendWithinBatch(const AttentionParams& params, bool causal) 
     const int64_t n_items = static_cast<int64_t>(seq_start_.size()) * hp.n_head;
     pool_.Run([&](int thread, int n_threads) {
       float* kt = dense_scratch_.data() +
-                  static_cast<size_t>(thread) * scores_stride_ * static_cast<size_t>(hp.head_dim + 1);
+                  static_cast<size_t>(thread) * scores_stride_ * static_cast<size_t>(hp.head_dim + kAttentionDenseQueries);
       float* scores = kt + static_cast<size_t>(scores_stride_) * hp.head_dim;
       for (int64_t item = thread; item < n_items; item += n_threads) {
         const int32_t start = seq_start_[static_cast<size_t>(item / hp.n_head)];

@@ -66,7 +66,7 @@ class CpuLayerOps final : public LayerOps {
   std::vector<float> h_, q_, k_, v_, att_, gate_, up_, out_;
   std::vector<int32_t> seq_end_;  // BindWithoutCache: per token, one past its sequence's last token
   std::vector<int32_t> seq_start_;  // BindWithoutCache: first token of each sequence, in batch order
-  std::vector<float> dense_scratch_;  // per thread: K transposed (head_dim x len) + scores (len)
+  std::vector<float> dense_scratch_;  // per thread: K transposed (head_dim x len) + scores (kAttentionDenseQueries x len)
   std::vector<float> scores_;  // per thread: (max positions) x (query heads per KV head)
   int32_t scores_stride_ = 0;
   CpuAttention attention_;

@@ -91,8 +91,10 @@ void AttentionGroup(const float* q, int32_t n_heads, const KvRows& k, const KvRo
 // out_i = softmax_j(q_i . k_j * scale [soft-capped]) v_j over all n rows j.
 // q, k, v, out point at this head's slice of row 0; rows are q_stride,
 // kv_stride, out_stride floats apart. Scratch: kt of head_dim x n floats,
-// scores of n. Memory is linear in n (no n x n matrix); each output depends
-// only on the sequence, in a fixed order.
+// scores of kAttentionDenseQueries x n (queries go in tiles of that many).
+// Memory is linear in n (no n x n matrix); each output depends only on the
+// sequence, in a fixed order.
+inline constexpr int kAttentionDenseQueries = 4;
 void AttentionDense(const float* q, int64_t q_stride, const float* k, const float* v, int64_t kv_stride, int32_t n,
                     int32_t head_dim, float scale, float softcap, float* kt, float* scores, float* out,
                     int64_t out_stride);

@@ -146,7 +146,7 @@ TEST_P(VectorOpsTest, AttentionDenseMatchesScalar) {
       const std::vector<float> k = Random(static_cast<size_t>(n * stride), 1.0f, 12);
       const std::vector<float> v = Random(static_cast<size_t>(n * stride), 1.0f, 13);
       const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
-      std::vector<float> kt(static_cast<size_t>(head_dim * n)), scores(static_cast<size_t>(n));
+      std::vector<float> kt(static_cast<size_t>(head_dim * n)), scores(static_cast<size_t>(kAttentionDenseQueries * n));
       std::vector<float> ref(static_cast<size_t>(n * stride), 0.0f), got = ref;
       {
         ScopedKernelIsa pin(KernelIsa::kScalar);

@@ -391,11 +391,83 @@ inline void AttentionPartialAny(const float* q, const KvRows& k, const KvRows& v
   }
 }
 
-// Whole-sequence attention of one query head (AttentionDense in attention.h):
-// K is transposed once into kt (head_dim x n) so that the scores of kL keys
-// come from head_dim FMAs with no horizontal sums, four key blocks in flight;
-// the weighted sum of V runs over the keys in four accumulators per kL
-// dimensions (key j in accumulator j % 4), added (s0 + s1) + (s2 + s3).
+// Whole-sequence attention of one query head (AttentionDense in attention.h),
+// kDenseQueries queries at a time so that each load of K or V feeds several
+// queries' FMAs. K is transposed once into kt (head_dim x n): the scores of kL
+// keys come from head_dim FMAs with no horizontal sums, per query and key
+// block one chain over d. The weighted sum of V is, per query and kL
+// dimensions, one chain over the keys in order. A query's arithmetic does not
+// depend on the other queries of its tile (a short last tile repeats its last
+// query), so every output depends only on the sequence.
+#if defined(__AVX512F__)
+constexpr int kDenseKeyVecs = 4;  // 4 queries x 4 key vectors: 16 accumulators of 32 registers
+constexpr int kDenseDimVecs = 4;
+#else
+constexpr int kDenseKeyVecs = 2;  // 4 x 2 = 8 accumulators of 16 registers
+constexpr int kDenseDimVecs = 2;
+#endif
+constexpr int kDenseQ = kAttentionDenseQueries;
+
+// scores[qi * n + j] = q_qi . k_j * scale for the tile's queries, keys
+// [j, j + nv * kL) (m valid lanes in the last vector).
+template <int NV>
+inline void DenseScores(const float* const* qs, const float* kt, int32_t n, int32_t head_dim, int32_t j, int m,
+                        F scale_v, float* scores) {
+  F acc[kDenseQ][NV];
+  for (int qi = 0; qi < kDenseQ; ++qi) {
+    for (int b = 0; b < NV; ++b) acc[qi][b] = V::ZeroF();
+  }
+  for (int32_t d = 0; d < head_dim; ++d) {
+    const float* row = kt + static_cast<int64_t>(d) * n + j;
+    F kv[NV];
+    for (int b = 0; b < NV; ++b) kv[b] = b + 1 < NV || m == kL ? V::LoadF32(row + b * kL) : V::LoadF32Tail(row + b * kL, m);
+    for (int qi = 0; qi < kDenseQ; ++qi) {
+      const F qd = V::Set1F(qs[qi][d]);
+      for (int b = 0; b < NV; ++b) acc[qi][b] = V::Fma(qd, kv[b], acc[qi][b]);
+    }
+  }
+  for (int qi = 0; qi < kDenseQ; ++qi) {
+    for (int b = 0; b < NV; ++b) {
+      float* dst = scores + static_cast<int64_t>(qi) * n + j + b * kL;
+      if (b + 1 < NV || m == kL) {
+        V::StoreF32(dst, V::Mul(acc[qi][b], scale_v));
+      } else {
+        V::Store(dst, V::Mul(acc[qi][b], scale_v), m);
+      }
+    }
+  }
+}
+
+// outs[qi][d .. d + nv * kL) (m valid lanes in the last vector) =
+// sum_j scores[qi * n + j] * v_j over all keys j in order.
+template <int NV>
+inline void DenseValues(const float* scores, const float* v, int64_t kv_stride, int32_t n, int32_t d, int m,
+                        float* const* outs) {
+  F acc[kDenseQ][NV];
+  for (int qi = 0; qi < kDenseQ; ++qi) {
+    for (int b = 0; b < NV; ++b) acc[qi][b] = V::ZeroF();
+  }
+  const float* vd = v + d;
+  for (int32_t j = 0; j < n; ++j, vd += kv_stride) {
+    F vv[NV];
+    for (int b = 0; b < NV; ++b) vv[b] = b + 1 < NV || m == kL ? V::LoadF32(vd + b * kL) : V::LoadF32Tail(vd + b * kL, m);
+    for (int qi = 0; qi < kDenseQ; ++qi) {
+      const F sj = V::Set1F(scores[static_cast<int64_t>(qi) * n + j]);
+      for (int b = 0; b < NV; ++b) acc[qi][b] = V::Fma(sj, vv[b], acc[qi][b]);
+    }
+  }
+  for (int qi = 0; qi < kDenseQ; ++qi) {
+    if (outs[qi] == nullptr) continue;
+    for (int b = 0; b < NV; ++b) {
+      if (b + 1 < NV || m == kL) {
+        V::StoreF32(outs[qi] + d + b * kL, acc[qi][b]);
+      } else {
+        V::Store(outs[qi] + d + b * kL, acc[qi][b], m);
+      }
+    }
+  }
+}
+
 inline void AttentionDenseImpl(const float* q, int64_t q_stride, const float* k, const float* v, int64_t kv_stride,
                                int32_t n, int32_t head_dim, float scale, float softcap, float* kt, float* scores,
                                float* out, int64_t out_stride) {
@@ -403,52 +475,28 @@ inline void AttentionDenseImpl(const float* q, int64_t q_stride, const float* k,
     for (int32_t d = 0; d < head_dim; ++d) kt[static_cast<int64_t>(d) * n + j] = k[j * kv_stride + d];
   }
   const F scale_v = V::Set1F(scale);
-  for (int32_t i = 0; i < n; ++i) {
-    const float* qi = q + i * q_stride;
+  for (int32_t i0 = 0; i0 < n; i0 += kDenseQ) {
+    const float* qs[kDenseQ];
+    float* outs[kDenseQ];
+    for (int qi = 0; qi < kDenseQ; ++qi) {
+      const int32_t i = i0 + qi < n ? i0 + qi : n - 1;
+      qs[qi] = q + i * q_stride;
+      outs[qi] = i0 + qi < n ? out + i * out_stride : nullptr;
+    }
     int32_t j = 0;
-    for (; j + 4 * kL <= n; j += 4 * kL) {
-      F a0 = V::ZeroF(), a1 = V::ZeroF(), a2 = V::ZeroF(), a3 = V::ZeroF();
-      for (int32_t d = 0; d < head_dim; ++d) {
-        const F qd = V::Set1F(qi[d]);
-        const float* row = kt + static_cast<int64_t>(d) * n + j;
-        a0 = V::Fma(qd, V::LoadF32(row), a0);
-        a1 = V::Fma(qd, V::LoadF32(row + kL), a1);
-        a2 = V::Fma(qd, V::LoadF32(row + 2 * kL), a2);
-        a3 = V::Fma(qd, V::LoadF32(row + 3 * kL), a3);
-      }
-      V::StoreF32(scores + j, V::Mul(a0, scale_v));
-      V::StoreF32(scores + j + kL, V::Mul(a1, scale_v));
-      V::StoreF32(scores + j + 2 * kL, V::Mul(a2, scale_v));
-      V::StoreF32(scores + j + 3 * kL, V::Mul(a3, scale_v));
+    for (; j + kDenseKeyVecs * kL <= n; j += kDenseKeyVecs * kL) {
+      DenseScores<kDenseKeyVecs>(qs, kt, n, head_dim, j, kL, scale_v, scores);
     }
-    for (; j < n; j += kL) {
-      const int m = n - j < kL ? static_cast<int>(n - j) : kL;
-      F a = V::ZeroF();
-      for (int32_t d = 0; d < head_dim; ++d) {
-        a = V::Fma(V::Set1F(qi[d]), V::LoadF32Tail(kt + static_cast<int64_t>(d) * n + j, m), a);
-      }
-      V::Store(scores + j, V::Mul(a, scale_v), m);
+    for (; j < n; j += kL) DenseScores<1>(qs, kt, n, head_dim, j, n - j < kL ? n - j : kL, scale_v, scores);
+    for (int qi = 0; qi < kDenseQ; ++qi) {
+      float* row = scores + static_cast<int64_t>(qi) * n;
+      if (softcap > 0.0f) SoftcapInPlace(row, n, softcap);
+      SoftmaxImpl(row, n);
     }
-    if (softcap > 0.0f) SoftcapInPlace(scores, n, softcap);
-    SoftmaxImpl(scores, n);
-    float* oi = out + i * out_stride;
-    for (int32_t d = 0; d < head_dim; d += kL) {
-      const int m = head_dim - d < kL ? head_dim - d : kL;
-      // Four named accumulators (an array indexed in the tail would live
-      // on the stack); the tail's keys go to s0, s1, s2 in turn.
-      F s0 = V::ZeroF(), s1 = V::ZeroF(), s2 = V::ZeroF(), s3 = V::ZeroF();
-      const float* vd = v + d;
-      int32_t jj = 0;
-      for (; jj + 4 <= n; jj += 4, vd += 4 * kv_stride) {
-        s0 = V::Fma(V::Set1F(scores[jj]), V::LoadF32Tail(vd, m), s0);
-        s1 = V::Fma(V::Set1F(scores[jj + 1]), V::LoadF32Tail(vd + kv_stride, m), s1);
-        s2 = V::Fma(V::Set1F(scores[jj + 2]), V::LoadF32Tail(vd + 2 * kv_stride, m), s2);
-        s3 = V::Fma(V::Set1F(scores[jj + 3]), V::LoadF32Tail(vd + 3 * kv_stride, m), s3);
-      }
-      if (jj < n) s0 = V::Fma(V::Set1F(scores[jj]), V::LoadF32Tail(vd, m), s0);
-      if (jj + 1 < n) s1 = V::Fma(V::Set1F(scores[jj + 1]), V::LoadF32Tail(vd + kv_stride, m), s1);
-      if (jj + 2 < n) s2 = V::Fma(V::Set1F(scores[jj + 2]), V::LoadF32Tail(vd + 2 * kv_stride, m), s2);
-      V::Store(oi + d, V::Add(V::Add(s0, s1), V::Add(s2, s3)), m);
+    int32_t d = 0;
+    for (; d + kDenseDimVecs * kL <= head_dim; d += kDenseDimVecs * kL) {
+      DenseValues<kDenseDimVecs>(scores, v, kv_stride, n, d, kL, outs);
     }
+    for (; d < head_dim; d += kL) DenseValues<1>(scores, v, kv_stride, n, d, head_dim - d < kL ? head_dim - d : kL, outs);
   }
 }
