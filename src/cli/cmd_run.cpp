@@ -122,6 +122,7 @@ void Run(const RunFlags& f) {
     EngineOptions draft_eo = eo;
     draft_eo.n_ctx = (*engine)->n_ctx();
     draft_eo.gpu_layers = draft_gpu.gpu_layers;
+    draft_eo.shared_pool = &(*engine)->pool();
     auto made = ModelDrafter::Create(*model, *draft_model, draft_eo, go.prefill_chunk);
     if (!made.ok()) Fail("--draft-model " + f.draft_model + ": " + made.status().message(), kExitUsageError);
     drafter = std::move(made).value();

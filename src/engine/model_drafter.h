@@ -42,8 +42,9 @@ class ModelDrafter {
  public:
   // Checks `draft` against `target` (CheckDraftModel) and creates the draft
   // engine with `options` (n_ctx: the target engine's; max_sequences: the
-  // target sequences that may draft at once). `draft` must outlive the
-  // drafter. max_batch_tokens bounds one catch-up forward step.
+  // target sequences that may draft at once; shared_pool: the target
+  // engine's pool). `draft` must outlive the drafter. max_batch_tokens
+  // bounds one catch-up forward step.
   static Result<std::unique_ptr<ModelDrafter>> Create(const Model& target, const Model& draft,
                                                       const EngineOptions& options, int32_t max_batch_tokens);
 

@@ -80,6 +80,7 @@ Result<std::unique_ptr<Scheduler>> Scheduler::Create(const Model& model, const S
     draft.max_sequences = options.max_sequences;  // one draft sequence per running sequence
     draft.kv_blocks = 0;
     draft.gpu_layers = options.draft_gpu_layers;
+    draft.shared_pool = &engine->pool();  // the loop thread drives both, in turn
     JARVIS_ASSIGN_OR_RETURN(drafter, ModelDrafter::Create(model, *options.draft_model, draft, options.max_batch_tokens));
   }
 
