@@ -175,8 +175,12 @@ Service::Impl::Impl(const ServiceOptions& options, std::vector<ModelSource> sour
     JARVIS_ASSIGN_OR_RETURN(loaded->model, Model::Load(src.path, load));
     SchedulerOptions so = options_.scheduler;
     so.gpu_layers = gpu.gpu_layers;
-    so.draft_model = draft_.model;
-    so.draft_gpu_layers = draft_.gpu_layers;
+    if (loaded->model->hparams().spec->encoder) {
+      so.speculation = SpeculationOptions();  // an embedding model never generates, so never drafts
+    } else {
+      so.draft_model = draft_.model;
+      so.draft_gpu_layers = draft_.gpu_layers;
+    }
     ModelMetrics* mm = &per_model_[slot];
     GlobalMetrics* g = &global_;
     so.on_step = [mm, g, user = options_.scheduler.on_step](const StepStats& s) {
