@@ -90,6 +90,7 @@ Status ModelDrafter::Draft(std::span<Job> jobs) {
       in_batch.push_back(&w);
     }
     if (in_batch.empty()) return Status::Ok();
+    ++forward_steps_;
     if (Status s = engine_->Decode(batch_, &logits_); !s.ok()) {
       for (Job& job : jobs) job.draft.clear();
       return s;

@@ -66,6 +66,9 @@ class ModelDrafter {
 
   Engine& engine() { return *engine_; }
   int32_t open_sequences() const { return static_cast<int32_t>(fed_.size()); }
+  // Forward steps run so far (the batching is visible in it: k draft tokens
+  // for any number of caught-up sequences take k steps).
+  int64_t forward_steps() const { return forward_steps_; }
 
  private:
   ModelDrafter(std::unique_ptr<Engine> engine, int32_t max_batch_tokens)
@@ -77,6 +80,7 @@ class ModelDrafter {
   std::unordered_map<int32_t, std::vector<int32_t>> fed_;
   Batch batch_;
   std::vector<float> logits_;
+  int64_t forward_steps_ = 0;
 };
 
 // Opens a draft sequence for its lifetime (Generate's one sequence).

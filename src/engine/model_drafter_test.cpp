@@ -178,7 +178,8 @@ TEST(ModelDrafterTest, ResyncsOnAHistoryThatLeftTheDraft) {
 }
 
 // One Draft call over several sequences (batched steps, catch-up chunked to a
-// small max_batch_tokens) drafts what each gets alone.
+// small max_batch_tokens) drafts what each gets alone, and once caught up
+// they share each forward step.
 TEST(ModelDrafterTest, BatchedDraftsEqualDraftsOneAtATime) {
   auto stories = LoadOrDie(test::StoriesModelPath());
   ASSERT_TRUE(stories);
@@ -192,6 +193,7 @@ TEST(ModelDrafterTest, BatchedDraftsEqualDraftsOneAtATime) {
   ASSERT_TRUE(together && alone);
   std::vector<ModelDrafter::Job> jobs;
   std::vector<std::unique_ptr<ScopedDraftSequence>> seqs;
+  std::vector<std::vector<int32_t>> next_histories(histories.size());
   for (size_t i = 0; i < histories.size(); ++i) {
     seqs.push_back(std::make_unique<ScopedDraftSequence>(*together));
     jobs.push_back({seqs.back()->id(), histories[i], static_cast<int32_t>(2 + i * 2), {}});
@@ -204,6 +206,22 @@ TEST(ModelDrafterTest, BatchedDraftsEqualDraftsOneAtATime) {
     EXPECT_EQ(jobs[i].draft.size(), static_cast<size_t>(jobs[i].max_tokens));
     EXPECT_EQ(jobs[i].draft, job.draft) << "sequence " << i;
   }
+  // Next round: each history took its draft but the last token (never fed)
+  // and then a token of the target's own, so each catches up on that one
+  // token in the step that gives its first draft token: the drafts of all
+  // three sequences take one forward step per draft position.
+  for (size_t i = 0; i < histories.size(); ++i) {
+    std::vector<int32_t> next(histories[i].begin(), histories[i].end());
+    next.insert(next.end(), jobs[i].draft.begin(), jobs[i].draft.end() - 1);
+    next.push_back(7);
+    jobs[i] = {seqs[i]->id(), {}, 5, {}};
+    next_histories[i] = std::move(next);
+    jobs[i].tokens = next_histories[i];
+  }
+  const int64_t before = together->forward_steps();
+  ASSERT_TRUE(together->Draft(jobs).ok());
+  EXPECT_EQ(together->forward_steps() - before, 5);
+  for (const auto& job : jobs) EXPECT_EQ(job.draft.size(), 5u);
   seqs.clear();
   EXPECT_EQ(together->open_sequences(), 0);
 }
