@@ -46,46 +46,46 @@ Result<std::vector<DraftModelRun>> MeasureDraftModel(Engine& engine, const Model
     go.sampling.temperature = std::string(continuation) == "sampled" ? 1.0f : 0.0f;
     go.sampling.seed = 42;
     go.sampling.has_seed = true;
-    std::vector<int32_t> plain_tokens;
-    double plain_tps = 0.0;
     // "off" first (the reference), then each drafter at each length.
     struct Config {
       std::string name;
       ModelDrafter* drafter;
       int32_t k;
-    };
-    std::vector<Config> configs = {{"off", nullptr, 0}};
-    for (int32_t k : drafts) configs.push_back({draft_name, file_drafter.get(), k});
-    for (int32_t k : drafts) configs.push_back({"target", self_drafter.get(), k});
-    for (const Config& c : configs) {
-      go.speculation = SpeculationOptions();
-      go.drafter = c.drafter;
-      if (c.drafter != nullptr) {
-        go.speculation.mode = "draft";
-        go.speculation.draft_max = c.k;
-      }
       std::vector<double> tps;
       GenerationResult last;
-      for (int rep = -1; rep < reps; ++rep) {  // rep -1: warm-up
-        JARVIS_ASSIGN_OR_RETURN(last, Generate(engine, prompt, go));
-        if (rep >= 0 && last.generate_seconds > 0) {
-          tps.push_back(static_cast<double>(last.tokens.size()) / last.generate_seconds);
+    };
+    std::vector<Config> configs = {{"off", nullptr, 0, {}, {}}};
+    for (int32_t k : drafts) configs.push_back({draft_name, file_drafter.get(), k, {}, {}});
+    for (int32_t k : drafts) configs.push_back({"target", self_drafter.get(), k, {}, {}});
+    // Repetitions go round the configurations, so that a shared machine's
+    // changing load falls on all of them alike and the ratios hold.
+    for (int rep = -1; rep < reps; ++rep) {  // rep -1: warm-up
+      for (Config& c : configs) {
+        go.speculation = SpeculationOptions();
+        go.drafter = c.drafter;
+        if (c.drafter != nullptr) {
+          go.speculation.mode = "draft";
+          go.speculation.draft_max = c.k;
+        }
+        JARVIS_ASSIGN_OR_RETURN(c.last, Generate(engine, prompt, go));
+        if (rep >= 0 && c.last.generate_seconds > 0) {
+          c.tps.push_back(static_cast<double>(c.last.tokens.size()) / c.last.generate_seconds);
         }
       }
+    }
+    const Config& plain = configs.front();
+    const double plain_tps = Median(plain.tps);
+    for (const Config& c : configs) {
       DraftModelRun r;
       r.drafter = c.name;
       r.continuation = continuation;
       r.draft_max = c.k;
-      r.tokens_per_s = Median(tps);
-      r.tokens = static_cast<int32_t>(last.tokens.size());
-      r.steps = last.decode_steps;
-      r.drafted = last.draft_tokens;
-      r.accepted = last.accepted_draft_tokens;
-      if (c.drafter == nullptr) {
-        plain_tokens = last.tokens;
-        plain_tps = r.tokens_per_s;
-      }
-      r.same_output = last.tokens == plain_tokens;
+      r.tokens_per_s = Median(c.tps);
+      r.tokens = static_cast<int32_t>(c.last.tokens.size());
+      r.steps = c.last.decode_steps;
+      r.drafted = c.last.draft_tokens;
+      r.accepted = c.last.accepted_draft_tokens;
+      r.same_output = c.last.tokens == plain.last.tokens;
       r.speedup = plain_tps > 0 ? r.tokens_per_s / plain_tps : 1.0;
       out.push_back(r);
     }
@@ -105,10 +105,18 @@ Result<std::vector<ConcurrentDraftRun>> MeasureConcurrentDraftModel(const Model&
   const std::shared_ptr<const Model> self(&target, [](const Model*) {});
   std::vector<ConcurrentDraftRun> out;
   for (int32_t n_seq : sequences) {
-    std::vector<std::vector<int32_t>> plain_tokens;
-    double plain_tps = 0.0;
-    for (const auto& [name, drafter] : std::vector<std::pair<std::string, std::shared_ptr<const Model>>>{
-             {"off", nullptr}, {draft_name, draft}, {"target", self}}) {
+    struct Config {
+      std::string name;
+      std::shared_ptr<const Model> drafter;
+      std::unique_ptr<Scheduler> scheduler;
+      std::vector<double> tps;
+      std::vector<std::vector<int32_t>> tokens;  // of the last rep
+    };
+    std::vector<Config> configs;
+    configs.push_back({"off", nullptr, nullptr, {}, {}});
+    configs.push_back({draft_name, draft, nullptr, {}, {}});
+    configs.push_back({"target", self, nullptr, {}, {}});
+    for (Config& c : configs) {
       SchedulerOptions o;
       o.max_sequences = n_seq;
       o.n_threads = threads;
@@ -116,15 +124,16 @@ Result<std::vector<ConcurrentDraftRun>> MeasureConcurrentDraftModel(const Model&
       o.max_batch_tokens = std::max(RuntimeOptions{}.batch_tokens, n_seq);
       o.prefix_cache = false;  // every rep computes its prompts
       o.gpu_layers = placement.target_gpu_layers;
-      if (drafter) {
+      if (c.drafter) {
         o.speculation.mode = "draft";
-        o.draft_model = drafter;
-        o.draft_gpu_layers = drafter == self ? placement.target_gpu_layers : placement.draft_gpu_layers;
+        o.draft_model = c.drafter;
+        o.draft_gpu_layers = c.drafter == self ? placement.target_gpu_layers : placement.draft_gpu_layers;
       }
-      JARVIS_ASSIGN_OR_RETURN(std::unique_ptr<Scheduler> scheduler, Scheduler::Create(target, o));
-      std::vector<double> tps;
-      std::vector<std::vector<int32_t>> tokens;
-      for (int rep = -1; rep < reps; ++rep) {  // rep -1: warm-up
+      JARVIS_ASSIGN_OR_RETURN(c.scheduler, Scheduler::Create(target, o));
+    }
+    // Repetitions go round the configurations (as MeasureDraftModel).
+    for (int rep = -1; rep < reps; ++rep) {  // rep -1: warm-up
+      for (Config& c : configs) {
         std::vector<RequestHandle> handles;
         const auto start = std::chrono::steady_clock::now();
         for (int32_t s = 0; s < n_seq; ++s) {
@@ -133,33 +142,32 @@ Result<std::vector<ConcurrentDraftRun>> MeasureConcurrentDraftModel(const Model&
           r.max_tokens = n_tokens;
           r.ignore_eos = true;
           r.sampling.temperature = 0.0f;
-          JARVIS_ASSIGN_OR_RETURN(RequestHandle h, scheduler->Submit(std::move(r)));
+          JARVIS_ASSIGN_OR_RETURN(RequestHandle h, c.scheduler->Submit(std::move(r)));
           handles.push_back(std::move(h));
         }
-        tokens.clear();
+        c.tokens.clear();
         int64_t generated = 0;
         for (RequestHandle& h : handles) {
           GenerateResult result = h.Wait();
           if (result.finish == FinishReason::kError) return result.error;
           generated += static_cast<int64_t>(result.tokens.size());
-          tokens.push_back(std::move(result.tokens));
+          c.tokens.push_back(std::move(result.tokens));
         }
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        if (rep >= 0 && seconds > 0) tps.push_back(static_cast<double>(generated) / seconds);
+        if (rep >= 0 && seconds > 0) c.tps.push_back(static_cast<double>(generated) / seconds);
       }
-      const SchedulerStats stats = scheduler->Stats();
+    }
+    const double plain_tps = Median(configs.front().tps);
+    for (const Config& c : configs) {
+      const SchedulerStats stats = c.scheduler->Stats();
       ConcurrentDraftRun r;
-      r.drafter = name;
+      r.drafter = c.name;
       r.sequences = n_seq;
-      r.tokens_per_s = Median(tps);
+      r.tokens_per_s = Median(c.tps);
       r.steps = stats.steps / (reps + 1);
       r.drafted = stats.draft_tokens / (reps + 1);
       r.accepted = stats.accepted_draft_tokens / (reps + 1);
-      if (!drafter) {
-        plain_tokens = tokens;
-        plain_tps = r.tokens_per_s;
-      }
-      r.same_output = tokens == plain_tokens;
+      r.same_output = c.tokens == configs.front().tokens;
       r.speedup = plain_tps > 0 ? r.tokens_per_s / plain_tps : 1.0;
       out.push_back(r);
     }

@@ -15,7 +15,9 @@
 //                 draft model's steps run batched across the B sequences.
 //
 // Every output is checked equal to the run without drafts. Prompts are fixed
-// pseudo-random token ids (bench_runner.h BenchTokenAt).
+// pseudo-random token ids (bench_runner.h BenchTokenAt). Repetitions go
+// round the configurations (off, F, target, off, ...), so a shared
+// machine's changing load falls on all of them alike.
 #pragma once
 
 #include <cstdint>
