@@ -1,6 +1,7 @@
 #include "engine/model_drafter.h"
 
 #include <algorithm>
+#include <limits>
 #include <utility>
 
 #include "engine/draft_vocabulary.h"
@@ -16,11 +17,13 @@ int32_t Argmax(std::span<const float> row) {
 }  // namespace
 
 Result<std::unique_ptr<ModelDrafter>> ModelDrafter::Create(const Model& target, const Model& draft,
-                                                           const EngineOptions& options, int32_t max_batch_tokens) {
+                                                           const EngineOptions& options, int32_t max_batch_tokens,
+                                                           int32_t catch_up_per_call) {
   JARVIS_RETURN_IF_ERROR(CheckDraftModel(target, draft));
   if (max_batch_tokens < 1) return Status::InvalidArgument("the draft model's max_batch_tokens must be >= 1");
+  if (catch_up_per_call < 0) return Status::InvalidArgument("the draft model's catch_up_per_call must be >= 0");
   JARVIS_ASSIGN_OR_RETURN(std::unique_ptr<Engine> engine, Engine::Create(draft, options));
-  return std::unique_ptr<ModelDrafter>(new ModelDrafter(std::move(engine), max_batch_tokens));
+  return std::unique_ptr<ModelDrafter>(new ModelDrafter(std::move(engine), max_batch_tokens, catch_up_per_call));
 }
 
 int32_t ModelDrafter::Open() {
@@ -65,6 +68,7 @@ Status ModelDrafter::Draft(std::span<Job> jobs) {
     fed.resize(static_cast<size_t>(keep));
     work.push_back({&job, &fed, n, keep});
   }
+  int32_t catch_up_left = catch_up_per_call_ > 0 ? catch_up_per_call_ : std::numeric_limits<int32_t>::max();
   for (;;) {
     batch_.Clear();
     std::vector<Work*> in_batch;
@@ -72,7 +76,11 @@ Status ModelDrafter::Draft(std::span<Job> jobs) {
     for (Work& w : work) {
       if (w.done || budget <= 0) continue;
       const bool catching_up = w.next < w.n;
-      const int32_t m = catching_up ? std::min(w.n - w.next, budget) : 1;
+      if (catching_up && catch_up_left <= 0) {  // the rest of its catch-up waits for the next call
+        w.done = true;
+        continue;
+      }
+      const int32_t m = catching_up ? std::min({w.n - w.next, budget, catch_up_left}) : 1;
       if (!kv.Reserve(w.job->seq, w.next + m).ok()) {  // no room: the draft so far
         w.done = true;
         continue;
@@ -87,6 +95,7 @@ Status ModelDrafter::Draft(std::span<Job> jobs) {
       batch_.block_tables.push_back(kv.block_table(w.job->seq));
       w.fed_this_step = m;
       budget -= m;
+      if (catching_up) catch_up_left -= m;
       in_batch.push_back(&w);
     }
     if (in_batch.empty()) return Status::Ok();

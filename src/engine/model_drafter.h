@@ -20,6 +20,13 @@
 // per draft position. k draft tokens for n sequences cost about k small
 // forward passes, not n * k.
 //
+// Catch-up per call: a new sequence's first draft catches the draft model up
+// on its whole prompt. With a limit (the scheduler's: max_batch_tokens) a
+// call feeds at most that many catch-up tokens in all; a sequence not caught
+// up gets no draft this time and goes on from there at the next call, so a
+// long prompt's draft prefill is spread over steps (as the target's chunked
+// prefill is) instead of stalling one step of every running sequence.
+//
 // A sequence whose draft K/V does not fit (more open sequences than the pool
 // was sized for, a context beyond the draft model's) gets a shorter or empty
 // draft: drafts never fail a request.
@@ -44,9 +51,11 @@ class ModelDrafter {
   // engine with `options` (n_ctx: the target engine's; max_sequences: the
   // target sequences that may draft at once; shared_pool: the target
   // engine's pool). `draft` must outlive the drafter. max_batch_tokens
-  // bounds one catch-up forward step.
+  // bounds one catch-up forward step; catch_up_per_call > 0 bounds the
+  // catch-up tokens of one Draft() call (above; 0: no limit).
   static Result<std::unique_ptr<ModelDrafter>> Create(const Model& target, const Model& draft,
-                                                      const EngineOptions& options, int32_t max_batch_tokens);
+                                                      const EngineOptions& options, int32_t max_batch_tokens,
+                                                      int32_t catch_up_per_call = 0);
 
   // A new, empty draft sequence; Close() frees its KV (-1 and unknown ids
   // are ignored).
@@ -59,7 +68,8 @@ class ModelDrafter {
     int32_t max_tokens = 0;            // draft length wanted
     std::vector<int32_t> draft;        // out: up to max_tokens guesses of the tokens after `tokens`
   };
-  // Fills every job's draft (above). An error only when a forward step
+  // Fills every job's draft (above; empty for a sequence still catching up
+  // under the per-call limit). An error only when a forward step
   // failed; the drafts are then empty and the draft sequences resync on the
   // next call.
   Status Draft(std::span<Job> jobs);
@@ -71,11 +81,12 @@ class ModelDrafter {
   int64_t forward_steps() const { return forward_steps_; }
 
  private:
-  ModelDrafter(std::unique_ptr<Engine> engine, int32_t max_batch_tokens)
-      : engine_(std::move(engine)), max_batch_tokens_(max_batch_tokens) {}
+  ModelDrafter(std::unique_ptr<Engine> engine, int32_t max_batch_tokens, int32_t catch_up_per_call)
+      : engine_(std::move(engine)), max_batch_tokens_(max_batch_tokens), catch_up_per_call_(catch_up_per_call) {}
 
   std::unique_ptr<Engine> engine_;
   int32_t max_batch_tokens_;
+  int32_t catch_up_per_call_;  // 0: no limit
   // Per open draft sequence: the tokens at positions 0.. whose K/V it holds.
   std::unordered_map<int32_t, std::vector<int32_t>> fed_;
   Batch batch_;

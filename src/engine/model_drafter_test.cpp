@@ -226,6 +226,36 @@ TEST(ModelDrafterTest, BatchedDraftsEqualDraftsOneAtATime) {
   EXPECT_EQ(together->open_sequences(), 0);
 }
 
+// With a catch-up limit per call a long history is caught up over several
+// calls (no draft meanwhile), then drafts what an unlimited drafter drafts.
+TEST(ModelDrafterTest, ACatchUpLimitSpreadsTheDraftPrefillOverCalls) {
+  auto stories = LoadOrDie(test::StoriesModelPath());
+  ASSERT_TRUE(stories);
+  const std::vector<int32_t> history =
+      Encode(*stories, "Once upon a time, in a small town, there lived a boy named Tim. Tim had a red ball");
+  ASSERT_GT(history.size(), 24u);
+  ASSERT_LE(history.size(), 36u);
+  auto limited = ModelDrafter::Create(*stories, *stories, SmallEngine(), 64, /*catch_up_per_call=*/12);
+  ASSERT_TRUE(limited.ok()) << limited.status().ToString();
+  auto unlimited = MakeDrafter(*stories, *stories);
+  ASSERT_TRUE(unlimited);
+  ScopedDraftSequence seq(**limited);
+  ModelDrafter::Job job{seq.id(), history, 3, {}};
+  for (int call = 0; call < 2; ++call) {  // 12 + 12 tokens: not there yet
+    ASSERT_TRUE((*limited)->Draft(std::span<ModelDrafter::Job>(&job, 1)).ok());
+    EXPECT_TRUE(job.draft.empty()) << "call " << call;
+    job.max_tokens = 3;
+  }
+  ASSERT_TRUE((*limited)->Draft(std::span<ModelDrafter::Job>(&job, 1)).ok());  // the rest (<= 12)
+  ScopedDraftSequence fresh(*unlimited);
+  ModelDrafter::Job reference{fresh.id(), history, 3, {}};
+  ASSERT_TRUE(unlimited->Draft(std::span<ModelDrafter::Job>(&reference, 1)).ok());
+  EXPECT_EQ(job.draft.size(), 3u);
+  EXPECT_EQ(job.draft, reference.draft);
+  EXPECT_EQ(ModelDrafter::Create(*stories, *stories, SmallEngine(), 64, -1).status().code(),
+            StatusCode::kInvalidArgument);
+}
+
 // Generate with and without the draft model: the same tokens, text and finish.
 struct Compared {
   GenerationResult plain, spec;

@@ -81,7 +81,10 @@ Result<std::unique_ptr<Scheduler>> Scheduler::Create(const Model& model, const S
     draft.kv_blocks = 0;
     draft.gpu_layers = options.draft_gpu_layers;
     draft.shared_pool = &engine->pool();  // the loop thread drives both, in turn
-    JARVIS_ASSIGN_OR_RETURN(drafter, ModelDrafter::Create(model, *options.draft_model, draft, options.max_batch_tokens));
+    // Catch-up limited as a step's prompt chunks are: a long prompt's draft
+    // prefill is spread over steps instead of stalling one.
+    JARVIS_ASSIGN_OR_RETURN(drafter, ModelDrafter::Create(model, *options.draft_model, draft, options.max_batch_tokens,
+                                                          options.max_batch_tokens));
   }
 
   JARVIS_ASSIGN_OR_RETURN(ChatFormatter chat, ChatFormatterForModel(model.gguf(), model.tokenizer(), options.chat_template));
