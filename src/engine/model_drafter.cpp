@@ -85,20 +85,21 @@ Status ModelDrafter::Draft(std::span<Job> jobs) {
         w.done = true;
         continue;
       }
-      const auto index = static_cast<int32_t>(batch_.block_tables.size());
+      const auto index = static_cast<int32_t>(in_batch.size());
       w.wants_row = !catching_up || w.next + m == w.n;
       for (int32_t i = 0; i < m; ++i) {
         const int32_t token =
             catching_up ? w.job->tokens[static_cast<size_t>(w.next + i)] : w.job->draft.back();
         batch_.Add(token, w.next + i, index, w.wants_row && i + 1 == m);
       }
-      batch_.block_tables.push_back(kv.block_table(w.job->seq));
       w.fed_this_step = m;
       budget -= m;
       if (catching_up) catch_up_left -= m;
       in_batch.push_back(&w);
     }
     if (in_batch.empty()) return Status::Ok();
+    // Tables after every Reserve of the step, as the scheduler takes them.
+    for (const Work* w : in_batch) batch_.block_tables.push_back(kv.block_table(w->job->seq));
     ++forward_steps_;
     if (Status s = engine_->Decode(batch_, &logits_); !s.ok()) {
       for (Job& job : jobs) job.draft.clear();
