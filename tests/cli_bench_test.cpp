@@ -69,5 +69,35 @@ TEST(CliBenchTest, SpeculativeReportsVerifyCostAndLookupRuns) {
   EXPECT_EQ(bad.exit_code, 2) << bad.err;
 }
 
+// --speculative --draft-model: one-sequence rows for the file and the target
+// as drafts (the target drafting for itself accepts every greedy draft) and
+// concurrent rows for each -b, every one with the plain run's output.
+TEST(CliBenchTest, SpeculativeWithADraftModelReportsItsRuns) {
+  const std::string model = ShellQuote(test::StoriesModelPath());
+  const JarvisRun r = RunJarvis("bench --speculative --model " + model + " --draft-model " + model +
+                                " -p 16 -n 32 --draft 2 -b 1,3 -t 1 -r 1 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["draft_model_runs"].size(), 6u);  // 2 continuations x off, file, target
+  for (const nlohmann::json& run : j["draft_model_runs"]) {
+    EXPECT_TRUE(run["same_output"].get<bool>()) << run.dump();
+    EXPECT_EQ(run["tokens"], 32) << run.dump();
+    EXPECT_EQ(run["steps"].get<int>() + run["accepted"].get<int>(), 31) << run.dump();
+    if (run["continuation"] == "greedy" && run["drafter"] == "target") {
+      EXPECT_GT(run["drafted"].get<int>(), 0) << run.dump();
+      EXPECT_EQ(run["accepted"], run["drafted"]) << run.dump();
+    }
+  }
+  ASSERT_EQ(j["concurrent"].size(), 6u);  // 2 sequence counts x off, file, target
+  for (const nlohmann::json& run : j["concurrent"]) {
+    EXPECT_TRUE(run["same_output"].get<bool>()) << run.dump();
+    if (run["drafter"] != "off") {
+      EXPECT_GT(run["accepted"].get<int>(), 0) << run.dump();
+    }
+  }
+  const JarvisRun alone = RunJarvis("bench --model " + model + " --draft-model " + model);
+  EXPECT_EQ(alone.exit_code, 2) << alone.err;
+}
+
 }  // namespace
 }  // namespace jarvis

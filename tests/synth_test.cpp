@@ -184,6 +184,34 @@ TEST_F(SynthTest, SameSeedSameBytesDifferentSeedDifferentBytes) {
   EXPECT_EQ(fs::file_size(a), bytes_c.size());  // only the values differ
 }
 
+// --layers: the preset with fewer blocks, the same vocabulary and the same
+// values for the tensors both have (a draft model for --draft-model).
+TEST_F(SynthTest, FewerLayersKeepTheVocabularyAndTheSharedTensors) {
+  const std::string full = Path("full.gguf");
+  const std::string draft = Path("draft.gguf");
+  ASSERT_EQ(Jarvis("synth --preset tiny --type f32 --out " + full).exit_code, 0);
+  ASSERT_EQ(Jarvis("synth --preset tiny --type f32 --layers 1 --out " + draft).exit_code, 0);
+  auto f = GgufFile::Open(full);
+  auto d = GgufFile::Open(draft);
+  ASSERT_TRUE(f.ok() && d.ok());
+  EXPECT_EQ(*(*f)->GetUint("llama.block_count"), 2u);
+  EXPECT_EQ(*(*d)->GetUint("llama.block_count"), 1u);
+  EXPECT_EQ((*d)->FindTensor("blk.1.attn_q.weight"), nullptr);
+  for (const char* name : {"token_embd.weight", "blk.0.attn_q.weight", "output.weight"}) {
+    const GgufTensorInfo* a = (*f)->FindTensor(name);
+    const GgufTensorInfo* b = (*d)->FindTensor(name);
+    ASSERT_TRUE(a != nullptr && b != nullptr) << name;
+    ASSERT_EQ(a->n_bytes, b->n_bytes) << name;
+    EXPECT_TRUE(std::equal(a->data, a->data + a->n_bytes, b->data)) << name;
+  }
+  auto tf = Tokenizer::FromGguf(**f);
+  auto td = Tokenizer::FromGguf(**d);
+  ASSERT_TRUE(tf.ok() && td.ok());
+  ASSERT_EQ((*tf)->vocab_size(), (*td)->vocab_size());
+  for (int32_t id = 0; id < (*tf)->vocab_size(); ++id) ASSERT_EQ((*tf)->TokenText(id), (*td)->TokenText(id)) << id;
+  EXPECT_EQ(Jarvis("synth --preset tiny --type f32 --layers -1 --out " + draft).exit_code, 2);
+}
+
 TEST_F(SynthTest, SentencePieceVocabIsComplete) {
   const std::string out = Path("tiny.gguf");
   ASSERT_EQ(Jarvis("synth --preset tiny --type f16 --out " + out).exit_code, 0);

@@ -76,14 +76,22 @@ struct RuntimeOptions {
   // memory of f16, perplexity within 0.5%; CPU only, so gpu_layers must be 0
   // on a machine with a usable GPU).
   std::string kv_type = "f16";
-  // Speculative decoding: "off" (default) or "lookup": drafts copied from
+  // Speculative decoding: "off" (default), "lookup": drafts copied from
   // earlier n-grams of the prompt and output (prompt lookup) are verified in
-  // one batched step. The output is identical either way (greedy and seeded
+  // one batched step, or "draft": drafts from draft_model (below). The output is identical either way (greedy and seeded
   // sampling); text that repeats its prompt or itself comes out in fewer
   // steps. Drafting pauses itself where drafts keep being rejected.
   std::string speculative = "off";
   // Draft tokens per step at most (1..32). Default 4.
   int32_t draft_max = 4;
+  // A small GGUF model with exactly the target's vocabulary that drafts for
+  // speculative decoding (speculative "draft", chosen when this is set):
+  // its greedy guesses are verified by the target in one step, so the output
+  // is unchanged and each accepted guess saves a step of the target. Loaded
+  // at startup, shared by every served model (each keeps its own draft KV
+  // cache); one whose vocabulary differs from a served model's is an error.
+  // Default empty: none.
+  std::string draft_model;
   // Layers offloaded to the GPU: -1 all, 0 CPU only, N the last N. Default
   // kGpuLayersAuto.
   int32_t gpu_layers = kGpuLayersAuto;

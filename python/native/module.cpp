@@ -103,6 +103,7 @@ py::dict DefaultOptions() {
   d["kv_type"] = o.kv_type;
   d["speculative"] = o.speculative;
   d["draft_max"] = o.draft_max;
+  d["draft_model"] = o.draft_model;
   d["gpu_layers"] = o.gpu_layers;
   d["repack"] = o.repack;
   d["packed_cache"] = o.packed_cache;
@@ -148,6 +149,7 @@ RuntimeOptions ToRuntimeOptions(const std::vector<std::string>& models, const py
   Take(d, "kv_type", &o.kv_type);
   Take(d, "speculative", &o.speculative);
   Take(d, "draft_max", &o.draft_max);
+  Take(d, "draft_model", &o.draft_model);
   Take(d, "gpu_layers", &o.gpu_layers);
   Take(d, "repack", &o.repack);
   Take(d, "packed_cache", &o.packed_cache);

@@ -104,3 +104,19 @@ def test_speculative_lookup_keeps_the_output(model_path):
         jarvis.LLM(model_path, speculative="medusa")
     with pytest.raises(ValueError, match="draft_max"):
         jarvis.LLM(model_path, speculative="lookup", draft_max=0)
+
+
+def test_draft_model_keeps_the_output(model_path):
+    prompt = "Once upon a time, there was a little girl named Lily. Lily"
+    plain = jarvis.LLM(model_path, threads=1)
+    expected = plain.generate(prompt, max_tokens=64, temperature=0, cache=False)
+    plain.close()
+    assert jarvis.DEFAULT_OPTIONS["draft_model"] == ""
+    # The model drafting for itself: its greedy drafts are all accepted.
+    llm = jarvis.LLM(model_path, threads=1, draft_model=model_path)
+    assert llm.generate(prompt, max_tokens=64, temperature=0, cache=False) == expected
+    stats = [m for m in llm.models() if m["loaded"]]
+    assert stats and stats[0]["accepted_draft_tokens"] > 0
+    llm.close()
+    with pytest.raises(ValueError, match="needs a draft model"):
+        jarvis.LLM(model_path, speculative="draft")

@@ -24,17 +24,23 @@ CLI::Option* AddKvTypeOption(CLI::App* cmd, std::string* kv_type) {
       ->capture_default_str();
 }
 
-void AddSpeculationOptions(CLI::App* cmd, std::string* mode, int32_t* draft_max) {
+void AddSpeculationOptions(CLI::App* cmd, std::string* mode, int32_t* draft_max, std::string* draft_model) {
   cmd->add_option("--speculative", *mode,
-                  "Speculative decoding: off, or lookup (drafts from earlier n-grams of the prompt and output, "
-                  "verified in one step; same output, fewer steps on repetitive text)")
-      ->check(CLI::IsMember({"off", "lookup"}))
+                  "Speculative decoding: off, lookup (drafts from earlier n-grams of the prompt and output, "
+                  "verified in one step; same output, fewer steps on repetitive text) or draft (drafts from "
+                  "--draft-model; chosen when --draft-model is given)")
+      ->check(CLI::IsMember({"off", "lookup", "draft"}))
       ->envname("JARVIS_SPECULATIVE")
       ->capture_default_str();
   cmd->add_option("--draft-max", *draft_max, "Speculative decoding: draft tokens per step at most")
       ->check(CLI::Range(1, kMaxDraftTokens))
       ->envname("JARVIS_DRAFT_MAX")
       ->capture_default_str();
+  cmd->add_option("--draft-model", *draft_model,
+                  "Speculative decoding with a draft model: a small GGUF with exactly the model's vocabulary whose "
+                  "greedy guesses the model verifies (same output; faster when they are often right)")
+      ->check(CLI::ExistingFile)
+      ->envname("JARVIS_DRAFT_MODEL");
 }
 
 KvType KvTypeFlag(const std::string& kv_type) {

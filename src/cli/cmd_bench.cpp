@@ -14,6 +14,7 @@
 
 #include "cli/bench_constrained.h"
 #include "cli/bench_embed.h"
+#include "cli/bench_draft_model.h"
 #include "cli/bench_speculative.h"
 #include "engine/speculation.h"
 #include "cli/bench_load.h"
@@ -49,6 +50,7 @@ struct BenchFlags {
   bool load = false;        // --load: load and first-token times instead
   bool speculative = false; // --speculative: speculative decoding's cost and gain instead
   std::vector<int32_t> draft = {2, 4, 8};
+  std::string draft_model;  // --speculative --draft-model: a draft model's gain instead of prompt lookup's
 };
 
 struct Row {
@@ -349,6 +351,87 @@ void BenchEmbed(const BenchFlags& f) {
   for (const std::string& line : lines) std::printf("%s\n", line.c_str());
 }
 
+void PrintVerifyCost(const std::vector<VerifyCost>& verify, int reps) {
+  std::printf("verify step: 1 + k tokens of one sequence, logits for each, vs one token (median of %d)\n\n", reps);
+  std::printf("| depth | rows (1 + k) | step ms | x one-token step |\n| ---: | ---: | ---: | ---: |\n");
+  for (const VerifyCost& c : verify) {
+    std::printf("| %d | %d | %.2f | %.2f |\n", c.depth, c.rows, c.step_ms, c.ratio);
+  }
+}
+
+nlohmann::json VerifyCostJson(const std::vector<VerifyCost>& verify) {
+  nlohmann::json v = nlohmann::json::array();
+  for (const VerifyCost& c : verify) {
+    v.push_back({{"depth", c.depth}, {"rows", c.rows}, {"step_ms", c.step_ms}, {"ratio", c.ratio}});
+  }
+  return v;
+}
+
+// --speculative --draft-model F: the draft model's tables
+// (cli/bench_draft_model.h) after the verify cost.
+void BenchDraftModel(const BenchFlags& f, const Model& target, int32_t target_gpu_layers, Engine& engine,
+                     const std::vector<VerifyCost>& verify, int32_t n_prompt, int32_t n_tokens) {
+  GpuLayerPlan draft_gpu;
+  const std::shared_ptr<const Model> draft = LoadModelOrFail(f.draft_model, f.gpu_layers, &draft_gpu);
+  const std::string name = std::filesystem::path(f.draft_model).stem().string();
+  const DraftBenchPlacement placement{target_gpu_layers, draft_gpu.gpu_layers};
+  auto single = MeasureDraftModel(engine, *draft, name, placement, n_prompt, n_tokens, f.draft, f.reps);
+  if (!single.ok()) Fail("--draft-model " + f.draft_model + ": " + single.status().message());
+  std::vector<int32_t> sequences;
+  for (int32_t b : f.batch) {
+    if (b < 1) Fail("-b values must be >= 1", kExitUsageError);
+    sequences.push_back(b);
+  }
+  auto concurrent = MeasureConcurrentDraftModel(target, draft, name, placement, sequences, n_prompt, n_tokens,
+                                                engine.n_threads(), f.reps);
+  if (!concurrent.ok()) Fail(concurrent.status());
+  bool same = true;
+  for (const DraftModelRun& r : *single) same = same && r.same_output;
+  for (const ConcurrentDraftRun& r : *concurrent) same = same && r.same_output;
+  if (f.json) {
+    nlohmann::json s = nlohmann::json::array(), c = nlohmann::json::array();
+    for (const DraftModelRun& r : *single) {
+      s.push_back({{"drafter", r.drafter}, {"continuation", r.continuation}, {"draft_max", r.draft_max},
+                   {"tokens_per_s", r.tokens_per_s}, {"speedup", r.speedup}, {"tokens", r.tokens}, {"steps", r.steps},
+                   {"drafted", r.drafted}, {"accepted", r.accepted}, {"same_output", r.same_output}});
+    }
+    for (const ConcurrentDraftRun& r : *concurrent) {
+      c.push_back({{"drafter", r.drafter}, {"sequences", r.sequences}, {"tokens_per_s", r.tokens_per_s},
+                   {"speedup", r.speedup}, {"steps", r.steps}, {"drafted", r.drafted}, {"accepted", r.accepted},
+                   {"same_output", r.same_output}});
+    }
+    std::cout << nlohmann::json{{"model", f.model}, {"draft_model", f.draft_model}, {"threads", engine.n_threads()},
+                                {"verify_cost", VerifyCostJson(verify)}, {"draft_model_runs", s},
+                                {"concurrent", c}}
+                     .dump(2)
+              << std::endl;
+  } else {
+    PrintVerifyCost(verify, f.reps);
+    std::printf("\ndraft model %s: %d tokens after a %d-token prompt, one sequence (median of %d)\n\n",
+                name.c_str(), n_tokens, n_prompt, f.reps);
+    std::printf("| drafter | continuation | draft max | tokens/s | speedup | steps | accepted / drafted | acceptance "
+                "| same output |\n");
+    std::printf("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n");
+    for (const DraftModelRun& r : *single) {
+      std::printf("| %s | %s | %s | %.2f | %.2fx | %d | %d / %d | %s | %s |\n", r.drafter.c_str(), r.continuation,
+                  r.draft_max == 0 ? "off" : std::to_string(r.draft_max).c_str(), r.tokens_per_s, r.speedup, r.steps,
+                  r.accepted, r.drafted,
+                  r.drafted > 0 ? (std::to_string(100 * r.accepted / r.drafted) + "%").c_str() : "-",
+                  r.same_output ? "yes" : "NO");
+    }
+    std::printf("\nconcurrent greedy requests through the scheduler, draft max %d, %d tokens each (median of %d)\n\n",
+                RuntimeOptions{}.draft_max, n_tokens, f.reps);
+    std::printf("| drafter | sequences | tokens/s (all) | speedup | steps | accepted / drafted | same output |\n");
+    std::printf("| --- | ---: | ---: | ---: | ---: | ---: | --- |\n");
+    for (const ConcurrentDraftRun& r : *concurrent) {
+      std::printf("| %s | %d | %.2f | %.2fx | %lld | %lld / %lld | %s |\n", r.drafter.c_str(), r.sequences,
+                  r.tokens_per_s, r.speedup, static_cast<long long>(r.steps), static_cast<long long>(r.accepted),
+                  static_cast<long long>(r.drafted), r.same_output ? "yes" : "NO");
+    }
+  }
+  if (!same) Fail("speculative decoding with a draft model changed the output (a bug): see the tables");
+}
+
 // --speculative: verify-step cost and prompt-lookup speedups
 // (cli/bench_speculative.h), on the first thread count.
 void BenchSpeculative(const BenchFlags& f) {
@@ -379,13 +462,11 @@ void BenchSpeculative(const BenchFlags& f) {
                KernelIsaName(ActiveKernelIsa()), (*engine)->backend().c_str(), threads);
   auto verify = MeasureVerifyCost(**engine, f.depth, f.draft, f.reps);
   if (!verify.ok()) Fail(verify.status());
+  if (!f.draft_model.empty()) return BenchDraftModel(f, *model, gpu.gpu_layers, **engine, *verify, n_prompt, n_tokens);
   auto lookup = MeasureLookup(**engine, n_prompt, n_tokens, f.draft, f.reps);
   if (!lookup.ok()) Fail(lookup.status());
   if (f.json) {
-    nlohmann::json v = nlohmann::json::array(), l = nlohmann::json::array();
-    for (const VerifyCost& c : *verify) {
-      v.push_back({{"depth", c.depth}, {"rows", c.rows}, {"step_ms", c.step_ms}, {"ratio", c.ratio}});
-    }
+    nlohmann::json v = VerifyCostJson(*verify), l = nlohmann::json::array();
     for (const LookupRun& r : *lookup) {
       l.push_back({{"continuation", r.continuation}, {"draft_max", r.draft_max}, {"tokens_per_s", r.tokens_per_s},
                    {"speedup", r.speedup}, {"tokens", r.tokens}, {"steps", r.steps}, {"drafted", r.drafted},
@@ -394,11 +475,7 @@ void BenchSpeculative(const BenchFlags& f) {
     std::cout << nlohmann::json{{"model", f.model}, {"threads", threads}, {"verify_cost", v}, {"lookup", l}}.dump(2)
               << std::endl;
   } else {
-    std::printf("verify step: 1 + k tokens of one sequence, logits for each, vs one token (median of %d)\n\n", f.reps);
-    std::printf("| depth | rows (1 + k) | step ms | x one-token step |\n| ---: | ---: | ---: | ---: |\n");
-    for (const VerifyCost& c : *verify) {
-      std::printf("| %d | %d | %.2f | %.2f |\n", c.depth, c.rows, c.step_ms, c.ratio);
-    }
+    PrintVerifyCost(*verify, f.reps);
     std::printf("\nprompt lookup: %d tokens after a %d-token prompt (median of %d)\n\n", n_tokens, n_prompt, f.reps);
     std::printf("| continuation | draft max | tokens/s | speedup | steps | accepted / drafted | same output |\n");
     std::printf("| --- | ---: | ---: | ---: | ---: | ---: | --- |\n");
@@ -417,6 +494,7 @@ void Bench(const BenchFlags& f) {
   if (!f.json_schema.empty()) return BenchConstrained(f);
   if (f.embed) return BenchEmbed(f);
   if (f.load) return BenchLoad(f);
+  if (!f.draft_model.empty() && !f.speculative) Fail("--draft-model needs --speculative", kExitUsageError);
   if (f.speculative) return BenchSpeculative(f);
   if (f.reps < 1) Fail("-r must be at least 1", kExitUsageError);
   std::vector<BenchSpec> specs;
@@ -532,6 +610,11 @@ void RegisterBench(CLI::App& app) {
                 "Measure speculative decoding instead: the cost of a verify step of 1 + k tokens (each -d) and "
                 "prompt lookup's speedup on -n tokens, greedy and sampled, for each --draft length");
   cmd->add_option("--draft", flags->draft, "Draft lengths (--speculative)")->delimiter(',')->capture_default_str();
+  cmd->add_option("--draft-model", flags->draft_model,
+                  "With --speculative: measure this draft model (same vocabulary as -m) instead of prompt lookup: "
+                  "one sequence at each --draft length, and concurrent requests at each -b; the target drafting "
+                  "for itself is measured beside it")
+      ->check(CLI::ExistingFile);
   cmd->add_option("--embed-batch", flags->embed_batch, "Inputs per embedding call (--embed)")
       ->delimiter(',')
       ->capture_default_str();

@@ -11,6 +11,7 @@
 #include "engine/engine.h"
 #include "gpu/gpu_layer_plan.h"
 #include "engine/generator.h"
+#include "engine/model_drafter.h"
 #include "jarvis/runtime_options.h"
 #include "model/model.h"
 #include "chat/chat_formatter.h"
@@ -33,6 +34,7 @@ struct RunFlags {
   std::string kv_type = "f16";
   std::string speculative = RuntimeOptions{}.speculative;
   int32_t draft_max = RuntimeOptions{}.draft_max;
+  std::string draft_model = RuntimeOptions{}.draft_model;
   int32_t gpu_layers = kGpuLayersAuto;
   std::vector<std::string> stop;
   bool ignore_eos = false;
@@ -109,9 +111,23 @@ void Run(const RunFlags& f) {
   }
   go.stop = f.stop;
   go.ignore_eos = f.ignore_eos;
-  auto speculation = MakeSpeculationOptions(f.speculative, f.draft_max);
+  auto speculation = MakeSpeculationOptions(f.speculative, f.draft_max, !f.draft_model.empty());
   if (!speculation.ok()) Fail(speculation.status().message(), kExitUsageError);
   go.speculation = *speculation;
+  std::unique_ptr<Model> draft_model;
+  std::unique_ptr<ModelDrafter> drafter;
+  if (!f.draft_model.empty()) {
+    GpuLayerPlan draft_gpu;
+    draft_model = LoadModelOrFail(f.draft_model, f.gpu_layers, &draft_gpu);
+    EngineOptions draft_eo = eo;
+    draft_eo.n_ctx = (*engine)->n_ctx();
+    draft_eo.gpu_layers = draft_gpu.gpu_layers;
+    draft_eo.shared_pool = &(*engine)->pool();
+    auto made = ModelDrafter::Create(*model, *draft_model, draft_eo, go.prefill_chunk);
+    if (!made.ok()) Fail("--draft-model " + f.draft_model + ": " + made.status().message(), kExitUsageError);
+    drafter = std::move(made).value();
+    go.drafter = drafter.get();
+  }
   auto result = Generate(**engine, *prompt, go, [](std::string_view piece) {
     std::fwrite(piece.data(), 1, piece.size(), stdout);
     std::fflush(stdout);
@@ -167,7 +183,7 @@ void RegisterRun(CLI::App& app) {
   cmd->add_option("-t,--threads", flags->threads, "Threads (default: physical cores)");
   cmd->add_option("-c,--ctx-size", flags->ctx_size, "Context size (default: model's, at most 4096)");
   AddKvTypeOption(cmd, &flags->kv_type);
-  AddSpeculationOptions(cmd, &flags->speculative, &flags->draft_max);
+  AddSpeculationOptions(cmd, &flags->speculative, &flags->draft_max, &flags->draft_model);
   AddGpuLayersOption(cmd, &flags->gpu_layers);
   cmd->callback([flags] {
     flags->gpu_layers = ResolveGpuLayersFlag(flags->gpu_layers);

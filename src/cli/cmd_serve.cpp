@@ -226,7 +226,7 @@ void RegisterServe(CLI::App& app) {
       ->envname("JARVIS_PACKED_CACHE_SIZE")
       ->capture_default_str();
   AddKvTypeOption(cmd, &f->runtime.kv_type)->envname("JARVIS_KV_TYPE");
-  AddSpeculationOptions(cmd, &f->runtime.speculative, &f->runtime.draft_max);
+  AddSpeculationOptions(cmd, &f->runtime.speculative, &f->runtime.draft_max, &f->runtime.draft_model);
   cmd->add_option("-t,--threads", f->runtime.threads, "Engine threads (default: physical cores)")->envname("JARVIS_THREADS");
   AddGpuLayersOption(cmd, &f->runtime.gpu_layers);
   cmd->add_option("-c,--ctx-size", f->runtime.ctx_size, "Context per sequence (default: model's, at most 4096)")

@@ -1,4 +1,4 @@
-// `jarvis synth --preset NAME --type TYPE --out FILE [--seed S]`: writes a
+// `jarvis synth --preset NAME --type TYPE --out FILE [--seed S] [--layers N]`: writes a
 // random-weight GGUF of any supported architecture (model/arch.h) with real shapes and a working tokenizer,
 // for benchmarks and tests. Generation and quantization stream tensor by
 // tensor (row by row on all cores), so memory stays at about one tensor.
@@ -23,6 +23,7 @@ struct SynthOptions {
   std::string type;
   std::string out;
   uint64_t seed = 42;
+  int32_t layers = 0;  // 0: the preset's
   int threads = 0;
   bool dry_run = false;
   bool vocab_only = false;
@@ -41,6 +42,11 @@ void RunSynth(const SynthOptions& opt) {
     Fail("unknown preset '" + opt.preset + "' (valid: " + synth::PresetNames() + ")",
          kExitUsageError);
   }
+  if (opt.layers < 0) Fail("--layers must be >= 1 (0: the preset's)", kExitUsageError);
+  // A preset with fewer layers keeps its vocabulary and widths: a small draft
+  // model for the full one (speculative decoding, engine/model_drafter.h).
+  synth::ModelPreset shape = *preset;
+  if (opt.layers > 0) shape.n_layers = opt.layers;
   const auto target = synth::FindQuantTarget(opt.type);
   if (!target) {
     Fail("unknown type '" + opt.type + "' (valid: " + synth::QuantTargetNames() + ")",
@@ -50,8 +56,8 @@ void RunSynth(const SynthOptions& opt) {
 
   if (opt.vocab_only) {  // metadata and tokenizer, no tensors (for tokenizer tests)
     GgufWriter writer;
-    synth::AddModelMetadata(*preset, *target, opt.seed, &writer);
-    synth::AddVocabMetadata(synth::BuildVocab(preset->vocab, preset->vocab_size), &writer);
+    synth::AddModelMetadata(shape, *target, opt.seed, &writer);
+    synth::AddVocabMetadata(synth::BuildVocab(shape.vocab, shape.vocab_size), &writer);
     if (!opt.chat_template_file.empty())
       writer.SetString("tokenizer.chat_template", ReadTextFileOrFail(opt.chat_template_file, "--chat-template-file"));
     const Status s = writer.WriteFile(
@@ -62,7 +68,7 @@ void RunSynth(const SynthOptions& opt) {
 
   GgufWriter writer;
   std::vector<std::string> notes;
-  const Status planned = synth::PlanSyntheticModel(*preset, *target, opt.seed, &writer, &notes);
+  const Status planned = synth::PlanSyntheticModel(shape, *target, opt.seed, &writer, &notes);
   if (!planned.ok()) Fail(planned.message(), kExitRuntimeError);
   for (const auto& note : notes) std::cerr << "jarvis: note: " << note << "\n";
   if (!opt.chat_template_file.empty())
@@ -94,6 +100,9 @@ void RegisterSynth(CLI::App& app) {
                   "Jinja chat template to store as tokenizer.chat_template (replacing the preset's)")
       ->check(CLI::ExistingFile);
   cmd->add_option("--seed", opt->seed, "Seed of the random weights")->capture_default_str();
+  cmd->add_option("--layers", opt->layers,
+                  "Layers (default: the preset's); fewer layers with the same vocabulary make a draft model for "
+                  "--draft-model");
   cmd->add_option("--threads", opt->threads, "Worker threads (default: one per core)");
   cmd->add_flag("--dry-run", opt->dry_run, "Print the tensor plan instead of writing a file");
   cmd->add_flag("--vocab-only", opt->vocab_only, "Write only metadata and tokenizer (no tensors)");

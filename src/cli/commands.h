@@ -33,7 +33,7 @@ inline constexpr int kExitUsageError = 2;
 // CLI11 refuses other values (a usage error, exit 2).
 CLI::Option* AddKvTypeOption(CLI::App* cmd, std::string* kv_type);
 // --speculative off|lookup and --draft-max N (engine/speculation.h).
-void AddSpeculationOptions(CLI::App* cmd, std::string* mode, int32_t* draft_max);
+void AddSpeculationOptions(CLI::App* cmd, std::string* mode, int32_t* draft_max, std::string* draft_model);
 // The KvType of a name AddKvTypeOption accepted.
 KvType KvTypeFlag(const std::string& kv_type);
 // Adds `--gpu-layers N`: layers to offload to the GPU (-1 all, 0 CPU only, N

@@ -50,7 +50,7 @@ Result<std::unique_ptr<Engine>> Engine::Create(const Model& model, const EngineO
   int32_t n_ctx = options.n_ctx > 0 ? options.n_ctx : std::min(hp.n_ctx_train, 4096);
   // Absolute positions (bert) exist only for the trained context.
   if (model.weights().pos_embd.data != nullptr) n_ctx = std::min(n_ctx, hp.n_ctx_train);
-  std::unique_ptr<Engine> e(new Engine(model, n_threads, n_ctx));
+  std::unique_ptr<Engine> e(new Engine(model, n_threads, options.shared_pool, n_ctx));
 
   KvLayout layout;
   layout.n_layer = hp.n_layer;

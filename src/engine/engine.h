@@ -53,6 +53,12 @@ struct EngineOptions {
   // are PlanGpuLayers' (gpu/gpu_layer_plan.h); a model loaded with
   // PlanGpuLayersAtLoad should get that plan's gpu_layers.
   int32_t gpu_layers = kGpuLayersAuto;
+  // Worker threads to share (n_threads is then ignored): another engine's
+  // pool(), driven by the same thread, which must outlive this engine. A
+  // draft model's engine (engine/model_drafter.h) shares its target's: two
+  // pools used in turn would each keep spinning while the other works and
+  // fight over the cores. Default null: a pool of its own.
+  ThreadPool* shared_pool = nullptr;
 };
 
 class Engine {
@@ -91,6 +97,7 @@ class Engine {
   KvCache& kv() { return *kv_; }
   int32_t n_ctx() const { return n_ctx_; }
   int32_t n_threads() const { return pool_.size(); }
+  ThreadPool& pool() { return pool_; }  // for EngineOptions::shared_pool
   // Where the forward pass runs, one line: "cpu (avx512)" or the offload's
   // Describe(), e.g. "cuda:0 NVIDIA H100 (16/16 layers + output)".
   std::string backend() const;
@@ -108,8 +115,12 @@ class Engine {
   void SetOffload(std::unique_ptr<LayerOffload> offload);
 
  private:
-  Engine(const Model& model, int32_t n_threads, int32_t n_ctx)
-      : model_(model), pool_(n_threads), graph_(model, pool_, n_ctx), n_ctx_(n_ctx) {}
+  Engine(const Model& model, int32_t n_threads, ThreadPool* shared_pool, int32_t n_ctx)
+      : model_(model),
+        own_pool_(shared_pool != nullptr ? nullptr : std::make_unique<ThreadPool>(n_threads)),
+        pool_(shared_pool != nullptr ? *shared_pool : *own_pool_),
+        graph_(model, pool_, n_ctx),
+        n_ctx_(n_ctx) {}
 
   // The GPU offload `options` asks for, or nullptr (logging why, if the GPU
   // was asked for). `layout`: the whole model's KV geometry.
@@ -117,7 +128,8 @@ class Engine {
                                             int32_t n_blocks) const;
 
   const Model& model_;
-  ThreadPool pool_;
+  std::unique_ptr<ThreadPool> own_pool_;  // null with a shared pool
+  ThreadPool& pool_;
   ForwardPass graph_;
   std::unique_ptr<KvCache> kv_;
   std::unique_ptr<LayerOffload> offload_;  // null: CPU only; installed in graph_

@@ -34,6 +34,10 @@ Result<GenerationResult> Generate(Engine& engine, std::span<const int32_t> promp
                                    " (including at least one generated token)");
   }
   JARVIS_RETURN_IF_ERROR(options.sampling.Validate(n_vocab));
+  const bool model_drafts = options.speculation.mode == "draft";
+  if (model_drafts && options.drafter == nullptr) {
+    return Status::InvalidArgument("speculative \"draft\" needs a draft model");
+  }
   std::unique_ptr<GrammarProcessorFactory> grammars;
   std::unique_ptr<LogitsProcessor> processor;
   if (!options.grammar.empty()) {
@@ -42,6 +46,8 @@ Result<GenerationResult> Generate(Engine& engine, std::span<const int32_t> promp
   }
 
   ScopedKvSequence seq(engine.kv());
+  std::optional<ScopedDraftSequence> draft_seq;
+  if (model_drafts) draft_seq.emplace(*options.drafter);
   TokenPipelineOptions pipeline_options;
   pipeline_options.sampling = options.sampling;
   pipeline_options.stop = options.stop;
@@ -133,7 +139,13 @@ Result<GenerationResult> Generate(Engine& engine, std::span<const int32_t> promp
       const int32_t room = std::min(pipeline.budget() - pipeline.n_generated() - 1,
                                     n_ctx - static_cast<int32_t>(history.size()) - 1);
       const int32_t want = std::min(room, policy.NextLength());
-      if (want > 0) draft = PromptLookupDraft(history, options.speculation, want);
+      if (want > 0 && model_drafts) {
+        ModelDrafter::Job job{draft_seq->id(), history, want, {}};
+        // A failed draft step costs the draft, not the generation.
+        if (options.drafter->Draft(std::span<ModelDrafter::Job>(&job, 1)).ok()) draft = std::move(job.draft);
+      } else if (want > 0) {
+        draft = PromptLookupDraft(history, options.speculation, want);
+      }
     }
     const int32_t pending_pos = static_cast<int32_t>(history.size()) - 1;
     std::vector<int32_t> feed = {history.back()};

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "engine/engine.h"
+#include "engine/model_drafter.h"
 #include "engine/sampling.h"
 #include "engine/speculation.h"
 #include "jarvis/request.h"
@@ -35,6 +36,10 @@ struct GenerateOptions {
   // Speculative decoding (engine/speculation.h): same output, fewer steps
   // when drafts are accepted. Default off.
   SpeculationOptions speculation;
+  // The draft model for speculation mode "draft" (required then; unused
+  // otherwise). Generate opens one draft sequence on it and closes it before
+  // returning.
+  ModelDrafter* drafter = nullptr;
 };
 
 // The single-sequence loop's result (the scheduler's public result type is
@@ -62,7 +67,8 @@ using TextCallback = std::function<bool(std::string_view piece)>;
 // per-token logic as the scheduler). Uses a sequence of `engine`'s KV cache and
 // frees it before returning. InvalidArgument when the prompt is empty or does
 // not fit in the context (n_ctx - 1 tokens at most), for bad sampling params
-// or a bad grammar; Internal if on_text throws or the grammar fails mid-way.
+// or a bad grammar, or speculation mode "draft" without a drafter; Internal
+// if on_text throws or the grammar fails mid-way.
 Result<GenerationResult> Generate(Engine& engine, std::span<const int32_t> prompt,
                                 const GenerateOptions& options, const TextCallback& on_text = {});
 

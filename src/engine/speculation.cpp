@@ -6,8 +6,8 @@
 namespace jarvis {
 
 Status SpeculationOptions::Validate() const {
-  if (mode != "off" && mode != "lookup") {
-    return Status::InvalidArgument("speculative must be \"off\" or \"lookup\", not \"" + mode + "\"");
+  if (mode != "off" && mode != "lookup" && mode != "draft") {
+    return Status::InvalidArgument("speculative must be \"off\", \"lookup\" or \"draft\", not \"" + mode + "\"");
   }
   if (draft_max < 1 || draft_max > kMaxDraftTokens) {
     return Status::InvalidArgument("draft_max must be 1.." + std::to_string(kMaxDraftTokens) + ", not " +
@@ -20,9 +20,18 @@ Status SpeculationOptions::Validate() const {
   return Status::Ok();
 }
 
-Result<SpeculationOptions> MakeSpeculationOptions(const std::string& mode, int32_t draft_max) {
+Result<SpeculationOptions> MakeSpeculationOptions(const std::string& mode, int32_t draft_max,
+                                                  bool has_draft_model) {
   SpeculationOptions o;
-  o.mode = mode;
+  o.mode = has_draft_model && mode == "off" ? "draft" : mode;
+  if (has_draft_model && o.mode == "lookup") {
+    return Status::InvalidArgument(
+        "speculative \"lookup\" and a draft model exclude each other: a draft model drafts with speculative "
+        "\"draft\" (chosen when speculative is left \"off\")");
+  }
+  if (!has_draft_model && o.mode == "draft") {
+    return Status::InvalidArgument("speculative \"draft\" needs a draft model (--draft-model / draft_model)");
+  }
   o.draft_max = draft_max;
   JARVIS_RETURN_IF_ERROR(o.Validate());
   return o;

@@ -1,5 +1,6 @@
-// Speculative decoding by prompt lookup: the pieces that the single-sequence
-// loop (engine/generator.h) and the scheduler's sequences share.
+// Speculative decoding (by prompt lookup or with a draft model): the pieces
+// that the single-sequence loop (engine/generator.h) and the scheduler's
+// sequences share.
 //
 // One decode step normally feeds a sequence's pending token and samples one
 // new token. With a draft of k guessed tokens the step feeds the pending token
@@ -17,12 +18,16 @@
 // emits 1 + accepted tokens; the K/V written for rejected drafts lies past
 // the sequence's computed positions and is overwritten by the next step.
 //
-// Drafts come from the sequence itself (prompt-lookup / n-gram drafting): the
+// Drafts come from one of two sources (SpeculationOptions::mode):
+//   "lookup": the sequence itself (prompt-lookup / n-gram drafting): the
 // most recent earlier occurrence of its last n tokens (n = ngram_max down to
 // ngram_min), and the tokens that followed it. Text that quotes or repeats the
 // prompt or itself (code edits, summaries, extraction, JSON with repeated
 // keys, a greedy model in a loop) is drafted nearly free; elsewhere no n-gram
 // matches and the step is an ordinary one.
+//   "draft": a small draft model with the target's vocabulary, decoding
+// greedily on its own KV cache (engine/model_drafter.h). It guesses ordinary
+// text too, at the cost of k small forward steps per draft.
 //
 // DraftPolicy keeps drafting cheap when it does not pay: the draft length
 // grows while whole drafts are accepted and shrinks on a rejection, and when
@@ -45,7 +50,9 @@
 namespace jarvis {
 
 struct SpeculationOptions {
-  // "off" or "lookup" (prompt lookup, above).
+  // "off", "lookup" (prompt lookup, above) or "draft" (a draft model, which
+  // the caller supplies: GenerateOptions::drafter, SchedulerOptions::
+  // draft_model).
   std::string mode = "off";
   // Draft tokens per step at most (1..kMaxDraftTokens). On a 2-core CPU a
   // verify step of 1 + k rows costs 1.5x a one-token step at k = 2 and 2.7x
@@ -68,9 +75,13 @@ struct SpeculationOptions {
 
 inline constexpr int32_t kMaxDraftTokens = 32;
 
-// Parses "off" / "lookup" with the draft length into options; InvalidArgument
-// for another mode or a draft_max outside 1..kMaxDraftTokens.
-Result<SpeculationOptions> MakeSpeculationOptions(const std::string& mode, int32_t draft_max);
+// Parses "off" / "lookup" / "draft" with the draft length into options;
+// InvalidArgument for another mode or a draft_max outside 1..kMaxDraftTokens.
+// `has_draft_model` (RuntimeOptions::draft_model given) selects "draft" when
+// the mode is "off" (the default); "draft" without a draft model and
+// "lookup" with one are InvalidArgument (one draft source at a time).
+Result<SpeculationOptions> MakeSpeculationOptions(const std::string& mode, int32_t draft_max,
+                                                  bool has_draft_model = false);
 
 // Up to `max_tokens` tokens that followed the most recent earlier occurrence
 // of the last n tokens of `tokens` (n from options.ngram_max down to

@@ -13,7 +13,7 @@ Result<ServiceOptions> ToServiceOptions(const RuntimeOptions& o) {
   if (!kv_type) {
     return Status::InvalidArgument("kv_type must be one of " + KvTypeNames() + ", not \"" + o.kv_type + "\"");
   }
-  JARVIS_ASSIGN_OR_RETURN(const SpeculationOptions speculation, MakeSpeculationOptions(o.speculative, o.draft_max));
+  JARVIS_ASSIGN_OR_RETURN(const SpeculationOptions speculation, MakeSpeculationOptions(o.speculative, o.draft_max, !o.draft_model.empty()));
   if (o.parallel < 1) return Status::InvalidArgument("parallel must be >= 1");
   if (o.max_queue < 1) return Status::InvalidArgument("max_queue must be >= 1");
   if (o.batch_tokens < 1) return Status::InvalidArgument("batch_tokens must be >= 1");
@@ -43,6 +43,7 @@ Result<ServiceOptions> ToServiceOptions(const RuntimeOptions& o) {
   so.scheduler.n_threads = o.threads;
   so.scheduler.kv_type = *kv_type;
   so.scheduler.speculation = speculation;
+  so.draft_model_path = o.draft_model;
   so.scheduler.gpu_layers = o.gpu_layers;
   so.scheduler.chat_template = o.chat_template;
   return so;

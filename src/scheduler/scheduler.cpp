@@ -23,6 +23,9 @@ Status ValidateOptions(const SchedulerOptions& o) {
     return Status::InvalidArgument("scheduler options must be positive");
   }
   JARVIS_RETURN_IF_ERROR(o.speculation.Validate());
+  if (o.speculation.mode == "draft" && o.draft_model == nullptr) {
+    return Status::InvalidArgument("speculative \"draft\" needs a draft model");
+  }
   return Status::Ok();
 }
 
@@ -70,9 +73,22 @@ Result<std::unique_ptr<Scheduler>> Scheduler::Create(const Model& model, const S
     eo.max_sequences = std::max<int32_t>(1, eo.max_sequences);
   }
   JARVIS_ASSIGN_OR_RETURN(std::unique_ptr<Engine> engine, Engine::Create(model, eo));
+  std::unique_ptr<ModelDrafter> drafter;
+  if (options.speculation.mode == "draft") {
+    EngineOptions draft = eo;
+    draft.n_ctx = engine->n_ctx();
+    draft.max_sequences = options.max_sequences;  // one draft sequence per running sequence
+    draft.kv_blocks = 0;
+    draft.gpu_layers = options.draft_gpu_layers;
+    draft.shared_pool = &engine->pool();  // the loop thread drives both, in turn
+    // Catch-up limited as a step's prompt chunks are: a long prompt's draft
+    // prefill is spread over steps instead of stalling one.
+    JARVIS_ASSIGN_OR_RETURN(drafter, ModelDrafter::Create(model, *options.draft_model, draft, options.max_batch_tokens,
+                                                          options.max_batch_tokens));
+  }
 
   JARVIS_ASSIGN_OR_RETURN(ChatFormatter chat, ChatFormatterForModel(model.gguf(), model.tokenizer(), options.chat_template));
-  auto impl = std::make_unique<Impl>(model, options, std::move(engine), std::move(chat));
+  auto impl = std::make_unique<Impl>(model, options, std::move(engine), std::move(drafter), std::move(chat));
   impl->Start();
   return std::unique_ptr<Scheduler>(new Scheduler(std::move(impl)));
 }
@@ -93,7 +109,7 @@ const Model& Scheduler::model() const { return impl_->model(); }
 // --- Impl: the caller-side half ----------------------------------------------
 
 Scheduler::Impl::Impl(const Model& model, const SchedulerOptions& options, std::unique_ptr<Engine> engine,
-                      ChatFormatter chat)
+                      std::unique_ptr<ModelDrafter> drafter, ChatFormatter chat)
     : model_(model),
       options_(options),
       chat_(std::move(chat)),
@@ -101,7 +117,8 @@ Scheduler::Impl::Impl(const Model& model, const SchedulerOptions& options, std::
       kv_positions_(static_cast<int64_t>(engine->kv().n_blocks()) * engine->kv().block_size()),
       embedding_size_(engine->embedding_size()),
       inbox_(std::make_shared<Inbox>()),
-      engine_(std::move(engine)) {
+      engine_(std::move(engine)),
+      drafter_(std::move(drafter)) {
   inbox_->stats.kv_blocks_total = engine_->kv().n_blocks();
   inbox_->stats.backend = engine_->backend();
   inbox_->stats.gpu_layers = engine_->gpu_layers();

@@ -19,6 +19,16 @@
 // Cancelled, finished, failed or expired requests free their blocks at the next
 // step (blocks holding a full prompt prefix stay cached until evicted, LRU).
 //
+// Speculative decoding (SchedulerOptions::speculation): drafts ride along
+// with their sequence's decode token and are verified in the same step
+// (engine/speculation.h), within max_step_rows. With a draft model the
+// drafts of all drafting sequences are made before the step by the
+// ModelDrafter, each of its forward steps one batch over all of them
+// (engine/model_drafter.h). A draft never preempts anything (no KV room: it
+// is dropped). A preempted sequence loses its draft sequence and drafts
+// again after it resumes (the draft model then catches up on the whole
+// history at its next draft); a finished or cancelled one frees it.
+//
 // Determinism: at temperature 0 a request gives the same tokens alone or with
 // any number of others (the engine is batch-invariant).
 //
@@ -106,6 +116,9 @@ struct SchedulerStats {
   // Speculative decoding: draft tokens verified and accepted.
   int64_t draft_tokens = 0;
   int64_t accepted_draft_tokens = 0;
+  // With a draft model: the draft sequences held (one per running sequence
+  // that has drafted; freed when it ends or is preempted).
+  int32_t draft_sequences = 0;
   // Embeddings: requests completed (any outcome), inputs and tokens
   // computed, Engine::Embed batches run, requests queued now.
   int64_t embed_requests = 0;
@@ -156,6 +169,15 @@ struct SchedulerOptions {
   // Speculative decoding (engine/speculation.h; RuntimeOptions::speculative
   // and draft_max). Default off.
   SpeculationOptions speculation;
+  // The draft model of speculation mode "draft" (RuntimeOptions::
+  // draft_model; required then, ignored otherwise). Create checks it against
+  // the target (engine/draft_vocabulary.h: InvalidArgument for another
+  // vocabulary or an encoder) and gives it an engine of its own: the same
+  // context, threads and KV type, max_sequences full contexts of KV, and
+  // draft_gpu_layers as EngineOptions::gpu_layers (the plan it was loaded
+  // with). May be shared by several schedulers.
+  std::shared_ptr<const Model> draft_model;
+  int32_t draft_gpu_layers = 0;
   // Reuse cached prompt prefixes. Default true.
   bool prefix_cache = true;
   // false: run one request at a time (a baseline for `bench serve`). Default true.

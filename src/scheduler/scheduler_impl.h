@@ -23,6 +23,7 @@
 
 #include "engine/engine.h"
 #include "engine/grammar_processor.h"
+#include "engine/model_drafter.h"
 #include "scheduler/embed_queue.h"
 #include "scheduler/scheduler.h"
 #include "scheduler/sequence.h"
@@ -34,8 +35,9 @@ class Scheduler::Impl {
  public:
   using Clock = std::chrono::steady_clock;
 
+  // `drafter`: the draft model's (speculation mode "draft"), else null.
   Impl(const Model& model, const SchedulerOptions& options, std::unique_ptr<Engine> engine,
-       ChatFormatter chat);
+       std::unique_ptr<ModelDrafter> drafter, ChatFormatter chat);
   ~Impl();
 
   void Start();
@@ -57,6 +59,14 @@ class Scheduler::Impl {
     Clock::time_point grace_deadline;
     SchedulerStats stats;   // snapshot after the last step
     int32_t preempted = 0;  // preempted_.size() after the last step (counted as waiting)
+  };
+  // One sequence's part of a step.
+  struct Slot {
+    Sequence* seq;
+    int32_t n;    // tokens fed this step (a decode: the pending token + the draft)
+    bool logits;  // samples after this step
+    bool prefill;
+    std::vector<int32_t> draft;  // speculative decoding: logits for every row
   };
   // Admitted this step, before its Sequence exists.
   struct Admission {
@@ -88,6 +98,12 @@ class Scheduler::Impl {
   bool ReserveOrPreempt(Sequence* seq, int32_t n_positions);
   // Takes seq's KV back and moves it from running_ to the front of preempted_.
   void Preempt(Sequence* seq);
+  // Frees seq's KV and its draft sequence (both may be gone already).
+  void FreeKv(Sequence* seq);
+  // Speculation: adds drafts to the decode slots (oldest sequence first)
+  // while the step's decode rows stay within max_step_rows and the token
+  // budget; returns the tokens they take from `budget`.
+  int32_t AddDrafts(std::vector<Slot>& slots, int32_t budget);
   // Frees the KV of every finished sequence, publishes the stats, then
   // completes the finished requests.
   void RetireFinished(const StepStats& step);
@@ -113,6 +129,7 @@ class Scheduler::Impl {
 
   // Loop thread only.
   std::unique_ptr<Engine> engine_;
+  std::unique_ptr<ModelDrafter> drafter_;  // speculation mode "draft"; else null
   std::vector<std::unique_ptr<Sequence>> running_;  // admission order (a resumed one is the newest)
   std::deque<std::unique_ptr<Sequence>> preempted_;  // waiting for KV, resumed front first
   std::unique_ptr<GrammarProcessorFactory> grammars_;  // token trie and mask caches, built on first use

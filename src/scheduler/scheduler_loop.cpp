@@ -234,8 +234,15 @@ void Scheduler::Impl::ReapRunning(Clock::time_point now, bool cancel_all) {
   }
 }
 
+void Scheduler::Impl::FreeKv(Sequence* seq) {
+  engine_->kv().FreeSequence(seq->kv_seq);  // -1: ignored
+  seq->kv_seq = -1;
+  if (drafter_ != nullptr) drafter_->Close(seq->draft_seq);  // -1: ignored
+  seq->draft_seq = -1;
+}
+
 void Scheduler::Impl::Preempt(Sequence* seq) {
-  engine_->kv().FreeSequence(seq->kv_seq);
+  FreeKv(seq);  // the draft sequence too: it catches up on the whole history after Resume
   seq->Preempt();
   auto it = std::find_if(running_.begin(), running_.end(), [seq](const auto& p) { return p.get() == seq; });
   preempted_.push_front(std::move(*it));
@@ -273,24 +280,59 @@ bool Scheduler::Impl::ReserveOrPreempt(Sequence* seq, int32_t n_positions) {
   }
 }
 
+int32_t Scheduler::Impl::AddDrafts(std::vector<Slot>& slots, int32_t budget) {
+  // Drafts (engine/speculation.h) ride along, oldest sequence first, while
+  // the step's decode rows stay within max_step_rows (each row costs
+  // compute; a step full of decodes leaves no room).
+  int32_t rows_left = std::min(budget, options_.speculation.max_step_rows - static_cast<int32_t>(slots.size()));
+  int32_t taken = 0;
+  if (drafter_ == nullptr) {
+    for (Slot& s : slots) {
+      if (rows_left <= 0) break;
+      s.draft = s.seq->ProposeDraft(options_.speculation, rows_left);
+      const auto n = static_cast<int32_t>(s.draft.size());
+      s.n += n;
+      rows_left -= n;
+      taken += n;
+    }
+    return taken;
+  }
+  // A draft model: the lengths first, then every draft in one batched run.
+  std::vector<ModelDrafter::Job> jobs;
+  std::vector<Slot*> drafting;
+  for (Slot& s : slots) {
+    if (rows_left <= 0) break;
+    const int32_t want = s.seq->DraftLength(options_.speculation, rows_left);
+    if (want <= 0) continue;
+    if (s.seq->draft_seq < 0) s.seq->draft_seq = drafter_->Open();
+    jobs.push_back({s.seq->draft_seq, s.seq->tokens(), want, {}});
+    drafting.push_back(&s);
+    rows_left -= want;
+  }
+  if (jobs.empty()) return 0;
+  if (const Status st = drafter_->Draft(jobs); !st.ok()) {
+    // A failed draft step costs the drafts, never the requests.
+    static std::atomic<bool> warned{false};
+    if (!warned.exchange(true)) spdlog::warn("the draft model's step failed; no drafts this step: {}", st.ToString());
+    return 0;
+  }
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    drafting[i]->draft = std::move(jobs[i].draft);
+    const auto n = static_cast<int32_t>(drafting[i]->draft.size());
+    drafting[i]->n += n;
+    taken += n;
+  }
+  return taken;
+}
+
 StepStats Scheduler::Impl::RunStep() {
   const auto start = Clock::now();
   KvCache& kv = engine_->kv();
   // Sequences reaped this iteration give their blocks back before anyone is
   // preempted for want of them.
   for (auto& seq : running_) {
-    if (seq->finish() && seq->kv_seq >= 0) {
-      kv.FreeSequence(seq->kv_seq);
-      seq->kv_seq = -1;
-    }
+    if (seq->finish()) FreeKv(seq.get());
   }
-  struct Slot {
-    Sequence* seq;
-    int32_t n;    // tokens fed this step (a decode: the pending token + the draft)
-    bool logits;  // samples after this step
-    bool prefill;
-    std::vector<int32_t> draft;  // speculative decoding: logits for every row
-  };
   std::vector<Slot> slots;
   int32_t budget = options_.max_batch_tokens;
   StepStats st;
@@ -302,20 +344,7 @@ StepStats Scheduler::Impl::RunStep() {
       --budget;
     }
   }
-  // Drafts (engine/speculation.h) ride along, oldest sequence first, while
-  // the step's decode rows stay within max_step_rows (each row costs
-  // compute; a step full of decodes leaves no room).
-  if (options_.speculation.enabled()) {
-    int32_t rows_left = options_.speculation.max_step_rows - static_cast<int32_t>(slots.size());
-    for (Slot& s : slots) {
-      if (rows_left <= 0 || budget <= 0) break;
-      s.draft = s.seq->ProposeDraft(options_.speculation, std::min(rows_left, budget));
-      const auto n = static_cast<int32_t>(s.draft.size());
-      s.n += n;
-      rows_left -= n;
-      budget -= n;
-    }
-  }
+  if (options_.speculation.enabled()) budget -= AddDrafts(slots, budget);
   // Then prompt chunks (a resumed sequence's recompute too), FCFS.
   for (auto& seq : running_) {
     if (budget <= 0) break;
@@ -403,11 +432,10 @@ StepStats Scheduler::Impl::RunStep() {
 }
 
 void Scheduler::Impl::RetireFinished(const StepStats& step) {
-  KvCache& kv = engine_->kv();
   std::vector<std::unique_ptr<Sequence>> finished;
   for (auto& seq : running_) {
     if (!seq->finish()) continue;
-    kv.FreeSequence(seq->kv_seq);  // -1 (freed already, or preempted): ignored
+    FreeKv(seq.get());  // freed already, or preempted: nothing to do
     finished.push_back(std::move(seq));
   }
   std::erase(running_, nullptr);
@@ -466,6 +494,7 @@ void Scheduler::Impl::PublishStats(const StepStats& step_in) {
     s.recomputed_tokens = recomputed_tokens_;
     s.draft_tokens = draft_tokens_;
     s.accepted_draft_tokens = accepted_draft_tokens_;
+    s.draft_sequences = drafter_ != nullptr ? drafter_->open_sequences() : 0;
     s.embed_requests = embed_requests_;
     s.embed_inputs = embed_inputs_;
     s.embed_tokens = embed_tokens_;

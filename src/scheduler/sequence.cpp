@@ -107,11 +107,15 @@ bool Sequence::Sample(std::span<float> logits, Clock::time_point now) {
   return !finish_.has_value();
 }
 
-std::vector<int32_t> Sequence::ProposeDraft(const SpeculationOptions& options, int32_t max_tokens) {
+int32_t Sequence::DraftLength(const SpeculationOptions& options, int32_t max_tokens) {
   // Drafts past the token budget or the context would be wasted rows.
   const int32_t room = std::min(pipeline_.budget() - pipeline_.n_generated() - 1, pipeline_.n_ctx() - n_tokens() - 1);
   if (!draft_policy_) draft_policy_.emplace(options.draft_max);
-  const int32_t want = std::min({max_tokens, room, draft_policy_->NextLength()});
+  return std::max(0, std::min({max_tokens, room, draft_policy_->NextLength()}));
+}
+
+std::vector<int32_t> Sequence::ProposeDraft(const SpeculationOptions& options, int32_t max_tokens) {
+  const int32_t want = DraftLength(options, max_tokens);
   if (want <= 0) return {};
   return PromptLookupDraft(tokens_, options, want);
 }

@@ -82,6 +82,10 @@ class Sequence {
   bool wants_no_tokens() const { return pipeline_.budget() == 0; }
 
   int32_t kv_seq = -1;
+  // Speculation mode "draft": this sequence's draft sequence on the
+  // scheduler's ModelDrafter, opened at its first draft; -1 when none (the
+  // scheduler closes it when the sequence finishes or is preempted).
+  int32_t draft_seq = -1;
 
   // The first n prompt positions came from the prefix cache.
   void SetCachedPrefix(int32_t n);
@@ -109,6 +113,11 @@ class Sequence {
   // n_vocab), samples them in order and marks the accepted drafts computed;
   // returns how many were accepted. REQUIRES: the pending token was advanced.
   std::vector<int32_t> ProposeDraft(const SpeculationOptions& options, int32_t max_tokens);
+  // The draft length this step asks for (DraftPolicy, at most max_tokens and
+  // what the budget and context leave room for; 0: no draft). ProposeDraft
+  // uses it; a draft model's drafts are made by the scheduler, batched
+  // across sequences (engine/model_drafter.h), for this many tokens.
+  int32_t DraftLength(const SpeculationOptions& options, int32_t max_tokens);
   int32_t SampleVerified(std::span<float> rows, size_t n_vocab, std::span<const int32_t> draft,
                          Clock::time_point now);
 

@@ -175,6 +175,12 @@ Service::Impl::Impl(const ServiceOptions& options, std::vector<ModelSource> sour
     JARVIS_ASSIGN_OR_RETURN(loaded->model, Model::Load(src.path, load));
     SchedulerOptions so = options_.scheduler;
     so.gpu_layers = gpu.gpu_layers;
+    if (loaded->model->hparams().spec->encoder) {
+      so.speculation = SpeculationOptions();  // an embedding model never generates, so never drafts
+    } else {
+      so.draft_model = draft_.model;
+      so.draft_gpu_layers = draft_.gpu_layers;
+    }
     ModelMetrics* mm = &per_model_[slot];
     GlobalMetrics* g = &global_;
     so.on_step = [mm, g, user = options_.scheduler.on_step](const StepStats& s) {
@@ -407,6 +413,15 @@ Result<std::unique_ptr<Service>> Service::Create(const ServiceOptions& options) 
     redis = std::move(endpoint).value();
   }
   auto impl = std::make_unique<Impl>(options, std::move(sources));
+  if (!options.draft_model_path.empty()) {
+    ModelLoadOptions load;
+    load.repack = options.repack;
+    load.packed_cache.dir = options.packed_cache_dir;
+    load.packed_cache.max_bytes = options.packed_cache_bytes;
+    JARVIS_ASSIGN_OR_RETURN(impl->draft_, LoadDraftModel(options.draft_model_path, load,
+                                                         options.scheduler.gpu_layers, impl->sources_));
+    spdlog::info("speculative decoding with draft model {}", options.draft_model_path);
+  }
   if (redis && options.cache_ttl.count() > 0) {
     RedisCacheOptions ro;
     ro.endpoint = std::move(*redis);

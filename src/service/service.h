@@ -40,6 +40,9 @@ struct ServiceOptions {
   std::chrono::seconds keep_alive = RuntimeOptions{}.keep_alive;
   // Options of each model's scheduler (and its engine).
   SchedulerOptions scheduler;
+  // RuntimeOptions::draft_model: loaded and checked by Create
+  // (service/draft_model_loader.h), then every scheduler's draft_model.
+  std::string draft_model_path;
   std::chrono::seconds cache_ttl = RuntimeOptions{}.cache_ttl;  // 0 disables the cache
   size_t cache_bytes = RuntimeOptions{}.cache_bytes;
   bool repack = RuntimeOptions{}.repack;  // ModelLoadOptions::repack
@@ -75,7 +78,9 @@ struct ModelInfo {
 class Service {
  public:
   // Scans model_paths (NotFound if a path does not exist, InvalidArgument if
-  // no model is found). Loads nothing yet.
+  // no model is found). Loads nothing yet but the draft model, when one is
+  // given: its load error, or InvalidArgument for an encoder or a model
+  // whose vocabulary differs from a servable generating model's.
   static Result<std::unique_ptr<Service>> Create(const ServiceOptions& options);
   ~Service();
   Service(const Service&) = delete;

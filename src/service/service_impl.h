@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "service/model_catalog.h"
+#include "service/draft_model_loader.h"
 #include "service/model_manager.h"
 #include "service/response_cache.h"
 #include "service/response_cache_redis.h"
@@ -158,6 +159,8 @@ class Service::Impl {
 
   mutable std::mutex facts_mu_;
   mutable std::map<size_t, ModelFacts> facts_;  // guarded by facts_mu_
+
+  LoadedDraftModel draft_;  // draft_model_path's; set by Create before any load
 
   std::unique_ptr<ModelManager> manager_;  // last: destroyed first
 };

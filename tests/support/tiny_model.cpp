@@ -5,8 +5,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <memory>
 #include <vector>
 
+#include "gguf/gguf_reader.h"
 #include "gguf/gguf_writer.h"
 #include "model/arch.h"
 #include "quant/quantize.h"
@@ -190,7 +192,13 @@ Status WriteTinyModel(const TinyModelSpec& s, const std::string& path) {
     w.SetString(a + ".rope.scaling.type", "linear");
     w.SetFloat32(a + ".rope.scaling.factor", s.rope_linear_factor);
   }
-  if (spec->encoder) {
+  std::unique_ptr<GgufFile> vocab_source;  // its strings are views: it lives until the file is written
+  if (!s.vocab_from.empty()) {
+    JARVIS_ASSIGN_OR_RETURN(vocab_source, GgufFile::Open(s.vocab_from));
+    for (const GgufKeyValue& kv : vocab_source->metadata()) {
+      if (kv.key.starts_with("tokenizer.")) w.SetValue(kv.key, kv.value);
+    }
+  } else if (spec->encoder) {
     AddWordPieceVocab(s.n_vocab, &w);
   } else {
     AddSentencePieceVocab(s.n_vocab, &w);

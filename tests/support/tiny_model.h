@@ -41,6 +41,10 @@ struct TinyModelSpec {
   // two token types and a small WordPiece vocabulary instead.
   int32_t pooling = -1;
   int32_t causal = -1;
+  // Non-empty: copy the tokenizer.* keys of this GGUF instead of writing the
+  // built-in vocabulary (n_vocab must be its size): a random model with a
+  // real model's vocabulary (a draft model for it, engine/model_drafter.h).
+  std::string vocab_from;
   GgmlType weight_type = GgmlType::kF32;  // for 2-D weights; norms stay F32
   uint64_t seed = 1;
   // For bad-input tests: leave this tensor out, or write it with its two
