@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 
 #include "kernels/cpu/attention.h"
 #include "kernels/cpu/matmul.h"
@@ -12,6 +13,31 @@ namespace {
 
 void Grow(std::vector<float>& v, size_t n) {
   if (v.size() < n) v.resize(n);
+}
+
+// The row-wise and element-wise ops (norms, biases, RoPE, activations,
+// residual adds) are split over the pool when a batch gives them enough work
+// to pay for the hand-off: a prompt chunk or an embedding batch, where on the
+// calling thread alone they took ~15% of an encoder pass. A decode step's few
+// rows stay on the calling thread. Each row or element is computed the same
+// way wherever a split falls (elements are split on multiples of 64, so
+// vector lanes and tails do not move), so results do not change.
+constexpr int64_t kParallelElements = int64_t{1} << 15;
+
+void ForRows(ThreadPool& pool, int64_t rows, int64_t width, const std::function<void(int64_t, int64_t)>& fn) {
+  if (pool.size() == 1 || rows < 2 || rows * width < kParallelElements) {
+    fn(0, rows);
+  } else {
+    pool.ParallelFor(rows, 1, fn);
+  }
+}
+
+void ForElements(ThreadPool& pool, int64_t n, const std::function<void(int64_t, int64_t)>& fn) {
+  if (pool.size() == 1 || n < kParallelElements) {
+    fn(0, n);
+  } else {
+    pool.ParallelFor(n, 64, fn);
+  }
 }
 
 }  // namespace
@@ -82,19 +108,27 @@ void CpuLayerOps::RmsNorm(int32_t layer, TensorRole weight, Act in, Act out, int
   const float* w = Vector(layer, weight);
   const float* x = at(in);
   float* y = at(out);
-  for (int64_t r = 0; r < rows; ++r) jarvis::RmsNorm(x + r * width, w, width, eps, y + r * width);
+  ForRows(pool_, rows, width, [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r) jarvis::RmsNorm(x + r * width, w, width, eps, y + r * width);
+  });
 }
 
 void CpuLayerOps::AddBias(int32_t layer, TensorRole bias, Act x, int64_t width, int32_t rows) {
   const float* b = Vector(layer, bias);
   float* v = at(x);
-  for (int64_t r = 0; r < rows; ++r) AddInPlace(v + r * width, b, width);
+  ForRows(pool_, rows, width, [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r) AddInPlace(v + r * width, b, width);
+  });
 }
 
 void CpuLayerOps::Rope(Act x, int32_t n_heads, int32_t head_dim, const RopeParams& rope) {
   float* v = at(x);
   const int64_t width = static_cast<int64_t>(n_heads) * head_dim;
-  for (int32_t t = 0; t < batch_->size(); ++t) ApplyRope(v + t * width, n_heads, head_dim, batch_->positions[t], rope);
+  ForRows(pool_, batch_->size(), width, [&](int64_t begin, int64_t end) {
+    for (int64_t t = begin; t < end; ++t) {
+      ApplyRope(v + t * width, n_heads, head_dim, batch_->positions[static_cast<int32_t>(t)], rope);
+    }
+  });
 }
 
 void CpuLayerOps::StoreKvAndAttend(int32_t layer, const AttentionParams& params) {
@@ -186,27 +220,39 @@ void CpuLayerOps::LayerNorm(int32_t layer, TensorRole weight, TensorRole bias, A
   const float* b = Vector(layer, bias);
   const float* x = at(in);
   float* y = at(out);
-  for (int64_t r = 0; r < rows; ++r) jarvis::LayerNorm(x + r * width, w, b, width, eps, y + r * width);
+  ForRows(pool_, rows, width, [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r) jarvis::LayerNorm(x + r * width, w, b, width, eps, y + r * width);
+  });
 }
 
 void CpuLayerOps::Activation(FfnActivation activation, Act x, int64_t n) {
-  if (activation == FfnActivation::kGeluTanh) {
-    GeluTanh(at(x), n);
-  } else {  // no plain-FFN architecture uses SiLU yet: the scalar form suffices
-    float* v = at(x);
-    for (int64_t i = 0; i < n; ++i) v[i] = v[i] / (1.0f + std::exp(-v[i]));
-  }
+  float* v = at(x);
+  ForElements(pool_, n, [&](int64_t begin, int64_t end) {
+    if (activation == FfnActivation::kGeluTanh) {
+      GeluTanh(v + begin, end - begin);
+    } else {  // no plain-FFN architecture uses SiLU yet: the scalar form suffices
+      for (int64_t i = begin; i < end; ++i) v[i] = v[i] / (1.0f + std::exp(-v[i]));
+    }
+  });
 }
 
 void CpuLayerOps::GatedActivation(FfnActivation activation, Act gate, Act up, int64_t n) {
-  if (activation == FfnActivation::kGeluTanh) {
-    GeluTanhMul(at(gate), at(up), n);
-  } else {
-    SiluMul(at(gate), at(up), n);
-  }
+  float* g = at(gate);
+  const float* u = at(up);
+  ForElements(pool_, n, [&](int64_t begin, int64_t end) {
+    if (activation == FfnActivation::kGeluTanh) {
+      GeluTanhMul(g + begin, u + begin, end - begin);
+    } else {
+      SiluMul(g + begin, u + begin, end - begin);
+    }
+  });
 }
 
-void CpuLayerOps::Add(Act x, Act y, int64_t n) { AddInPlace(at(x), at(y), n); }
+void CpuLayerOps::Add(Act x, Act y, int64_t n) {
+  float* a = at(x);
+  const float* b = at(y);
+  ForElements(pool_, n, [&](int64_t begin, int64_t end) { AddInPlace(a + begin, b + begin, end - begin); });
+}
 
 void CpuLayerOps::Softcap(Act x, int64_t n, float cap) { SoftcapInPlace(at(x), n, cap); }
 
