@@ -7,7 +7,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <random>
 #include <vector>
 
@@ -20,15 +19,8 @@
 namespace jarvis {
 namespace {
 
-// Round to the nearest BF16, ties to even (finite values), as a float.
-float RoundToBf16(float v) {
-  uint32_t bits;
-  std::memcpy(&bits, &v, 4);
-  bits = (bits + 0x7FFF + ((bits >> 16) & 1)) & 0xFFFF0000u;
-  float r;
-  std::memcpy(&r, &bits, 4);
-  return r;
-}
+// Round to the nearest BF16, ties to even, as a float (the GGUF conversion).
+float RoundToBf16(float v) { return Bf16ToFp32(Fp32ToBf16(v)); }
 
 struct Bf16Case {
   GgmlType type;
