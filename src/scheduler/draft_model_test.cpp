@@ -18,6 +18,7 @@
 
 #include "model/model.h"
 #include "scheduler/scheduler.h"
+#include "scheduler/speculation_test_util.h"
 #include "support/test_paths.h"
 #include "support/tiny_model.h"
 
@@ -82,42 +83,13 @@ class DraftModelSchedulerTest : public ::testing::Test {
     return out;
   }
 
-  struct Outcome {
-    std::vector<GenerateResult> results;
-    SchedulerStats stats;
-    int32_t max_step_drafts = 0;
-  };
-  static Outcome RunAll(const SchedulerOptions& o_in, const std::vector<GenerateRequest>& requests) {
-    SchedulerOptions o = o_in;
-    auto max_drafts = std::make_shared<std::atomic<int32_t>>(0);
-    o.on_step = [max_drafts](const StepStats& st) {
-      if (st.draft_tokens > *max_drafts) *max_drafts = st.draft_tokens;
-      EXPECT_LE(st.accepted_draft_tokens, st.draft_tokens);
-    };
-    auto s = Scheduler::Create(*target_, o);
-    EXPECT_TRUE(s.ok()) << s.status().ToString();
-    Outcome out;
-    if (!s.ok()) return out;
-    std::vector<RequestHandle> handles;
-    for (const auto& r : requests) {
-      auto h = (*s)->Submit(r);
-      EXPECT_TRUE(h.ok()) << h.status().ToString();
-      if (h.ok()) handles.push_back(*h);
-    }
-    for (auto& h : handles) out.results.push_back(h.Wait());
-    out.stats = (*s)->Stats();
-    out.max_step_drafts = *max_drafts;
-    return out;
+  using Outcome = test::SpeculationOutcome;
+  static Outcome RunAll(const SchedulerOptions& o, const std::vector<GenerateRequest>& requests) {
+    return test::RunRequests(*target_, o, requests);
   }
 
   static void ExpectSameTokens(const Outcome& plain, const Outcome& spec) {
-    ASSERT_EQ(plain.results.size(), spec.results.size());
-    for (size_t i = 0; i < plain.results.size(); ++i) {
-      EXPECT_NE(spec.results[i].finish, FinishReason::kError) << spec.results[i].error.ToString();
-      EXPECT_EQ(spec.results[i].tokens, plain.results[i].tokens) << "request " << i;
-      EXPECT_EQ(spec.results[i].text, plain.results[i].text) << "request " << i;
-      EXPECT_EQ(spec.results[i].finish, plain.results[i].finish) << "request " << i;
-    }
+    test::ExpectSameTokens(plain, spec);
     // Every draft sequence was freed with its request.
     EXPECT_EQ(spec.stats.draft_sequences, 0);
   }

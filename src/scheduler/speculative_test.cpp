@@ -6,7 +6,6 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <atomic>
 #include <memory>
 #include <random>
 #include <string>
@@ -14,6 +13,7 @@
 
 #include "model/model.h"
 #include "scheduler/scheduler.h"
+#include "scheduler/speculation_test_util.h"
 #include "support/test_paths.h"
 #include "support/tiny_model.h"
 
@@ -71,42 +71,9 @@ class SpeculativeSchedulerTest : public ::testing::Test {
     return out;
   }
 
-  struct Outcome {
-    std::vector<GenerateResult> results;
-    SchedulerStats stats;
-    int32_t max_step_drafts = 0;
-  };
-  static Outcome RunAll(const SchedulerOptions& o_in, const std::vector<GenerateRequest>& requests) {
-    SchedulerOptions o = o_in;
-    std::atomic<int32_t> max_drafts{0};
-    o.on_step = [&](const StepStats& st) {
-      if (st.draft_tokens > max_drafts) max_drafts = st.draft_tokens;
-      EXPECT_LE(st.accepted_draft_tokens, st.draft_tokens);
-    };
-    auto s = Scheduler::Create(*model_, o);
-    EXPECT_TRUE(s.ok()) << s.status().ToString();
-    Outcome out;
-    if (!s.ok()) return out;
-    std::vector<RequestHandle> handles;
-    for (const auto& r : requests) {
-      auto h = (*s)->Submit(r);
-      EXPECT_TRUE(h.ok()) << h.status().ToString();
-      handles.push_back(*h);
-    }
-    for (auto& h : handles) out.results.push_back(h.Wait());
-    out.stats = (*s)->Stats();
-    out.max_step_drafts = max_drafts;
-    return out;
-  }
-
-  static void ExpectSameTokens(const Outcome& plain, const Outcome& spec) {
-    ASSERT_EQ(plain.results.size(), spec.results.size());
-    for (size_t i = 0; i < plain.results.size(); ++i) {
-      EXPECT_NE(spec.results[i].finish, FinishReason::kError) << spec.results[i].error.ToString();
-      EXPECT_EQ(spec.results[i].tokens, plain.results[i].tokens) << "request " << i;
-      EXPECT_EQ(spec.results[i].text, plain.results[i].text) << "request " << i;
-      EXPECT_EQ(spec.results[i].finish, plain.results[i].finish) << "request " << i;
-    }
+  using Outcome = test::SpeculationOutcome;
+  static Outcome RunAll(const SchedulerOptions& o, const std::vector<GenerateRequest>& requests) {
+    return test::RunRequests(*model_, o, requests);
   }
 
   static Model* model_;
@@ -119,7 +86,7 @@ TEST_F(SpeculativeSchedulerTest, ConcurrentRequestsGiveTheTokensTheyGiveWithout)
   const std::vector<GenerateRequest> requests = Requests(6);
   const Outcome plain = RunAll(Options(false), requests);
   const Outcome spec = RunAll(Options(true), requests);
-  ExpectSameTokens(plain, spec);
+  test::ExpectSameTokens(plain, spec);
   EXPECT_EQ(plain.stats.draft_tokens, 0);
   EXPECT_GT(spec.stats.accepted_draft_tokens, 40)
       << "greedy loops were not drafted: " << spec.stats.draft_tokens << " drafted, steps " << spec.stats.steps
@@ -144,7 +111,7 @@ TEST_F(SpeculativeSchedulerTest, APreemptingPoolStopStringsAndGrammarsKeepTheTok
   plain_options.kv_size = spec_options.kv_size = 192;  // fewer positions than the requests need at once
   const Outcome plain = RunAll(plain_options, requests);
   const Outcome spec = RunAll(spec_options, requests);
-  ExpectSameTokens(plain, spec);
+  test::ExpectSameTokens(plain, spec);
   EXPECT_GT(spec.stats.preemptions, 0) << "the pool never ran out: the case is not exercised";
   EXPECT_GT(spec.stats.accepted_draft_tokens, 0);
 }
