@@ -9,12 +9,12 @@
 
 #include <cstdio>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "api/http_test_client.h"
+#include "support/completion_streams.h"
 #include "support/run_jarvis.h"
 #include "support/serve_process.h"
 #include "support/test_paths.h"
@@ -104,32 +104,18 @@ TEST(DraftModelServe, ConcurrentStreamsGetThePlainServersAnswers) {
                                 {"--port", "0", "--model", test::StoriesModelPath(), "--threads", "1"});
   ASSERT_NE(port, 0);
   ASSERT_TRUE(test::WaitHealthy(port));
-  std::vector<std::string> streamed(prompts.size());
-  std::vector<int> status(prompts.size(), 0);
-  std::vector<std::thread> threads;
+  std::vector<std::string> bodies;
+  for (const auto& prompt : prompts) bodies.push_back(body(prompt, true));
+  const std::vector<test::StreamedCompletion> streamed = test::StreamCompletionsAtOnce(port, bodies);
   for (size_t i = 0; i < prompts.size(); ++i) {
-    threads.emplace_back([&, i] {
-      HttpReply r = Fetch(port, "POST", "/v1/completions", body(prompts[i], true));
-      status[i] = r.status;
-      for (const std::string& data : api::testing::SseData(r.body)) {
-        if (data == "[DONE]") continue;
-        auto e = nlohmann::json::parse(data, nullptr, false);
-        if (e.is_object() && e.contains("choices") && !e["choices"].empty() && e["choices"][0].contains("text")) {
-          streamed[i] += e["choices"][0]["text"].get<std::string>();
-        }
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
-  for (size_t i = 0; i < prompts.size(); ++i) {
-    EXPECT_EQ(status[i], 200) << prompts[i];
-    EXPECT_EQ(streamed[i], plain[i]) << prompts[i];
+    EXPECT_EQ(streamed[i].status, 200) << prompts[i];
+    EXPECT_EQ(streamed[i].text, plain[i]) << prompts[i];
   }
   const std::string metrics = Fetch(port, "GET", "/metrics").body;
-  const std::string series = "jarvis_speculative_accepted_tokens_total{model=\"stories260K\"} ";
-  const size_t at = metrics.find(series);
-  ASSERT_NE(at, std::string::npos) << metrics;
-  EXPECT_GT(std::stod(metrics.substr(at + series.size())), 0.0) << metrics.substr(at, 80);
+  const auto accepted =
+      test::MetricSample(metrics, "jarvis_speculative_accepted_tokens_total{model=\"stories260K\"} ");
+  ASSERT_TRUE(accepted.has_value()) << metrics;
+  EXPECT_GT(*accepted, 0.0);
   EXPECT_EQ(p.Signal(SIGTERM), 0);
 }
 

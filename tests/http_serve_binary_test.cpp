@@ -15,12 +15,12 @@
 #include <fstream>
 #include <iterator>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "api/http_test_client.h"
+#include "support/completion_streams.h"
 #include "support/serve_process.h"
 #include "support/test_paths.h"
 
@@ -181,36 +181,22 @@ TEST(ServeBinary, KvPoolExhaustionPreemptsAndStreamsStayExact) {
     ASSERT_EQ(r.status, 200) << r.body;
     solo.push_back(nlohmann::json::parse(r.body)["choices"][0]["text"].get<std::string>());
   }
-  std::vector<std::string> streamed(prompts.size());
-  std::vector<int> status(prompts.size(), 0);
-  std::vector<std::thread> threads;
+  std::vector<std::string> bodies;
+  for (const auto& prompt : prompts) bodies.push_back(body(prompt, true));
+  const std::vector<test::StreamedCompletion> streamed = test::StreamCompletionsAtOnce(port, bodies);
   for (size_t i = 0; i < prompts.size(); ++i) {
-    threads.emplace_back([&, i] {
-      HttpReply r = Fetch(port, "POST", "/v1/completions", body(prompts[i], true));
-      status[i] = r.status;
-      for (const std::string& data : api::testing::SseData(r.body)) {
-        if (data == "[DONE]") continue;
-        auto e = nlohmann::json::parse(data, nullptr, false);
-        if (e.is_object() && e.contains("choices") && !e["choices"].empty() && e["choices"][0].contains("text")) {
-          streamed[i] += e["choices"][0]["text"].get<std::string>();
-        }
-      }
-    });
+    EXPECT_EQ(streamed[i].status, 200) << prompts[i];
+    EXPECT_EQ(streamed[i].text, solo[i]) << prompts[i];
   }
-  for (auto& t : threads) t.join();
-  for (size_t i = 0; i < prompts.size(); ++i) {
-    EXPECT_EQ(status[i], 200) << prompts[i];
-    EXPECT_EQ(streamed[i], solo[i]) << prompts[i];
-  }
-  // The counter, as Prometheus reads it.
+  // The counters, as Prometheus reads them.
   const std::string metrics = Fetch(port, "GET", "/metrics").body;
-  const std::string series = "jarvis_scheduler_preemptions_total{model=\"stories260K\"} ";
-  const size_t at = metrics.find(series);
-  ASSERT_NE(at, std::string::npos) << metrics;
-  EXPECT_GT(std::stod(metrics.substr(at + series.size())), 0.0) << metrics.substr(at, 80);
-  const std::string recomputed = "jarvis_scheduler_recomputed_tokens_total{model=\"stories260K\"} ";
-  ASSERT_NE(metrics.find(recomputed), std::string::npos);
-  EXPECT_GT(std::stod(metrics.substr(metrics.find(recomputed) + recomputed.size())), 0.0);
+  const auto preemptions = test::MetricSample(metrics, "jarvis_scheduler_preemptions_total{model=\"stories260K\"} ");
+  ASSERT_TRUE(preemptions.has_value()) << metrics;
+  EXPECT_GT(*preemptions, 0.0);
+  const auto recomputed =
+      test::MetricSample(metrics, "jarvis_scheduler_recomputed_tokens_total{model=\"stories260K\"} ");
+  ASSERT_TRUE(recomputed.has_value());
+  EXPECT_GT(*recomputed, 0.0);
   const auto stats = nlohmann::json::parse(Fetch(port, "GET", "/api/models/stats").body);
   ASSERT_EQ(stats["loaded"].size(), 1u) << stats.dump();
   EXPECT_GT(stats["loaded"][0]["preemptions"].get<int64_t>(), 0) << stats.dump();
