@@ -65,6 +65,7 @@ Result<std::unique_ptr<Engine>> Engine::Create(const Model& model, const EngineO
   std::unique_ptr<LayerOffload> offload = e->MakeOffload(options, layout, n_blocks);
   KvLayout host_layout = layout;
   if (offload != nullptr) host_layout.n_layer = std::max(1, offload->first_layer());
+  host_layout.head_dim = HeadMajorDim(layout.type, hp.head_dim);  // the GPU's stays position-major
   JARVIS_ASSIGN_OR_RETURN(e->kv_, KvCache::Create(host_layout, n_blocks));
   if (offload != nullptr) {
     e->SetOffload(std::move(offload));

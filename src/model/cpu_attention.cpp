@@ -45,10 +45,8 @@ void CpuAttention::StoreKvAndAttend(const Batch& batch, const KvPoolView& kv, in
   // its sequence through the cache.
   for (int32_t t = 0; t < n_tokens; ++t) {
     const int32_t* table = batch.block_tables[static_cast<size_t>(batch.seq[t])].data();
-    const KvRows krows = kv.Rows(layer, false, table);
-    const KvRows vrows = kv.Rows(layer, true, table);
-    StoreKvRow(io.k + t * dkv, dkv, kv.layout.type, const_cast<uint8_t*>(krows.row(batch.positions[t])));
-    StoreKvRow(io.v + t * dkv, dkv, kv.layout.type, const_cast<uint8_t*>(vrows.row(batch.positions[t])));
+    kv.StoreRow(layer, /*values=*/false, table, batch.positions[t], io.k + t * dkv);
+    kv.StoreRow(layer, /*values=*/true, table, batch.positions[t], io.v + t * dkv);
   }
   // Split-K pays off when (token, KV head) items alone would leave threads
   // idle and some token has several chunks to spread.
@@ -95,8 +93,8 @@ void CpuAttention::AttendTiles(const Batch& batch, const KvPoolView& kv, int32_t
       const Tile tile = tiles_[static_cast<size_t>(item / io.n_head_kv)];
       const int32_t kvh = static_cast<int32_t>(item % io.n_head_kv);
       const int32_t* table = batch.block_tables[static_cast<size_t>(batch.seq[tile.begin])].data();
-      KvRows k = kv.Rows(layer, /*values=*/false, table);
-      KvRows v = kv.Rows(layer, /*values=*/true, table);
+      KvHeadRows k = kv.HeadRows(layer, /*values=*/false, table, kvh);
+      KvHeadRows v = kv.HeadRows(layer, /*values=*/true, table, kvh);
       for (int32_t t = tile.begin; t < tile.end; ++t) {
         ResetPartial(PartialAt(running_base + (t - tile.begin) * pf, group), group, hd);
       }
@@ -111,9 +109,9 @@ void CpuAttention::AttendTiles(const Batch& batch, const KvPoolView& kv, int32_t
           const int32_t a = std::max(c * kAttentionChunk, first);
           const int32_t b = std::min((c + 1) * kAttentionChunk, pos + 1);
           if (a >= b) continue;
-          k.first = v.first = first;
+          k.rows.first = v.rows.first = first;
           const int64_t q_off = t * dq + static_cast<int64_t>(kvh) * group * hd;
-          AttentionGroupPartial(io.q + q_off, group, k, v, kvh, hd, a - first, b - first, params.scale,
+          AttentionGroupPartial(io.q + q_off, group, k.rows, v.rows, k.head, hd, a - first, b - first, params.scale,
                                 params.softcap, scores, chunk.m, chunk.l, chunk.o);
           const Partial run = PartialAt(running_base + (t - tile.begin) * pf, group);
           MergeAttentionPartial(group, hd, run.m, run.l, run.o, chunk.m, chunk.l, chunk.o);
@@ -165,12 +163,12 @@ void CpuAttention::AttendSplit(const Batch& batch, const KvPoolView& kv, int32_t
       const int32_t a = std::max(c * kAttentionChunk, first);
       const int32_t b = std::min((c + 1) * kAttentionChunk, pos + 1);
       const int32_t* table = batch.block_tables[static_cast<size_t>(batch.seq[t])].data();
-      KvRows k = kv.Rows(layer, /*values=*/false, table);
-      KvRows v = kv.Rows(layer, /*values=*/true, table);
-      k.first = v.first = first;
+      KvHeadRows k = kv.HeadRows(layer, /*values=*/false, table, kvh);
+      KvHeadRows v = kv.HeadRows(layer, /*values=*/true, table, kvh);
+      k.rows.first = v.rows.first = first;
       const Partial out = PartialAt(partials_.data() + static_cast<size_t>(part) * pf, group);
-      AttentionGroupPartial(io.q + t * dq + static_cast<int64_t>(kvh) * group * hd, group, k, v, kvh, hd, a - first,
-                            b - first, params.scale, params.softcap, scores, out.m, out.l, out.o);
+      AttentionGroupPartial(io.q + t * dq + static_cast<int64_t>(kvh) * group * hd, group, k.rows, v.rows, k.head, hd,
+                            a - first, b - first, params.scale, params.softcap, scores, out.m, out.l, out.o);
     }
   });
   // Fold each (token, KV head)'s chunks in position order.

@@ -1,7 +1,9 @@
 // CpuAttention's ways of cutting the work (prompt tiles, split-K for a few
 // long tokens, any thread count) give every token exactly the bits of
 // AttentionGroup over its own rows: the engine's batch invariance rests on it.
-// For every ISA and every KV type (quant/kv_type.h).
+// For every ISA, every KV type (quant/kv_type.h) and both block orders
+// (model/kv_layout.h): the reference always reads a position-major copy, so a
+// head-major pool must also give the position-major bits.
 #include "model/cpu_attention.h"
 
 #include <gtest/gtest.h>
@@ -32,22 +34,33 @@ std::vector<float> Random(size_t n, uint32_t seed) {
 }
 
 // One layer of KV for two sequences (lengths 700 and 300) in shuffled blocks,
-// with every position's K/V row already stored.
-class CpuAttentionTest : public ::testing::TestWithParam<std::tuple<KernelIsa, KvType>> {
+// with every position's K/V row already stored, in the layout under test
+// (view_) and position-major (ref_view_).
+class CpuAttentionTest : public ::testing::TestWithParam<std::tuple<KernelIsa, KvType, bool>> {
  protected:
   KernelIsa isa() const { return std::get<0>(GetParam()); }
   KvType type() const { return std::get<1>(GetParam()); }
+  bool head_major() const { return std::get<2>(GetParam()); }
+
+  static KvPoolView MakeView(KvType type, int32_t head_dim, int32_t n_blocks, std::vector<uint8_t>& memory) {
+    KvPoolView view;
+    view.layout.n_layer = 1;
+    view.layout.n_embd_kv = kDkv;
+    view.layout.block_size = kBlock;
+    view.layout.type = type;
+    view.layout.head_dim = head_dim;
+    view.n_blocks = n_blocks;
+    memory.resize(static_cast<size_t>(n_blocks) * view.layout.block_bytes());
+    view.base = memory.data();
+    return view;
+  }
 
   void SetUp() override {
     if (!CpuSupportsIsa(isa())) GTEST_SKIP() << "CPU lacks " << KernelIsaName(isa());
-    view_.layout.n_layer = 1;
-    view_.layout.n_embd_kv = kDkv;
-    view_.layout.block_size = kBlock;
-    view_.layout.type = type();
     const int32_t blocks_a = (kLenA + kBlock - 1) / kBlock, blocks_b = (kLenB + kBlock - 1) / kBlock;
-    view_.n_blocks = blocks_a + blocks_b;
-    memory_.resize(static_cast<size_t>(view_.n_blocks) * view_.layout.block_bytes());
-    view_.base = memory_.data();
+    ASSERT_EQ(HeadMajorDim(type(), kHeadDim), kHeadDim);
+    view_ = MakeView(type(), head_major() ? kHeadDim : 0, blocks_a + blocks_b, memory_);
+    ref_view_ = MakeView(type(), 0, blocks_a + blocks_b, ref_memory_);
     std::vector<int32_t> blocks(static_cast<size_t>(view_.n_blocks));
     for (int32_t b = 0; b < view_.n_blocks; ++b) blocks[static_cast<size_t>(b)] = b;
     std::shuffle(blocks.begin(), blocks.end(), std::mt19937(7));  // sequences' blocks out of order, interleaved
@@ -63,8 +76,10 @@ class CpuAttentionTest : public ::testing::TestWithParam<std::tuple<KernelIsa, K
       v = Random(static_cast<size_t>(len * kDkv), 20 + s);
       const std::vector<int32_t>& table = s == 0 ? table_a_ : table_b_;
       for (int32_t p = 0; p < len; ++p) {
-        StoreKvRow(&k[p * kDkv], kDkv, type(), const_cast<uint8_t*>(view_.Rows(0, false, table.data()).row(p)));
-        StoreKvRow(&v[p * kDkv], kDkv, type(), const_cast<uint8_t*>(view_.Rows(0, true, table.data()).row(p)));
+        for (const KvPoolView* view : {&view_, &ref_view_}) {
+          view->StoreRow(0, false, table.data(), p, &k[p * kDkv]);
+          view->StoreRow(0, true, table.data(), p, &v[p * kDkv]);
+        }
       }
     }
     q_ = Random(static_cast<size_t>((kLenA + kLenB) * kDq), 30);
@@ -96,8 +111,8 @@ class CpuAttentionTest : public ::testing::TestWithParam<std::tuple<KernelIsa, K
       const int32_t pos = batch.positions[t];
       const int32_t first = window > 0 ? std::max(0, pos - window + 1) : 0;
       for (int32_t h = 0; h < kKvHeads; ++h) {
-        KvRows kr = view_.Rows(0, false, batch.block_tables[batch.seq[t]].data());
-        KvRows vr = view_.Rows(0, true, batch.block_tables[batch.seq[t]].data());
+        KvRows kr = ref_view_.HeadRows(0, false, batch.block_tables[batch.seq[t]].data(), h).rows;
+        KvRows vr = ref_view_.HeadRows(0, true, batch.block_tables[batch.seq[t]].data(), h).rows;
         kr.first = vr.first = first;
         const int64_t off = t * kDq + h * kGroup * kHeadDim;
         AttentionGroup(&q[off], kGroup, kr, vr, h, kHeadDim, pos + 1 - first, params.scale, scores.data(),
@@ -110,8 +125,8 @@ class CpuAttentionTest : public ::testing::TestWithParam<std::tuple<KernelIsa, K
   }
 
   static constexpr int32_t kLenA = 700, kLenB = 300;
-  KvPoolView view_;
-  std::vector<uint8_t> memory_;
+  KvPoolView view_, ref_view_;
+  std::vector<uint8_t> memory_, ref_memory_;
   std::vector<int32_t> table_a_, table_b_;
   std::vector<float> k_[2], v_[2], q_;
 };
@@ -138,10 +153,12 @@ TEST_P(CpuAttentionTest, SplitChunksGiveTheUnsplitBits) {
 
 INSTANTIATE_TEST_SUITE_P(AllIsas, CpuAttentionTest,
                          ::testing::Combine(::testing::Values(KernelIsa::kScalar, KernelIsa::kAvx2, KernelIsa::kAvx512),
-                                            ::testing::Values(KvType::kF32, KvType::kF16, KvType::kQ8_0)),
+                                            ::testing::Values(KvType::kF32, KvType::kF16, KvType::kQ8_0),
+                                            ::testing::Bool()),
                          [](const auto& p) {
                            return std::string(KernelIsaName(std::get<0>(p.param))) + "_" +
-                                  KvTypeName(std::get<1>(p.param));
+                                  KvTypeName(std::get<1>(p.param)) +
+                                  (std::get<2>(p.param) ? "_head_major" : "_position_major");
                          });
 
 }  // namespace

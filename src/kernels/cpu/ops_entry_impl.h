@@ -17,21 +17,39 @@ void AttentionGroupPartialT(const float* q, int32_t n_heads, const KvRows& k, co
                            float* l, float* out) {
   const int64_t head_off = static_cast<int64_t>(kv_head) * head_dim;
   const int32_t n = p1 - p0;
-  const int nc = head_dim == 2 * kL ? 2 : head_dim == 4 * kL ? 4 : head_dim == 8 * kL ? 8 : 0;
+  // head_dim in whole vectors, for the sizes models use (64 and 128 mostly;
+  // 80 and 96 in Phi, 256 in Gemma); any other goes the generic way.
+  const int nc = head_dim % kL != 0 ? 0 : head_dim / kL;
   for (int32_t h0 = 0; h0 < n_heads; h0 += kGroupMax) {
     const int group = static_cast<int>(n_heads - h0 < kGroupMax ? n_heads - h0 : kGroupMax);
     const float* qg = q + static_cast<int64_t>(h0) * head_dim;
     float* sg = scores + static_cast<int64_t>(h0) * n;
     float* og = out + static_cast<int64_t>(h0) * head_dim;
+    auto fixed = [&](auto nc_constant) {
+      constexpr int kNc = decltype(nc_constant)::value;
+      AttentionPartialFixed<kNc, T>(qg, group, k, v, head_off, p0, p1, scale, softcap, sg, m + h0, l + h0, og);
+    };
     switch (nc) {
       case 2:
-        AttentionPartialFixed<2, T>(qg, group, k, v, head_off, p0, p1, scale, softcap, sg, m + h0, l + h0, og);
+        fixed(std::integral_constant<int, 2>{});
         break;
       case 4:
-        AttentionPartialFixed<4, T>(qg, group, k, v, head_off, p0, p1, scale, softcap, sg, m + h0, l + h0, og);
+        fixed(std::integral_constant<int, 4>{});
+        break;
+      case 5:
+        fixed(std::integral_constant<int, 5>{});
+        break;
+      case 6:
+        fixed(std::integral_constant<int, 6>{});
         break;
       case 8:
-        AttentionPartialFixed<8, T>(qg, group, k, v, head_off, p0, p1, scale, softcap, sg, m + h0, l + h0, og);
+        fixed(std::integral_constant<int, 8>{});
+        break;
+      case 16:
+        fixed(std::integral_constant<int, 16>{});
+        break;
+      case 32:
+        fixed(std::integral_constant<int, 32>{});
         break;
       default:
         for (int g = 0; g < group; ++g) {

@@ -116,7 +116,8 @@ inline const uint8_t* KvRow(const KvRows& kv, int32_t r) {
 }
 
 // KvRow without a division per row when the block size is a power of two
-// (the default 16): a shift and a mask.
+// (the default 16): a shift and a mask. Run(r) gives the rows that follow r
+// in its block, row_bytes apart, so that loops compute one address per block.
 struct KvCursor {
   const KvRows& kv;
   int shift = -1;  // log2(block_size), or -1
@@ -129,6 +130,13 @@ struct KvCursor {
     const int32_t p = r + kv.first;
     return kv.pool + static_cast<size_t>(kv.block_table[p >> shift]) * kv.block_bytes + kv.layer_offset +
            static_cast<size_t>(p & (kv.block_size - 1)) * kv.row_bytes;
+  }
+  // Rows r, r + 1, ... up to the end of r's block, or up to `end`.
+  int32_t RunLength(int32_t r, int32_t end) const {
+    const int32_t p = r + kv.first;
+    const int32_t slot = shift < 0 ? p % kv.block_size : p & (kv.block_size - 1);
+    const int32_t run = kv.block_size - slot;
+    return run < end - r ? run : end - r;
   }
 };
 
@@ -200,26 +208,67 @@ inline F ReduceLanes(const F* v) { return V::TransposeSum(v); }
 // Up to kGroupMax query heads that share one KV head, head_dim = NC * kL,
 // over rows [p0, p1): the partial of attention.h's AttentionGroupPartial
 // (m = max score, l = sum of exp(score - m), o = sum of exp(score - m) * v).
-// For each head the float operations are those of one head alone: scores go
-// kL positions at a time (ReduceLanes), the rest one by one; the weighted sum
-// of V keeps four sets of accumulators (row p in set (p - p0) % 4), added as
-// (s0 + s1) + (s2 + s3) at the end, so the order depends only on [p0, p1).
-// The heads only share the loads: each chunk of kL positions is read once for
-// every head (it stays in L1 between them), and the next chunk's rows are
-// prefetched (rows lie a whole cached row apart, too far apart for the
-// hardware prefetcher to follow). q, o: the group's heads back to back;
-// scores: group x (p1 - p0).
+//
+// A decode step is ~all rows x heads of this loop, so it is written to stay
+// in registers (the first version, with the output accumulators and the
+// key conversions per head in memory, was compute-bound at ~30 cycles per
+// row and head even from L2):
+// - keys are staged: up to StageRows<NC>() rows of the head's slice are
+//   converted once to floats in an L1-sized tile that every head reads
+//   (conversion is exact, so staging changes no value);
+// - values are converted into registers row by row and feed the output
+//   accumulators of a block of heads and dimensions held in registers
+//   (ValueHeads x ValueVecs vectors); a group or head too large for the
+//   registers takes several passes over the rows, which are in L1/L2 by then.
+// For each head the float operations are those of one head alone:
+// - score of row i: one chain q[0] k[0], + q[c] k[c] over c in order, times
+//   scale; rows go kL at a time (ReduceLanes) counted from p0, the rest one
+//   by one (ReduceAdd);
+// - output: per lane one chain of FMAs over the rows in order.
+// So a head's result depends only on [p0, p1), not on the group or on
+// threads. Rows lie a cached row apart, too far apart for the hardware
+// prefetcher (position-major) or in runs of one block (head-major): the rows
+// kKvPrefetchAhead ahead are prefetched as the loops go. q, o: the group's
+// heads back to back; scores: group x (p1 - p0).
 constexpr int kGroupMax = 8;
 
 // Rows are prefetched this many positions ahead of their use.
 constexpr int32_t kKvPrefetchAhead = 64;
 
-// head_bytes: the head's byte offset in a row (KvRowBytes of its first element).
-inline void PrefetchRows(const KvCursor& kv, int32_t p, int32_t end, size_t head_bytes, int bytes) {
-  for (int32_t i = p; i < end; ++i) {
-    const uint8_t* row = kv.Row(i) + head_bytes;
-    for (int b = 0; b < bytes; b += 64) _mm_prefetch(reinterpret_cast<const char*>(row + b), _MM_HINT_T0);
-  }
+// Floats in a staged tile: 32 KiB, L1-resident beside the scores.
+constexpr int kStageFloats = 8192;
+
+template <int NC>
+constexpr int StageRows() {
+  const int rows = kStageFloats / (NC * kL) / kL * kL;
+  return rows < kL ? kL : rows;
+}
+
+// Output accumulators held in registers in the value loop: half the vector
+// registers (32 on AVX-512, 16 on AVX2), the rest for the row's values and
+// the weights. ValueVecs<NC>() vectors of a head's output per pass (all of
+// them up to the budget), ValueHeads<NC>() heads at a time.
+constexpr int kValueAccs = kL == 16 ? 16 : 8;
+template <int NC>
+constexpr int ValueVecs() {
+  return NC < kValueAccs ? NC : kValueAccs;
+}
+template <int NC>
+constexpr int ValueHeads() {
+  return kValueAccs / ValueVecs<NC>();
+}
+
+// Prefetches the slice of row r (head_bytes: the head's byte offset in a
+// row, bytes: its length) when r < end. The loops prefetch one row per row
+// they consume, kKvPrefetchAhead rows ahead: bursts of a whole block or tile
+// measured ~25% slower from DRAM than this steady stream. Always inlined:
+// GCC takes a function whose only effect is prefetching for a const one and
+// drops the calls (seen here: the attention loops had lost every prefetch).
+__attribute__((always_inline)) inline void PrefetchRow(const KvCursor& kv, int32_t r, int32_t end, size_t head_bytes,
+                                                       int bytes) {
+  if (r >= end) return;
+  const uint8_t* row = kv.Row(r) + head_bytes;
+  for (int b = 0; b < bytes; b += 64) _mm_prefetch(reinterpret_cast<const char*>(row + b), _MM_HINT_T0);
 }
 
 // Scores to partial weights, per head: softcap, then exp(s - max) in place.
@@ -230,135 +279,118 @@ inline void ScoresToWeights(float* scores, int group, int32_t n, float softcap, 
   }
 }
 
-// kStage (Q8_0 only): keys are dequantized once per kL rows into a float
-// tile that every head of the group then reads, instead of once per head.
-// The values are exact either way, so the scores do not depend on it. V rows
-// are dequantized once per row (vr), shared by the heads already.
-template <int NC, KvType T, bool kStage>
-void AttentionPartialFixedImpl(const float* q, int group, const KvRows& k, const KvRows& v, int64_t head_off,
-                               int32_t p0, int32_t p1, float scale, float softcap, float* scores, float* m, float* l,
-                               float* out) {
-  static_assert(!kStage || T == KvType::kQ8_0, "only Q8_0 keys are staged");
+// Converts rows [p, p + rows) of the head's slice (p + rows <= end) into
+// tile (rows x NC * kL floats), a block's run at a time.
+template <int NC, KvType T>
+inline void StageRowsImpl(const KvCursor& kv, int32_t p, int rows, int32_t end, int64_t head_off, size_t head_bytes,
+                          int slice_bytes, float* tile) {
+  for (int r = 0; r < rows;) {
+    const int32_t run = kv.RunLength(p + r, p + rows);
+    const uint8_t* row = kv.Row(p + r);
+    for (int32_t j = 0; j < run; ++j, ++r, row += kv.kv.row_bytes) {
+      PrefetchRow(kv, p + r + kKvPrefetchAhead, end, head_bytes, slice_bytes);
+      float* dst = tile + static_cast<int64_t>(r) * NC * kL;
+      for (int c = 0; c < NC; ++c) V::StoreF32(dst + c * kL, LoadKvT<T>(row, head_off + c * kL));
+    }
+  }
+}
+
+// The first kKvPrefetchAhead rows of [p, end), prefetched.
+__attribute__((always_inline)) inline void PrefetchFirst(const KvCursor& kv, int32_t p, int32_t end,
+                                                         size_t head_bytes, int bytes) {
+  for (int32_t i = 0; i < kKvPrefetchAhead; ++i) PrefetchRow(kv, p + i, end, head_bytes, bytes);
+}
+
+// out[h][c] = sum_i w[h][i] v_i[c] for heads h < H and vectors c < VC of
+// the slice at element head_off, rows [p0, p0 + n): one FMA chain per lane
+// over the rows in order. w: a head's n weights, then the next's; out: a
+// head's output, NC * kL floats apart. (H is a constant so that the
+// accumulators stay in registers.)
+template <int NC, KvType T, int H, int VC>
+void ValueBlock(const KvCursor& kv, int32_t p0, int32_t n, int64_t head_off, size_t head_bytes, int slice_bytes,
+                const float* w, float* out) {
+  F o[H][VC];
+  for (int h = 0; h < H; ++h) {
+    for (int c = 0; c < VC; ++c) o[h][c] = V::ZeroF();
+  }
+  PrefetchFirst(kv, p0, p0 + n, head_bytes, slice_bytes);
+  for (int32_t i = 0; i < n;) {
+    const int32_t run = kv.RunLength(p0 + i, p0 + n);
+    const uint8_t* row = kv.Row(p0 + i);
+    for (int32_t j = 0; j < run; ++j, ++i, row += kv.kv.row_bytes) {
+      PrefetchRow(kv, p0 + i + kKvPrefetchAhead, p0 + n, head_bytes, slice_bytes);
+      F val[VC];
+      for (int c = 0; c < VC; ++c) val[c] = LoadKvT<T>(row, head_off + c * kL);
+      for (int h = 0; h < H; ++h) {
+        const F wv = V::Set1F(w[static_cast<int64_t>(h) * n + i]);
+        for (int c = 0; c < VC; ++c) o[h][c] = V::Fma(wv, val[c], o[h][c]);
+      }
+    }
+  }
+  for (int h = 0; h < H; ++h) {
+    for (int c = 0; c < VC; ++c) V::StoreF32(out + static_cast<int64_t>(h) * NC * kL + c * kL, o[h][c]);
+  }
+}
+
+// ValueBlock of `heads` (1..H) heads.
+template <int NC, KvType T, int H, int VC>
+void ValueBlockOf(int heads, const KvCursor& kv, int32_t p0, int32_t n, int64_t head_off, size_t head_bytes,
+                  int slice_bytes, const float* w, float* out) {
+  if (heads == H) return ValueBlock<NC, T, H, VC>(kv, p0, n, head_off, head_bytes, slice_bytes, w, out);
+  if constexpr (H > 1) ValueBlockOf<NC, T, H - 1, VC>(heads, kv, p0, n, head_off, head_bytes, slice_bytes, w, out);
+}
+
+template <int NC, KvType T>
+void AttentionPartialFixed(const float* q, int group, const KvRows& k, const KvRows& v, int64_t head_off, int32_t p0,
+                           int32_t p1, float scale, float softcap, float* scores, float* m, float* l, float* out) {
+  constexpr int kRows = StageRows<NC>();
+  constexpr int kVecs = ValueVecs<NC>();
+  constexpr int kHeads = ValueHeads<NC>();
+  static_assert(NC % kVecs == 0, "the output goes in whole register blocks");
   const int32_t n = p1 - p0;
   const F scale_v = V::Set1F(scale);
   // Bytes to prefetch per row: the slice, rounded up to whole Q8_0 blocks.
   const int slice_bytes = static_cast<int>(KvRowBytes(T, NC * kL + (T == KvType::kQ8_0 ? kQK - 1 : 0)));
   const size_t head_bytes = KvRowBytes(T, head_off);
   const KvCursor kc(k), vc(v);
-  PrefetchRows(kc, p0, p0 + (n < kKvPrefetchAhead ? n : kKvPrefetchAhead), head_bytes, slice_bytes);
-  // The tile exists only when staged (an unused aligned array still costs
-  // the unstaged paths a stack realignment).
-  struct Tile {
-    alignas(64) float rows[kL][NC * kL];
-  };
-  struct NoTile {};
-  std::conditional_t<kStage, Tile, NoTile> tile;
-  // The cached row of position `pos` (unused when staged), and slice c of
-  // the key of tile row i, that row.
-  auto row_of = [&](int32_t pos) -> const uint8_t* {
-    if constexpr (kStage) {
-      (void)pos;
-      return nullptr;
-    } else {
-      return kc.Row(pos);
-    }
-  };
-  auto key = [&](const uint8_t* row, int i, int c) {
-    if constexpr (kStage) {
-      (void)row;
-      return V::LoadF32(tile.rows[i] + c * kL);
-    } else {
-      (void)i;
-      return LoadKvT<T>(row, head_off + c * kL);
-    }
-  };
-  auto stage = [&](int32_t p, int rows) {
-    if constexpr (kStage) {
-      for (int i = 0; i < rows; ++i) {
-        const uint8_t* row = kc.Row(p + i);
-        for (int c = 0; c < NC; ++c) V::StoreF32(tile.rows[i] + c * kL, LoadKvT<T>(row, head_off + c * kL));
-      }
-    } else {
-      (void)p, (void)rows;
-    }
-  };
-  int32_t i0 = 0;
-  for (; i0 + kL <= n; i0 += kL) {
-    const int32_t p = p0 + i0;
-    if (i0 + kKvPrefetchAhead + kL <= n) PrefetchRows(kc, p + kKvPrefetchAhead, p + kKvPrefetchAhead + kL, head_bytes, slice_bytes);
-    stage(p, kL);
+  alignas(64) float tile[kRows * NC * kL];
+
+  // Scores.
+  PrefetchFirst(kc, p0, p1, head_bytes, slice_bytes);
+  for (int32_t t0 = 0; t0 < n; t0 += kRows) {
+    const int rows = n - t0 < kRows ? static_cast<int>(n - t0) : kRows;
+    StageRowsImpl<NC, T>(kc, p0 + t0, rows, p1, head_off, head_bytes, slice_bytes, tile);
     for (int g = 0; g < group; ++g) {
-      const float* qg = q + g * NC * kL;
-      F acc[kL];
-      for (int i = 0; i < kL; ++i) {
-        const uint8_t* row = row_of(p + i);
-        acc[i] = V::Mul(V::LoadF32(qg), key(row, i, 0));
-        for (int c = 1; c < NC; ++c) acc[i] = V::Fma(V::LoadF32(qg + c * kL), key(row, i, c), acc[i]);
+      F qv[NC];
+      for (int c = 0; c < NC; ++c) qv[c] = V::LoadF32(q + (g * NC + c) * kL);
+      float* sg = scores + static_cast<int64_t>(g) * n + t0;
+      int r0 = 0;
+      for (; r0 + kL <= rows; r0 += kL) {
+        F acc[kL];
+        for (int i = 0; i < kL; ++i) {
+          const float* key = tile + (r0 + i) * NC * kL;
+          acc[i] = V::Mul(qv[0], V::LoadF32(key));
+          for (int c = 1; c < NC; ++c) acc[i] = V::Fma(qv[c], V::LoadF32(key + c * kL), acc[i]);
+        }
+        V::StoreF32(sg + r0, V::Mul(ReduceLanes(acc), scale_v));
       }
-      V::StoreF32(scores + g * n + i0, V::Mul(ReduceLanes(acc), scale_v));
-    }
-  }
-  for (; i0 < n; ++i0) {
-    const int32_t p = p0 + i0;
-    stage(p, 1);
-    const uint8_t* row = row_of(p);
-    for (int g = 0; g < group; ++g) {
-      const float* qg = q + g * NC * kL;
-      F acc = V::Mul(V::LoadF32(qg), key(row, 0, 0));
-      for (int c = 1; c < NC; ++c) acc = V::Fma(V::LoadF32(qg + c * kL), key(row, 0, c), acc);
-      scores[g * n + i0] = V::ReduceAdd(acc) * scale;
+      for (; r0 < rows; ++r0) {
+        const float* key = tile + r0 * NC * kL;
+        F acc = V::Mul(qv[0], V::LoadF32(key));
+        for (int c = 1; c < NC; ++c) acc = V::Fma(qv[c], V::LoadF32(key + c * kL), acc);
+        sg[r0] = V::ReduceAdd(acc) * scale;
+      }
     }
   }
   ScoresToWeights(scores, group, n, softcap, m, l);
 
-  F o[kGroupMax][4][NC];
-  for (int g = 0; g < group; ++g) {
-    for (int s = 0; s < 4; ++s) {
-      for (int c = 0; c < NC; ++c) o[g][s][c] = V::ZeroF();
+  // Weighted sum of the values, a block of heads x dimensions at a time.
+  for (int g0 = 0; g0 < group; g0 += kHeads) {
+    for (int c0 = 0; c0 < NC; c0 += kVecs) {
+      ValueBlockOf<NC, T, kHeads, kVecs>(group - g0 < kHeads ? group - g0 : kHeads, vc, p0, n, head_off + c0 * kL,
+                                         head_bytes, slice_bytes, scores + g0 * n, out + g0 * NC * kL + c0 * kL);
     }
   }
-  PrefetchRows(vc, p0, p0 + (n < kKvPrefetchAhead ? n : kKvPrefetchAhead), head_bytes, slice_bytes);
-  int32_t i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const int32_t p = p0 + i;
-    if (i + kKvPrefetchAhead + 4 <= n) PrefetchRows(vc, p + kKvPrefetchAhead, p + kKvPrefetchAhead + 4, head_bytes, slice_bytes);
-    for (int s = 0; s < 4; ++s) {
-      const uint8_t* row = vc.Row(p + s);
-      F vr[NC];
-      for (int c = 0; c < NC; ++c) vr[c] = LoadKvT<T>(row, head_off + c * kL);
-      for (int g = 0; g < group; ++g) {
-        const F w = V::Set1F(scores[g * n + i + s]);
-        for (int c = 0; c < NC; ++c) o[g][s][c] = V::Fma(w, vr[c], o[g][s][c]);
-      }
-    }
-  }
-  for (int s = 0; i < n; ++i, ++s) {
-    const uint8_t* row = vc.Row(p0 + i);
-    for (int g = 0; g < group; ++g) {
-      const F w = V::Set1F(scores[g * n + i]);
-      for (int c = 0; c < NC; ++c) o[g][s][c] = V::Fma(w, LoadKvT<T>(row, head_off + c * kL), o[g][s][c]);
-    }
-  }
-  for (int g = 0; g < group; ++g) {
-    for (int c = 0; c < NC; ++c) {
-      V::StoreF32(out + g * NC * kL + c * kL, V::Add(V::Add(o[g][0][c], o[g][1][c]), V::Add(o[g][2][c], o[g][3][c])));
-    }
-  }
-}
-
-template <int NC, KvType T>
-void AttentionPartialFixed(const float* q, int group, const KvRows& k, const KvRows& v, int64_t head_off, int32_t p0,
-                           int32_t p1, float scale, float softcap, float* scores, float* m, float* l, float* out) {
-  // Staging pays when several heads read the tile (measured with
-  // bench/attention_bench.cpp, AVX2, head_dim 64, 4096 rows: one head ~10%
-  // faster unstaged, four heads ~1.3x faster staged).
-  if constexpr (T == KvType::kQ8_0) {
-    if (group > 1) {
-      return AttentionPartialFixedImpl<NC, T, true>(q, group, k, v, head_off, p0, p1, scale, softcap, scores, m, l,
-                                                    out);
-    }
-  }
-  AttentionPartialFixedImpl<NC, T, false>(q, group, k, v, head_off, p0, p1, scale, softcap, scores, m, l, out);
 }
 
 // Any head_dim, one head: chunks of kL and a masked tail; the output
