@@ -55,7 +55,7 @@ void BM_Attention(benchmark::State& state, KvType type, KernelIsa isa) {
 
 int Register() {
   for (const KvTypeTraits& t : kKvTypes) {
-    for (KernelIsa isa : {KernelIsa::kScalar, BestKernelIsa()}) {
+    for (KernelIsa isa : {KernelIsa::kScalar, KernelIsa::kAvx2, KernelIsa::kAvx512}) {
       const std::string name = std::string("Attention/") + t.name + "/" + KernelIsaName(isa);
       benchmark::RegisterBenchmark(name.c_str(), BM_Attention, t.type, isa)->ArgsProduct({{512, 4096}, {1, 4}});
     }

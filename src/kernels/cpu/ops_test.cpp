@@ -244,12 +244,15 @@ TEST_P(VectorOpsTest, AttentionHeadMatchesScalar) {
 
 // AttentionGroup gives each query head exactly AttentionHead's bits, for
 // group sizes below, at and above the kernels' pass of 8 heads, head sizes
-// with and without a fixed-size kernel, and lengths around the chunk sizes.
+// with and without a fixed-size kernel, and lengths around the chunk sizes
+// and past a staged tile of rows (128 at head_dim 64): a group whose values
+// take several passes stages Q8_0 rows (vector_ops_impl.h), one head alone
+// does not, so this also checks the staged sums against the direct ones.
 TEST_P(VectorOpsTest, AttentionGroupIsBitIdenticalPerHead) {
   for (const KvTypeTraits& t : kKvTypes) {
     const KvType type = t.type;
     for (int32_t head_dim : {64, 40, 128}) {
-      const int32_t n_kv_heads = 4, n_pos = 70;
+      const int32_t n_kv_heads = 4, n_pos = 300;
       const PagedKv paged(type, n_pos, n_kv_heads * head_dim);
       const KvRows& k = paged.k;
       const KvRows& v = paged.v;
@@ -263,7 +266,7 @@ TEST_P(VectorOpsTest, AttentionGroupIsBitIdenticalPerHead) {
       const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
       for (int32_t group : {1, 4, 7, 8, 10}) {
         const auto q = Random(static_cast<size_t>(group * head_dim), 1.0f, static_cast<uint32_t>(group));
-        for (int32_t len : {1, 3, 16, 17, 35, n_pos}) {
+        for (int32_t len : {1, 3, 16, 17, 35, 70, n_pos}) {
           std::vector<float> scores(static_cast<size_t>(group * n_pos));
           std::vector<float> grouped(static_cast<size_t>(group * head_dim), -1.0f), alone(grouped.size(), -2.0f);
           AttentionGroup(q.data(), group, k, v, 1, head_dim, len, scale, scores.data(), grouped.data());
