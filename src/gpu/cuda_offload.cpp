@@ -102,6 +102,7 @@ Status CudaLayerOffload::Init(const KvLayout& layout, int32_t n_kv_blocks) {
   JARVIS_ASSIGN_OR_RETURN(weights_, gpu::UploadWeights(model_, first_));
   kv_layout_ = layout;
   kv_layout_.n_layer = hp_.n_layer - first_;
+  kv_layout_.head_dim = 0;  // position-major: the CUDA kernels address position rows (model/kv_layout.h)
   n_kv_blocks_ = n_kv_blocks;
   const size_t kv_bytes = static_cast<size_t>(n_kv_blocks) * kv_layout_.block_bytes();
   JARVIS_ASSIGN_OR_RETURN(kv_pool_, DeviceBuffer::Allocate(kv_bytes, "KV pool"));
