@@ -81,40 +81,71 @@ void CpuAttention::AttendTiles(const Batch& batch, const KvPoolView& kv, int32_t
   const int32_t hd = io.head_dim;
   const int64_t dq = static_cast<int64_t>(io.n_head) * hd;
   const size_t pf = PartialFloats(group, hd);
-  // Per thread: scores (group x chunk), one chunk partial, the tile's running partials.
-  const size_t per_thread = static_cast<size_t>(group) * kAttentionChunk + pf * (1 + kTileTokens);
+  // The query heads of a whole tile for one KV head (tokens x group).
+  const size_t tile_heads = static_cast<size_t>(kTileTokens) * static_cast<size_t>(group);
+  // Per thread: the tile's queries (tile_heads x hd), scores (tile_heads x
+  // chunk), the chunk partials (m, l: tile_heads each; o: tile_heads x hd)
+  // and the tokens' running partials.
+  const size_t per_thread =
+      tile_heads * (static_cast<size_t>(hd) + kAttentionChunk + 2 + static_cast<size_t>(hd)) + pf * kTileTokens;
   if (scratch_.size() < per_thread * pool_.size()) scratch_.resize(per_thread * pool_.size());
   const int64_t n_items = static_cast<int64_t>(tiles_.size()) * io.n_head_kv;
   pool_.Run([&](int thread, int n_threads) {
-    float* scores = scratch_.data() + static_cast<size_t>(thread) * per_thread;
-    const Partial chunk = PartialAt(scores + static_cast<size_t>(group) * kAttentionChunk, group);
-    float* running_base = chunk.m + pf;
+    float* queries = scratch_.data() + static_cast<size_t>(thread) * per_thread;
+    float* scores = queries + tile_heads * hd;
+    float* chunk_m = scores + tile_heads * kAttentionChunk;
+    float* chunk_l = chunk_m + tile_heads;
+    float* chunk_o = chunk_l + tile_heads;
+    float* running_base = chunk_o + tile_heads * hd;
     for (int64_t item = thread; item < n_items; item += n_threads) {
       const Tile tile = tiles_[static_cast<size_t>(item / io.n_head_kv)];
       const int32_t kvh = static_cast<int32_t>(item % io.n_head_kv);
       const int32_t* table = batch.block_tables[static_cast<size_t>(batch.seq[tile.begin])].data();
       KvHeadRows k = kv.HeadRows(layer, /*values=*/false, table, kvh);
       KvHeadRows v = kv.HeadRows(layer, /*values=*/true, table, kvh);
+      const size_t head_floats = static_cast<size_t>(group) * hd;
       for (int32_t t = tile.begin; t < tile.end; ++t) {
         ResetPartial(PartialAt(running_base + (t - tile.begin) * pf, group), group, hd);
+        const float* q = io.q + t * dq + static_cast<int64_t>(kvh) * group * hd;
+        std::copy(q, q + head_floats, queries + static_cast<size_t>(t - tile.begin) * head_floats);
       }
-      // Chunk by chunk (absolute positions), every token of the tile that
-      // sees part of the chunk: the chunk's rows stay in cache between them.
+      // Chunk by chunk (absolute positions). The tokens of the tile that see
+      // the same rows of the chunk (all of them, for the chunks before the
+      // tile's own) go through the kernel together as one group of tokens x
+      // heads: the rows are staged once for them, and each head's arithmetic
+      // is that of a head alone, so every token keeps its own bits.
       const int32_t c_first = FirstVisible(batch.positions[tile.begin], params.window) / kAttentionChunk;
       const int32_t c_last = batch.positions[tile.end - 1] / kAttentionChunk;
       for (int32_t c = c_first; c <= c_last; ++c) {
-        for (int32_t t = tile.begin; t < tile.end; ++t) {
+        auto rows_of = [&](int32_t t, int32_t* first, int32_t* a, int32_t* b) {
           const int32_t pos = batch.positions[t];
-          const int32_t first = FirstVisible(pos, params.window);
-          const int32_t a = std::max(c * kAttentionChunk, first);
-          const int32_t b = std::min((c + 1) * kAttentionChunk, pos + 1);
-          if (a >= b) continue;
+          *first = FirstVisible(pos, params.window);
+          *a = std::max(c * kAttentionChunk, *first);
+          *b = std::min((c + 1) * kAttentionChunk, pos + 1);
+        };
+        for (int32_t t = tile.begin; t < tile.end;) {
+          int32_t first, a, b;
+          rows_of(t, &first, &a, &b);
+          if (a >= b) {
+            ++t;
+            continue;
+          }
+          int32_t end = t + 1;
+          for (; end < tile.end; ++end) {
+            int32_t f2, a2, b2;
+            rows_of(end, &f2, &a2, &b2);
+            if (f2 != first || a2 != a || b2 != b) break;
+          }
+          const size_t u0 = static_cast<size_t>(t - tile.begin);
           k.rows.first = v.rows.first = first;
-          const int64_t q_off = t * dq + static_cast<int64_t>(kvh) * group * hd;
-          AttentionGroupPartial(io.q + q_off, group, k.rows, v.rows, k.head, hd, a - first, b - first, params.scale,
-                                params.softcap, scores, chunk.m, chunk.l, chunk.o);
-          const Partial run = PartialAt(running_base + (t - tile.begin) * pf, group);
-          MergeAttentionPartial(group, hd, run.m, run.l, run.o, chunk.m, chunk.l, chunk.o);
+          AttentionGroupPartial(queries + u0 * head_floats, (end - t) * group, k.rows, v.rows, k.head, hd, a - first,
+                                b - first, params.scale, params.softcap, scores, chunk_m, chunk_l, chunk_o);
+          for (int32_t u = t; u < end; ++u) {
+            const size_t j = static_cast<size_t>(u - t) * group;
+            const Partial run = PartialAt(running_base + (u - tile.begin) * pf, group);
+            MergeAttentionPartial(group, hd, run.m, run.l, run.o, chunk_m + j, chunk_l + j, chunk_o + j * hd);
+          }
+          t = end;
         }
       }
       for (int32_t t = tile.begin; t < tile.end; ++t) {

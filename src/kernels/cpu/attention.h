@@ -46,6 +46,9 @@ inline constexpr int32_t kAttentionChunk = 256;
 // with s_p = q_h . k_p * scale, soft-capped to softcap * tanh(s_p / softcap)
 // when softcap > 0 (Gemma 2). q and o hold the heads back to back
 // (n_heads x head_dim); scores is scratch of n_heads x (p1 - p0) floats.
+// Each head's partial is bit-identical to that of the head alone, so the
+// "heads" may also be several tokens' groups over the same rows (a prompt
+// tile: tokens x heads), which then share the reads and conversions.
 void AttentionGroupPartial(const float* q, int32_t n_heads, const KvRows& k, const KvRows& v, int32_t kv_head,
                            int32_t head_dim, int32_t p0, int32_t p1, float scale, float softcap, float* scores,
                            float* m, float* l, float* o);

@@ -20,44 +20,31 @@ void AttentionGroupPartialT(const float* q, int32_t n_heads, const KvRows& k, co
   // head_dim in whole vectors, for the sizes models use (64 and 128 mostly;
   // 80 and 96 in Phi, 256 in Gemma); any other goes the generic way.
   const int nc = head_dim % kL != 0 ? 0 : head_dim / kL;
-  for (int32_t h0 = 0; h0 < n_heads; h0 += kGroupMax) {
-    const int group = static_cast<int>(n_heads - h0 < kGroupMax ? n_heads - h0 : kGroupMax);
-    const float* qg = q + static_cast<int64_t>(h0) * head_dim;
-    float* sg = scores + static_cast<int64_t>(h0) * n;
-    float* og = out + static_cast<int64_t>(h0) * head_dim;
-    auto fixed = [&](auto nc_constant) {
-      constexpr int kNc = decltype(nc_constant)::value;
-      AttentionPartialFixed<kNc, T>(qg, group, k, v, head_off, p0, p1, scale, softcap, sg, m + h0, l + h0, og);
-    };
-    switch (nc) {
-      case 2:
-        fixed(std::integral_constant<int, 2>{});
-        break;
-      case 4:
-        fixed(std::integral_constant<int, 4>{});
-        break;
-      case 5:
-        fixed(std::integral_constant<int, 5>{});
-        break;
-      case 6:
-        fixed(std::integral_constant<int, 6>{});
-        break;
-      case 8:
-        fixed(std::integral_constant<int, 8>{});
-        break;
-      case 16:
-        fixed(std::integral_constant<int, 16>{});
-        break;
-      case 32:
-        fixed(std::integral_constant<int, 32>{});
-        break;
-      default:
-        for (int g = 0; g < group; ++g) {
-          AttentionPartialAny(qg + g * head_dim, k, v, head_off, head_dim, p0, p1, scale, softcap, sg + g * n,
-                              m + h0 + g, l + h0 + g, og + g * head_dim);
-        }
-        break;
-    }
+  const int group = static_cast<int>(n_heads);
+  auto fixed = [&](auto nc_constant) {
+    constexpr int kNc = decltype(nc_constant)::value;
+    AttentionPartialFixed<kNc, T>(q, group, k, v, head_off, p0, p1, scale, softcap, scores, m, l, out);
+  };
+  switch (nc) {
+    case 2:
+      return fixed(std::integral_constant<int, 2>{});
+    case 4:
+      return fixed(std::integral_constant<int, 4>{});
+    case 5:
+      return fixed(std::integral_constant<int, 5>{});
+    case 6:
+      return fixed(std::integral_constant<int, 6>{});
+    case 8:
+      return fixed(std::integral_constant<int, 8>{});
+    case 16:
+      return fixed(std::integral_constant<int, 16>{});
+    case 32:
+      return fixed(std::integral_constant<int, 32>{});
+    default:
+      for (int g = 0; g < group; ++g) {
+        AttentionPartialAny(q + g * head_dim, k, v, head_off, head_dim, p0, p1, scale, softcap, scores + g * n, m + g,
+                            l + g, out + g * head_dim);
+      }
   }
 }
 

@@ -243,7 +243,8 @@ TEST_P(VectorOpsTest, AttentionHeadMatchesScalar) {
 }
 
 // AttentionGroup gives each query head exactly AttentionHead's bits, for
-// group sizes below, at and above the kernels' pass of 8 heads, head sizes
+// group sizes below, at and above the kernels' register blocks of heads (4
+// at head_dim 64 on AVX-512, 1 on AVX2), and a prompt tile's 64, head sizes
 // with and without a fixed-size kernel, and lengths around the chunk sizes
 // and past a staged tile of rows (128 at head_dim 64): a group whose values
 // take several passes stages Q8_0 rows (vector_ops_impl.h), one head alone
@@ -264,7 +265,7 @@ TEST_P(VectorOpsTest, AttentionGroupIsBitIdenticalPerHead) {
       }
       ScopedKernelIsa pin(GetParam());
       const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
-      for (int32_t group : {1, 4, 7, 8, 10}) {
+      for (int32_t group : {1, 4, 7, 8, 10, 64}) {
         const auto q = Random(static_cast<size_t>(group * head_dim), 1.0f, static_cast<uint32_t>(group));
         for (int32_t len : {1, 3, 16, 17, 35, 70, n_pos}) {
           std::vector<float> scores(static_cast<size_t>(group * n_pos));

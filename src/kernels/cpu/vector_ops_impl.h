@@ -205,7 +205,8 @@ inline F LoadKvTail(const uint8_t* row, int64_t i, int n, KvType type) {
 // transposing reduction: ~2 shuffles per vector instead of ~7).
 inline F ReduceLanes(const F* v) { return V::TransposeSum(v); }
 
-// Up to kGroupMax query heads that share one KV head, head_dim = NC * kL,
+// The query heads (any number: a group, or a prompt tile's tokens x group)
+// that share one KV head, head_dim = NC * kL,
 // over rows [p0, p1): the partial of attention.h's AttentionGroupPartial
 // (m = max score, l = sum of exp(score - m), o = sum of exp(score - m) * v).
 //
@@ -230,8 +231,6 @@ inline F ReduceLanes(const F* v) { return V::TransposeSum(v); }
 // prefetcher (position-major) or in runs of one block (head-major): the rows
 // kKvPrefetchAhead ahead are prefetched as the loops go. q, o: the group's
 // heads back to back; scores: group x (p1 - p0).
-constexpr int kGroupMax = 8;
-
 // Rows are prefetched this many positions ahead of their use.
 constexpr int32_t kKvPrefetchAhead = 64;
 
