@@ -25,6 +25,18 @@ struct GridSearch {
 float FitScaleAndOffset(const float* x, const float* w, int n, int nmax, GridSearch search, uint8_t* L,
                         float* offset_out);
 
+// FitScaleAndOffset on each sub-block of `sub` values of x[0..n) (a K-format
+// super-block: n = 256, sub = 16 or 32), weighting each value by its
+// magnitude floored by its sub-block's RMS, so small values still count.
+// Writes scales and offsets (n / sub each) and the quants L[n]; returns the
+// largest scale and the largest offset.
+struct SubBlockFit {
+  float max_scale = 0.0f;
+  float max_offset = 0.0f;
+};
+SubBlockFit FitSubBlocks(const float* x, int n, int sub, int nmax, GridSearch search, float* scales, float* offsets,
+                         uint8_t* L);
+
 // Best signed scale for x[i] ~= scale * l[i], l in -nmax..nmax-1, weighting
 // each value by x[i]^2; 0 for an all-zero group.
 float FitSymmetricScale(const float* x, int n, int nmax);

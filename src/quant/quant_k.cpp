@@ -138,6 +138,23 @@ float FitSymmetricScale(const float* x, int n, int nmax) {
   return scale;
 }
 
+SubBlockFit FitSubBlocks(const float* x, int n, int sub, int nmax, GridSearch search, float* scales, float* offsets,
+                         uint8_t* L) {
+  SubBlockFit fit;
+  float weights[kQKK];
+  for (int j = 0; j < n / sub; ++j) {
+    const float* xs = x + sub * j;
+    float sum_x2 = 0.0f;
+    for (int i = 0; i < sub; ++i) sum_x2 += xs[i] * xs[i];
+    const float rms = std::sqrt(sum_x2 / sub);
+    for (int i = 0; i < sub; ++i) weights[i] = rms + std::fabs(xs[i]);
+    scales[j] = FitScaleAndOffset(xs, weights, sub, nmax, search, L + sub * j, &offsets[j]);
+    fit.max_scale = std::max(fit.max_scale, scales[j]);
+    fit.max_offset = std::max(fit.max_offset, offsets[j]);
+  }
+  return fit;
+}
+
 }  // namespace quant_fit
 namespace {
 
@@ -154,20 +171,9 @@ void QuantizeScaleMinSuperBlock(const float* x, int nmax, GridSearch search, uin
   constexpr int kSub = 32;
   float scales[kQKK / kSub];
   float mins[kQKK / kSub];
-  float weights[kSub];
-  float max_scale = 0.0f;
-  float max_min = 0.0f;
-  for (int j = 0; j < kQKK / kSub; ++j) {
-    const float* xs = x + kSub * j;
-    float sum_x2 = 0.0f;
-    for (int i = 0; i < kSub; ++i) sum_x2 += xs[i] * xs[i];
-    const float rms = std::sqrt(sum_x2 / kSub);
-    // Weight by magnitude, floored by the sub-block's RMS so small values still count.
-    for (int i = 0; i < kSub; ++i) weights[i] = rms + std::fabs(xs[i]);
-    scales[j] = FitScaleAndOffset(xs, weights, kSub, nmax, search, L + kSub * j, &mins[j]);
-    max_scale = std::max(max_scale, scales[j]);
-    max_min = std::max(max_min, mins[j]);
-  }
+  const quant_fit::SubBlockFit fit = FitSubBlocks(x, kQKK, kSub, nmax, search, scales, mins, L);
+  const float max_scale = fit.max_scale;
+  const float max_min = fit.max_offset;
 
   const float inv_scale = max_scale > 0.0f ? 63.0f / max_scale : 0.0f;
   const float inv_min = max_min > 0.0f ? 63.0f / max_min : 0.0f;

@@ -71,21 +71,11 @@ void QuantizeQ2_K(const float* x, BlockQ2_K* y, int64_t n) {
     out = BlockQ2_K{};
     float scales[kQKK / kSub];
     float mins[kQKK / kSub];
-    float weights[kSub];
     uint8_t L[kQKK];
-    float max_scale = 0.0f;
-    float max_min = 0.0f;
-    for (int j = 0; j < kQKK / kSub; ++j) {
-      const float* xs = x + kSub * j;
-      float sum_x2 = 0.0f;
-      for (int i = 0; i < kSub; ++i) sum_x2 += xs[i] * xs[i];
-      const float rms = std::sqrt(sum_x2 / kSub);
-      // As for Q4_K: weight by magnitude, floored by the sub-block's RMS.
-      for (int i = 0; i < kSub; ++i) weights[i] = rms + std::fabs(xs[i]);
-      scales[j] = quant_fit::FitScaleAndOffset(xs, weights, kSub, 3, {-0.5f, 0.1f, 15}, L + kSub * j, &mins[j]);
-      max_scale = std::max(max_scale, scales[j]);
-      max_min = std::max(max_min, mins[j]);
-    }
+    const quant_fit::SubBlockFit fit =
+        quant_fit::FitSubBlocks(x, kQKK, kSub, 3, {-0.5f, 0.1f, 15}, scales, mins, L);
+    const float max_scale = fit.max_scale;
+    const float max_min = fit.max_offset;
     const float inv_scale = max_scale > 0.0f ? 15.0f / max_scale : 0.0f;
     const float inv_min = max_min > 0.0f ? 15.0f / max_min : 0.0f;
     for (int j = 0; j < kQKK / kSub; ++j) {
