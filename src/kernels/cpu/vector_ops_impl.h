@@ -206,9 +206,9 @@ inline F LoadKvTail(const uint8_t* row, int64_t i, int n, KvType type) {
 inline F ReduceLanes(const F* v) { return V::TransposeSum(v); }
 
 // The query heads (any number: a group, or a prompt tile's tokens x group)
-// that share one KV head, head_dim = NC * kL,
-// over rows [p0, p1): the partial of attention.h's AttentionGroupPartial
-// (m = max score, l = sum of exp(score - m), o = sum of exp(score - m) * v).
+// that share one KV head, head_dim = NC * kL, over rows [p0, p1): the
+// partial of attention.h's AttentionGroupPartial (m = max score,
+// l = sum of exp(score - m), o = sum of exp(score - m) * v).
 //
 // A decode step is ~all rows x heads of this loop, so it is written to stay
 // in registers (the first version, with the output accumulators and the
@@ -220,7 +220,8 @@ inline F ReduceLanes(const F* v) { return V::TransposeSum(v); }
 // - values are converted into registers row by row and feed the output
 //   accumulators of a block of heads and dimensions held in registers
 //   (ValueHeads x ValueVecs vectors); a group or head too large for the
-//   registers takes several passes over the rows, which are in L1/L2 by then.
+//   registers takes several passes over the rows, which are in L1/L2 by then
+//   (Q8_0 rows that take several passes are dequantized once into the tile).
 // For each head the float operations are those of one head alone:
 // - score of row i: one chain q[0] k[0], + q[c] k[c] over c in order, times
 //   scale; rows go kL at a time (ReduceLanes) counted from p0, the rest one
@@ -231,6 +232,7 @@ inline F ReduceLanes(const F* v) { return V::TransposeSum(v); }
 // prefetcher (position-major) or in runs of one block (head-major): the rows
 // kKvPrefetchAhead ahead are prefetched as the loops go. q, o: the group's
 // heads back to back; scores: group x (p1 - p0).
+
 // Rows are prefetched this many positions ahead of their use.
 constexpr int32_t kKvPrefetchAhead = 64;
 
