@@ -307,8 +307,10 @@ __attribute__((always_inline)) inline void PrefetchFirst(const KvCursor& kv, int
 // over the rows in order, continuing from out's values when `accumulate`.
 // w: a head's weights, w_stride floats apart; out: a head's output, NC * kL
 // floats apart. (H is a constant so that the accumulators stay in registers.)
+// prefetch_bytes: the slice's bytes to prefetch ahead per row (PrefetchRow),
+// or 0 when an earlier pass or the staging already brought the rows in.
 template <int NC, KvType T, int H, int VC>
-void ValueBlock(const KvCursor& kv, int32_t p0, int32_t n, int64_t head_off, size_t head_bytes, int slice_bytes,
+void ValueBlock(const KvCursor& kv, int32_t p0, int32_t n, int64_t head_off, size_t head_bytes, int prefetch_bytes,
                 const float* w, int64_t w_stride, bool accumulate, float* out) {
   F o[H][VC];
   for (int h = 0; h < H; ++h) {
@@ -316,12 +318,12 @@ void ValueBlock(const KvCursor& kv, int32_t p0, int32_t n, int64_t head_off, siz
       o[h][c] = accumulate ? V::LoadF32(out + static_cast<int64_t>(h) * NC * kL + c * kL) : V::ZeroF();
     }
   }
-  PrefetchFirst(kv, p0, p0 + n, head_bytes, slice_bytes);
+  if (prefetch_bytes > 0) PrefetchFirst(kv, p0, p0 + n, head_bytes, prefetch_bytes);
   for (int32_t i = 0; i < n;) {
     const int32_t run = kv.RunLength(p0 + i, p0 + n);
     const uint8_t* row = kv.Row(p0 + i);
     for (int32_t j = 0; j < run; ++j, ++i, row += kv.kv.row_bytes) {
-      PrefetchRow(kv, p0 + i + kKvPrefetchAhead, p0 + n, head_bytes, slice_bytes);
+      if (prefetch_bytes > 0) PrefetchRow(kv, p0 + i + kKvPrefetchAhead, p0 + n, head_bytes, prefetch_bytes);
       F val[VC];
       for (int c = 0; c < VC; ++c) val[c] = LoadKvT<T>(row, head_off + c * kL);
       for (int h = 0; h < H; ++h) {
@@ -338,12 +340,13 @@ void ValueBlock(const KvCursor& kv, int32_t p0, int32_t n, int64_t head_off, siz
 // ValueBlock of `heads` (1..H) heads.
 template <int NC, KvType T, int H, int VC>
 void ValueBlockOf(int heads, const KvCursor& kv, int32_t p0, int32_t n, int64_t head_off, size_t head_bytes,
-                  int slice_bytes, const float* w, int64_t w_stride, bool accumulate, float* out) {
+                  int prefetch_bytes, const float* w, int64_t w_stride, bool accumulate, float* out) {
   if (heads == H) {
-    return ValueBlock<NC, T, H, VC>(kv, p0, n, head_off, head_bytes, slice_bytes, w, w_stride, accumulate, out);
+    return ValueBlock<NC, T, H, VC>(kv, p0, n, head_off, head_bytes, prefetch_bytes, w, w_stride, accumulate, out);
   }
   if constexpr (H > 1) {
-    ValueBlockOf<NC, T, H - 1, VC>(heads, kv, p0, n, head_off, head_bytes, slice_bytes, w, w_stride, accumulate, out);
+    ValueBlockOf<NC, T, H - 1, VC>(heads, kv, p0, n, head_off, head_bytes, prefetch_bytes, w, w_stride, accumulate,
+                                   out);
   }
 }
 
@@ -411,8 +414,9 @@ void AttentionPartialFixed(const float* q, int group, const KvRows& k, const KvR
   if (T != KvType::kQ8_0 || passes == 1) {
     for (int g0 = 0; g0 < group; g0 += kHeads) {
       for (int c0 = 0; c0 < NC; c0 += kVecs) {
+        const bool first_pass = g0 == 0 && c0 == 0;  // later passes find the rows in cache
         ValueBlockOf<NC, T, kHeads, kVecs>(group - g0 < kHeads ? group - g0 : kHeads, vc, p0, n, head_off + c0 * kL,
-                                           head_bytes, slice_bytes, scores + g0 * n, n, false,
+                                           head_bytes, first_pass ? slice_bytes : 0, scores + g0 * n, n, false,
                                            out + g0 * NC * kL + c0 * kL);
       }
     }
