@@ -12,6 +12,7 @@
 
 #include "kernels/cpu/isa.h"
 #include "kernels/cpu/matmul.h"
+#include "kernels/cpu/matmul_test_util.h"
 #include "quant/fp16.h"
 #include "quant/quantize.h"
 #include "util/cpu_features.h"
@@ -106,17 +107,7 @@ TEST_F(Bf16DotTest, StaysCloseToF32Arithmetic) {
   const std::vector<float> x = Activations(n, cols, 4);
   std::vector<float> y(static_cast<size_t>(n * rows));
   MatMul(c.w, x.data(), n, y.data(), pool);
-  double err2 = 0.0, ref2 = 0.0;
-  for (int64_t t = 0; t < n; ++t) {
-    for (int64_t r = 0; r < rows; ++r) {
-      double exact = 0.0;
-      for (int64_t k = 0; k < cols; ++k) exact += static_cast<double>(c.weights[r * cols + k]) * x[t * cols + k];
-      const double d = y[static_cast<size_t>(t * rows + r)] - exact;
-      err2 += d * d;
-      ref2 += exact * exact;
-    }
-  }
-  EXPECT_LT(std::sqrt(err2 / ref2), 4e-3);
+  EXPECT_LT(test::RelativeErrorToExact(c.weights, rows, cols, x, n, y), 4e-3);
 }
 
 // A token's outputs are bit-identical alone, in batches of any size (across

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "kernels/cpu/isa.h"
+#include "kernels/cpu/matmul_test_util.h"
 #include "kernels/cpu/weight_pack.h"
 #include "quant/quant_types.h"
 #include "quant/quantize.h"
@@ -172,22 +173,12 @@ TEST_P(MatMulTest, RelativeErrorIsSmall) {
   std::vector<float> got(static_cast<size_t>(n * rows));
   ScopedKernelIsa pin(isa());
   MatMul(tw.w, x.data(), n, got.data(), pool);
-  double err2 = 0.0, ref2 = 0.0;
-  for (int64_t t = 0; t < n; ++t) {
-    for (int64_t r = 0; r < rows; ++r) {
-      double exact = 0.0;
-      for (int64_t c = 0; c < cols; ++c) exact += static_cast<double>(tw.dequant[r * cols + c]) * x[t * cols + c];
-      const double d = got[static_cast<size_t>(t * rows + r)] - exact;
-      err2 += d * d;
-      ref2 += exact * exact;
-    }
-  }
   // int8 activations move each value by up to 1/254 of its block's max: with
   // the outliers above that is ~1.1e-2 relative for blocks of 32 and ~2.3e-2
   // for the K types' blocks of 256 (measured); float paths only round.
   double limit = 1e-5;
   if (IsQuantized(type()) && HasFastMatMul(type(), isa())) limit = ActBlock(type()) == 256 ? 3e-2 : 1.5e-2;
-  EXPECT_LT(std::sqrt(err2 / ref2), limit);
+  EXPECT_LT(test::RelativeErrorToExact(tw.dequant, rows, cols, x, n, got), limit);
 }
 
 // A token's outputs are bit-identical whether it is computed alone, inside
